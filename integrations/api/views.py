@@ -1,0 +1,107 @@
+"""Integrations API: CRUD with soft delete, connection test, manual sync; integration logs."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from integrations.api.serializers import (
+    ConnectionTestResultSerializer,
+    ErrorSerializer,
+    IntegrationLogSerializer,
+    IntegrationSerializer,
+    SyncRequestSerializer,
+)
+from integrations.filters import IntegrationFilter, IntegrationLogFilter
+from integrations.models import Integration, IntegrationLog
+from integrations.services import integration_delete
+
+_ERRORS = {
+    400: OpenApiResponse(description="Invalid input: the body names each field in error."),
+    403: OpenApiResponse(ErrorSerializer, description="No or bad API key."),
+    404: OpenApiResponse(ErrorSerializer, description="No such integration (or deleted)."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List integrations", responses={200: IntegrationSerializer, 403: _ERRORS[403]}
+    ),
+    retrieve=extend_schema(summary="Get an integration"),
+    create=extend_schema(
+        summary="Create an integration", responses={201: IntegrationSerializer, **_ERRORS}
+    ),
+    update=extend_schema(
+        summary="Replace an integration", responses={200: IntegrationSerializer, **_ERRORS}
+    ),
+    partial_update=extend_schema(
+        summary="Update an integration", responses={200: IntegrationSerializer, **_ERRORS}
+    ),
+    destroy=extend_schema(summary="Delete (soft) an integration", responses={204: None, **_ERRORS}),
+)
+class IntegrationViewSet(viewsets.ModelViewSet):
+    queryset = Integration.objects.all()
+    serializer_class = IntegrationSerializer
+    filterset_class = IntegrationFilter
+    search_fields = ["name", "code", "provider", "description"]
+    ordering_fields = ["name", "code", "created_at", "updated_at", "last_sync_at", "next_sync_at"]
+
+    def perform_create(self, serializer: IntegrationSerializer) -> None:
+        try:
+            serializer.save()
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+
+    perform_update = perform_create
+
+    def perform_destroy(self, instance: Integration) -> None:
+        integration_delete(integration=instance)
+
+    @extend_schema(
+        summary="Test the connection",
+        request=None,
+        responses={200: ConnectionTestResultSerializer, 501: ErrorSerializer, **_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        self.get_object()
+        return Response(
+            {"detail": "Connection tests arrive with the sync engine."},
+            status=status.HTTP_501_NOT_IMPLEMENTED,
+        )
+
+    @extend_schema(
+        summary="Start a manual sync",
+        request=SyncRequestSerializer,
+        responses={
+            202: OpenApiResponse(description="The new sync job."),
+            501: ErrorSerializer,
+            **_ERRORS,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def sync(self, request: Request, pk: str | None = None) -> Response:
+        self.get_object()
+        return Response(
+            {"detail": "Syncing arrives with the sync engine."},
+            status=status.HTTP_501_NOT_IMPLEMENTED,
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List integration logs"),
+    retrieve=extend_schema(summary="Get an integration log entry"),
+)
+class IntegrationLogViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = IntegrationLog.objects.all()
+    serializer_class = IntegrationLogSerializer
+    filterset_class = IntegrationLogFilter
+    search_fields = ["endpoint", "action", "error_message"]
+    ordering_fields = ["created_at", "status_code", "duration_ms"]

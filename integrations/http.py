@@ -1,0 +1,229 @@
+"""The one outbound HTTP client every provider uses.
+
+It owns what each provider would otherwise get slightly wrong: the timeout from ``config.timeout``
+(milliseconds, default 30000), retries of transient failures (connection errors, timeouts, 429 and
+5xx) with exponential backoff that honours ``Retry-After``, and one IntegrationLog per attempt with
+credentials redacted. Permanent failures (other 4xx) are returned at once, never retried.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from integrations.models import Integration, LogDirection
+from integrations.services import integration_log_create
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_MS = 30_000
+DEFAULT_RETRIES = 3
+MAX_BACKOFF_SECONDS = 60.0
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_LOGGED_BODY_CHARS = 64 * 1024
+
+
+class HttpError(Exception):
+    """A call that got no usable answer; ``status_code`` is None when no answer came at all."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, transient: bool) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.transient = transient
+
+
+@dataclass
+class HttpResult:
+    response: requests.Response
+    duration_ms: int
+    attempts: int
+
+    @property
+    def status_code(self) -> int:
+        return self.response.status_code
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.response.status_code < 300
+
+
+def timeout_seconds(integration: Integration) -> float:
+    """``config.timeout`` in milliseconds (as the seed writes it), as seconds for requests."""
+    raw = (integration.config or {}).get("timeout", DEFAULT_TIMEOUT_MS)
+    try:
+        milliseconds = float(raw)
+    except (TypeError, ValueError):
+        milliseconds = DEFAULT_TIMEOUT_MS
+    return max(0.1, milliseconds / 1000.0)
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """The server's ``Retry-After`` (seconds or an HTTP date), if it sent one."""
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def backoff_seconds(attempt: int, *, base: float, response: requests.Response | None) -> float:
+    """Wait before attempt ``attempt + 1``: Retry-After if sent, else base·2^(attempt-1) ± 25%."""
+    advised = retry_after_seconds(response)
+    if advised is not None:
+        return min(advised, MAX_BACKOFF_SECONDS)
+    delay = base * (2 ** (attempt - 1))
+    return min(delay * random.uniform(0.75, 1.25), MAX_BACKOFF_SECONDS)
+
+
+def _response_for_log(response: requests.Response) -> dict[str, Any]:
+    content_type = response.headers.get("Content-Type", "")
+    body: Any
+    if "json" in content_type:
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text[:_LOGGED_BODY_CHARS]
+    else:
+        body = response.text[:_LOGGED_BODY_CHARS]
+    return {"headers": dict(response.headers), "body": body}
+
+
+class IntegrationHttpClient:
+    """``client.request("GET", url, action="sync_page")`` for one integration."""
+
+    def __init__(
+        self,
+        integration: Integration,
+        *,
+        retries: int | None = None,
+        backoff_base: float = 0.5,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.integration = integration
+        config_retries = (integration.config or {}).get("http_retries", DEFAULT_RETRIES)
+        self.retries = retries if retries is not None else int(config_retries)
+        self.backoff_base = backoff_base
+        self.session = session or requests.Session()
+        self.sleep = sleep
+        self.timeout = timeout_seconds(integration)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        action: str,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: bytes | str | None = None,
+        auth: Any = None,
+        log_request_body: Any = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> HttpResult:
+        """Send with retries. Returns the last response (any status); raises HttpError when
+        no answer came after the last attempt. ``log_request_body`` replaces the body in the log."""
+        attempt = 0
+        started = time.monotonic()
+        while True:
+            attempt += 1
+            response, error = self._attempt(
+                method,
+                url,
+                action=action,
+                headers=headers,
+                params=params,
+                json=json,
+                data=data,
+                auth=auth,
+                log_request_body=log_request_body,
+                attempt=attempt,
+            )
+            transient = error is not None or (
+                response is not None and response.status_code in TRANSIENT_STATUSES
+            )
+            if not transient or attempt > self.retries or (should_stop and should_stop()):
+                break
+            self.sleep(backoff_seconds(attempt, base=self.backoff_base, response=response))
+        duration_ms = int((time.monotonic() - started) * 1000)
+        if response is None:
+            raise HttpError(error or "no answer", status_code=None, transient=True)
+        return HttpResult(response=response, duration_ms=duration_ms, attempts=attempt)
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        *,
+        action: str,
+        headers: dict[str, str] | None,
+        params: dict[str, Any] | None,
+        json: Any,
+        data: bytes | str | None,
+        auth: Any,
+        log_request_body: Any,
+        attempt: int,
+    ) -> tuple[requests.Response | None, str | None]:
+        started = time.monotonic()
+        response: requests.Response | None = None
+        error: str | None = None
+        try:
+            response = self.session.request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                json=json,
+                data=data,
+                auth=auth,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            error = f"timed out after {self.timeout:.1f}s"
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: connection failed"
+            logger.info("outbound %s %s failed: %s", method, action, type(exc).__name__)
+        duration_ms = int((time.monotonic() - started) * 1000)
+        sent_url = response.request.url if response is not None and response.request else url
+        body = (
+            log_request_body
+            if log_request_body is not None
+            else (json if json is not None else data)
+        )
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", errors="replace")
+        integration_log_create(
+            integration=self.integration,
+            action=action,
+            direction=LogDirection.OUTBOUND,
+            endpoint=f"{method} {sent_url}",
+            request_data={"headers": dict(headers or {}), "params": params or {}, "body": body},
+            response_data=_response_for_log(response) if response is not None else {},
+            status_code=response.status_code if response is not None else None,
+            duration_ms=duration_ms,
+            error_message=error
+            or (
+                None
+                if response is None or response.status_code < 400
+                else f"HTTP {response.status_code}"
+            ),
+            metadata={"attempt": attempt},
+        )
+        return response, error

@@ -1,0 +1,169 @@
+"""Integration (a connection to an outside system) and IntegrationLog (one call in or out)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from integrations.fields import EncryptedTextField
+
+CODE_PATTERN = r"^[a-z0-9_-]{1,64}$"
+code_validator = RegexValidator(
+    CODE_PATTERN, "Use 1 to 64 characters: lowercase letters, digits, '_' and '-'."
+)
+SECRET_FIELDS = ("api_key", "api_secret", "webhook_secret")
+
+
+class TimestampedModel(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class IntegrationType(models.TextChoices):
+    PAYMENT_GATEWAY = "payment_gateway", "Payment gateway"
+    ERP = "erp", "ERP"
+    ACCOUNTING = "accounting", "Accounting"
+    CRM = "crm", "CRM"
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    SHIPPING = "shipping", "Shipping"
+    INVENTORY = "inventory", "Inventory"
+    API = "api", "API"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class IntegrationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    ERROR = "error", "Error"
+    TESTING = "testing", "Testing"
+
+
+class LiveIntegrationManager(models.Manager["Integration"]):
+    """Integrations that are not soft-deleted."""
+
+    def get_queryset(self) -> models.QuerySet[Integration]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class Integration(TimestampedModel):
+    name = models.CharField(max_length=255)
+    code = models.CharField(max_length=64, validators=[code_validator])
+    type = models.CharField(max_length=32, choices=IntegrationType.choices)
+    provider = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=IntegrationStatus.choices, default=IntegrationStatus.TESTING
+    )
+    description = models.TextField(null=True, blank=True)
+    api_endpoint = models.CharField(max_length=2048, null=True, blank=True)
+    api_key = EncryptedTextField()
+    api_secret = EncryptedTextField()
+    webhook_url = models.CharField(max_length=2048, null=True, blank=True)
+    webhook_secret = EncryptedTextField()
+    # The secret being rotated out; it verifies until config.previous_webhook_secret_expires_at.
+    previous_webhook_secret = EncryptedTextField()
+    sync_interval_minutes = models.PositiveIntegerField(default=0)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    next_sync_at = models.DateTimeField(null=True, blank=True)
+    auto_sync_enabled = models.BooleanField(default=False)
+    config = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = LiveIntegrationManager()
+    all_objects = models.Manager()  # noqa: DJ012 (plain manager, for the admin and history)
+
+    class Meta:
+        db_table = "integrations"
+        ordering = ["name", "code"]
+        base_manager_name = "all_objects"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(deleted_at__isnull=True),
+                name="integrations_code_unique_live",
+                violation_error_message="An integration with this code already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(code__regex=CODE_PATTERN), name="integrations_code_format"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["type"], name="integrations_type_idx"),
+            models.Index(fields=["status"], name="integrations_status_idx"),
+            models.Index(fields=["provider"], name="integrations_provider_idx"),
+            models.Index(
+                fields=["next_sync_at"],
+                name="integrations_due_sync_idx",
+                condition=Q(auto_sync_enabled=True, deleted_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def has_secret(self, name: str) -> bool:
+        """Whether a secret is set, answered without decrypting it."""
+        field = self._meta.get_field(name)
+        assert isinstance(field, EncryptedTextField)
+        return field.is_set(self)
+
+    @property
+    def has_api_key(self) -> bool:
+        return self.has_secret("api_key")
+
+    @property
+    def has_api_secret(self) -> bool:
+        return self.has_secret("api_secret")
+
+    @property
+    def has_webhook_secret(self) -> bool:
+        return self.has_secret("webhook_secret")
+
+    @property
+    def default_webhook_url(self) -> str:
+        return f"/api/webhooks/receive/{self.code}"
+
+
+class LogDirection(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
+class IntegrationLog(TimestampedModel):
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="logs", db_index=False
+    )
+    action = models.CharField(max_length=64)
+    direction = models.CharField(max_length=8, choices=LogDirection.choices)
+    endpoint = models.CharField(max_length=2048, blank=True, default="")
+    request_data = models.JSONField(default=dict, blank=True)
+    response_data = models.JSONField(default=dict, blank=True)
+    status_code = models.IntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "integration_logs"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["integration", "-created_at"], name="intlogs_integration_idx"),
+            models.Index(fields=["direction"], name="intlogs_direction_idx"),
+            models.Index(fields=["action"], name="intlogs_action_idx"),
+            models.Index(fields=["status_code"], name="intlogs_status_code_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.action} {self.endpoint} ({self.status_code})"

@@ -1,0 +1,105 @@
+"""Writes on integrations and their logs. Views, admin actions, commands and tasks call these."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integrations.crypto import DecryptionError
+from integrations.models import SECRET_FIELDS, Integration, IntegrationLog, LogDirection
+from integrations.redaction import redact, truncate_json
+
+logger = logging.getLogger(__name__)
+
+_DUPLICATE_CODE = "An integration with this code already exists."
+
+
+def _save_or_report_duplicate(integration: Integration) -> None:
+    try:
+        with transaction.atomic():
+            integration.save()
+    except IntegrityError as error:
+        if "integrations_code_unique_live" in str(error):
+            raise ValidationError({"code": [_DUPLICATE_CODE]}) from None
+        raise
+
+
+def integration_create(*, data: dict[str, Any]) -> Integration:
+    """Create an integration; ``data`` holds model fields, secrets in plaintext."""
+    integration = Integration(**data)
+    if not integration.webhook_url:
+        integration.webhook_url = integration.default_webhook_url
+    _save_or_report_duplicate(integration)
+    return integration
+
+
+def integration_update(*, integration: Integration, data: dict[str, Any]) -> Integration:
+    """Apply ``data``. A secret absent from it is kept; ``None`` or ``""`` clears it."""
+    for name, value in data.items():
+        if name in SECRET_FIELDS and value == "":
+            value = None
+        setattr(integration, name, value)
+    if "code" in data and not data.get("webhook_url") and not integration.webhook_url:
+        integration.webhook_url = integration.default_webhook_url
+    _save_or_report_duplicate(integration)
+    return integration
+
+
+def integration_delete(*, integration: Integration) -> None:
+    """Soft delete: the integration leaves lists and its receive URL; its history stays readable."""
+    Integration.all_objects.filter(pk=integration.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), updated_at=timezone.now()
+    )
+    integration.refresh_from_db()
+
+
+def integration_secret_values(integration: Integration) -> list[str]:
+    """The plaintext credentials of an integration, for scrubbing them out of logs."""
+    values: list[str] = []
+    for name in (*SECRET_FIELDS, "previous_webhook_secret"):
+        try:
+            value = getattr(integration, name)
+        except DecryptionError:
+            continue
+        if value:
+            values.append(value)
+    return values
+
+
+def integration_log_create(
+    *,
+    integration: Integration,
+    action: str,
+    direction: LogDirection | str,
+    endpoint: str = "",
+    request_data: Any = None,
+    response_data: Any = None,
+    status_code: int | None = None,
+    duration_ms: int = 0,
+    error_message: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> IntegrationLog:
+    """Write one log entry with credentials redacted and each payload cut to 64 KiB."""
+    secrets = integration_secret_values(integration)
+    limit = settings.INTEGRATION_LOG_MAX_BYTES
+
+    def clean(data: Any) -> Any:
+        return truncate_json(redact(data if data is not None else {}, secrets=secrets), limit=limit)
+
+    return IntegrationLog.objects.create(
+        integration=integration,
+        action=action,
+        direction=direction,
+        endpoint=redact(endpoint or "", secrets=secrets)[:2048],
+        request_data=clean(request_data),
+        response_data=clean(response_data),
+        status_code=status_code,
+        duration_ms=max(0, int(duration_ms)),
+        error_message=redact(error_message, secrets=secrets) if error_message else None,
+        metadata=clean(metadata or {}),
+    )

@@ -1,0 +1,29 @@
+"""factory_boy factories for integrations and their logs."""
+
+import factory
+
+from integrations.models import Integration, IntegrationLog, IntegrationStatus, IntegrationType
+
+
+class IntegrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Integration
+
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    code = factory.Sequence(lambda n: f"integration-{n}")
+    type = IntegrationType.API
+    provider = "rest"
+    status = IntegrationStatus.ACTIVE
+    webhook_url = factory.LazyAttribute(lambda o: f"/api/webhooks/receive/{o.code}")
+
+
+class IntegrationLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IntegrationLog
+
+    integration = factory.SubFactory(IntegrationFactory)
+    action = "test_connection"
+    direction = "outbound"
+    endpoint = "https://erp.example.uz/api"
+    status_code = 200
+    duration_ms = 12

@@ -1,0 +1,1 @@
+"""Pieces every app's API shares: authentication, pagination, errors."""

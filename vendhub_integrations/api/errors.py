@@ -1,0 +1,36 @@
+"""JSON errors everywhere under /api/: DRF's handler plus JSON 404 and 500 pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from integrations.crypto import DecryptionError
+
+logger = logging.getLogger(__name__)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DecryptionError):
+        # Key missing from FIELD_ENCRYPTION_KEYS or a tampered column: an operator has to act.
+        logger.error("cannot decrypt a stored secret: %s", exc)
+        return Response({"detail": "A stored secret cannot be decrypted.", "error": str(exc)}, 500)
+    return drf_exception_handler(exc, context)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """JSON under /api/, Django's page elsewhere (the admin)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return defaults.server_error(request)

@@ -1,0 +1,21 @@
+"""URL configuration: the admin, the REST API under /api/, its schema and Swagger UI."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/", include("integrations.api.urls")),
+    path("api/", include("webhooks.api.urls")),
+    path("api/", include("syncjobs.api.urls")),
+]
+
+handler404 = "vendhub_integrations.api.errors.not_found"
+handler500 = "vendhub_integrations.api.errors.server_error"
+
+admin.site.site_header = "VendHub integration hub"
+admin.site.site_title = "VendHub integrations"
+admin.site.index_title = "Integrations, webhooks and sync jobs"

@@ -1,0 +1,12 @@
+"""FilterSet behind the webhook list endpoint, the selectors and ``retry_webhooks``."""
+
+from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
+from webhooks.models import Webhook
+
+
+class WebhookFilter(CreatedRangeFilterSet):
+    integration = IntegrationIdFilter()
+
+    class Meta:
+        model = Webhook
+        fields = ["status", "integration", "event_type", "source"]

@@ -1,0 +1,74 @@
+"""Webhook: one inbound delivery from an outside system, stored before it is answered."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from integrations.models import Integration, TimestampedModel
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    IGNORED = "ignored", "Ignored"
+
+
+class Webhook(TimestampedModel):
+    integration = models.ForeignKey(
+        Integration,
+        on_delete=models.PROTECT,
+        related_name="webhooks",
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    event_type = models.CharField(max_length=255, default="unknown")
+    source = models.CharField(max_length=64, null=True, blank=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.PENDING
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    retry_count = models.PositiveIntegerField(default=0)
+    max_retries = models.PositiveIntegerField(default=3)
+    error_message = models.TextField(null=True, blank=True)
+    signature = models.TextField(null=True, blank=True)
+    signature_verified = models.BooleanField(default=False)
+    metadata = models.JSONField(default=dict, blank=True)
+    # Refused at receipt (bad signature): kept for the record, never processed, never a duplicate
+    # of the genuine delivery that may follow with the same external id.
+    rejected = models.BooleanField(default=False)
+    # When the next try is due (pending after a failure); the sweeper enqueues due rows.
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    # While processing: the worker's lease. Past it, the sweeper takes the webhook back.
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "webhooks"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "external_id"],
+                condition=Q(external_id__isnull=False, rejected=False),
+                name="webhooks_unique_delivery",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["integration", "-created_at"], name="webhooks_integration_idx"),
+            models.Index(fields=["status", "-created_at"], name="webhooks_status_idx"),
+            models.Index(fields=["event_type"], name="webhooks_event_type_idx"),
+            models.Index(fields=["source"], name="webhooks_source_idx"),
+            models.Index(
+                fields=["next_retry_at"],
+                name="webhooks_due_idx",
+                condition=Q(status__in=["pending", "processing"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source or '-'} {self.event_type} [{self.status}]"
