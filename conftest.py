@@ -31,6 +31,18 @@ def anonymous_client() -> APIClient:
 
 
 @pytest.fixture
+def worker_broker_url() -> str:
+    """The Redis broker URL for a test's worker, its database emptied of old messages first."""
+    import os
+
+    import redis
+
+    url = os.environ["CELERY_BROKER_URL"]
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
 def staff_client(admin_user) -> APIClient:
     client = APIClient()
     client.force_login(admin_user)
