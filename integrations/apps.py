@@ -1,7 +1,23 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
+    from vendhub_integrations.beat import ensure_interval_task
+
+    ensure_interval_task(
+        name="integrations: worker heartbeat",
+        task="integrations.worker_heartbeat",
+        every_seconds=60,
+    )
 
 
 class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        post_migrate.connect(_install_schedule, sender=self)

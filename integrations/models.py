@@ -167,3 +167,18 @@ class IntegrationLog(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.action} {self.endpoint} ({self.status_code})"
+
+
+class WorkerHeartbeat(models.Model):
+    """When each Celery worker last ran a task sent to it: proof that the queue carries work."""
+
+    hostname = models.CharField(max_length=255, primary_key=True)
+    last_seen_at = models.DateTimeField()
+    tasks_seen = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        db_table = "worker_heartbeats"
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.last_seen_at:%Y-%m-%d %H:%M:%S}"

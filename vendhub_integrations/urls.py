@@ -4,10 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from vendhub_integrations.api.health import HealthView
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/health", HealthView.as_view(), name="health"),
     path("api/", include("integrations.api.urls")),
     path("api/", include("webhooks.api.urls")),
     path("api/", include("syncjobs.api.urls")),

@@ -1,0 +1,26 @@
+"""Celery tasks of the integrations app."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.models import WorkerHeartbeat
+
+
+@shared_task(name="integrations.worker_heartbeat", ignore_result=True)
+def worker_heartbeat(*, hostname: str | None = None) -> str:
+    """Record that a worker took a task off the queue (beat sends one every minute)."""
+    from celery import current_task
+
+    name = hostname or (current_task.request.hostname if current_task else None) or "eager"
+    now = timezone.now()
+    updated = WorkerHeartbeat.objects.filter(hostname=name).update(
+        last_seen_at=now, tasks_seen=F("tasks_seen") + 1
+    )
+    if not updated:
+        WorkerHeartbeat.objects.get_or_create(
+            hostname=name, defaults={"last_seen_at": now, "tasks_seen": 1}
+        )
+    return name
