@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.crypto import DecryptionError
+from integrations.crypto import Ciphertext, DecryptionError, keyring
 from integrations.models import SECRET_FIELDS, Integration, IntegrationLog, LogDirection
 from integrations.redaction import redact, truncate_json
 
@@ -103,3 +105,59 @@ def integration_log_create(
         error_message=redact(error_message, secrets=secrets) if error_message else None,
         metadata=clean(metadata or {}),
     )
+
+
+def api_key_create(*, name: str, expires_in_days: int | None = None) -> tuple[Any, str]:
+    """A new API key (stored hashed) and its plaintext, which is never retrievable again."""
+    from datetime import timedelta
+
+    from rest_framework_api_key.models import APIKey
+
+    expiry = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    return APIKey.objects.create_key(name=name, expiry_date=expiry)
+
+
+@dataclass
+class ReencryptReport:
+    rows: int = 0
+    values_reencrypted: int = 0
+    values_current: int = 0
+
+
+def secrets_reencrypt(
+    *, dry_run: bool = False, batch_size: int = 200, progress: Callable[[str], Any] | None = None
+) -> ReencryptReport:
+    """Re-encrypt every secret not on the primary key; each batch in one transaction.
+
+    A value that does not decrypt stops the run with DecryptionError: re-encrypting around it
+    would hide a tampered row or a missing key.
+    """
+    ring = keyring()
+    report = ReencryptReport()
+    names = (*SECRET_FIELDS, "previous_webhook_secret")
+    queryset = Integration.all_objects.order_by("pk")
+    last_pk = None
+    while True:
+        page = queryset.filter(pk__gt=last_pk) if last_pk else queryset
+        with transaction.atomic():
+            rows = list(page.select_for_update()[:batch_size])
+            if not rows:
+                break
+            for integration in rows:
+                report.rows += 1
+                changed: dict[str, str] = {}
+                for name in names:
+                    stored = integration.__dict__.get(name)
+                    if not isinstance(stored, Ciphertext):
+                        continue
+                    if stored.key_id == ring.primary_id:
+                        report.values_current += 1
+                        continue
+                    changed[name] = getattr(integration, name)  # decrypts, or raises
+                if changed and not dry_run:
+                    Integration.all_objects.filter(pk=integration.pk).update(**changed)
+                report.values_reencrypted += len(changed)
+            last_pk = rows[-1].pk
+        if progress:
+            progress(f"{report.rows} integration(s) done")
+    return report

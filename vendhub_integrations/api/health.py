@@ -25,7 +25,7 @@ def _database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
-    except Exception:  # noqa: BLE001 (any failure means "not ok" here)
+    except Exception:  # any failure means "not ok" here
         logger.warning("health: database unreachable", exc_info=True)
         return False
 
@@ -37,7 +37,7 @@ def _broker_ok() -> bool:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.warning("health: broker unreachable", exc_info=True)
         return False
 

@@ -1,0 +1,44 @@
+# The two commands a new user needs: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: run test lint format migrate bench check-deploy clean help
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime-installed
+
+run: $(VENV)/.runtime-installed  ## Web + worker + beat on SQLite and an embedded broker
+	DJANGO_DEBUG=1 $(PY) scripts/run_all.py
+
+test: $(VENV)/.dev-installed  ## The whole suite on PostgreSQL and Redis (throw-away ones if unset)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed  ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-installed  ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: $(VENV)/.runtime-installed  ## Apply migrations to DATABASE_URL (default var/ SQLite)
+	DJANGO_DEBUG=1 $(PY) manage.py migrate
+
+bench: $(VENV)/.dev-installed  ## Benchmarks in benchmarks/ (figures printed as ratios and rates)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:  ## Remove the virtualenv and local state (var/)
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
