@@ -1,14 +1,20 @@
-"""Admin screens for stored webhooks."""
+"""Admin screens for stored webhooks, the retry action, and the webhook secret's rotation (an
+action added to the integration list)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
+from integrations.admin import register_integration_action
+from integrations.models import Integration
 from vendhub_integrations.admin_utils import pretty_json, short
 from webhooks.models import Webhook
+from webhooks.services import webhook_retry_many, webhook_secret_rotate
 
 
 @admin.register(Webhook)
@@ -25,8 +31,18 @@ class WebhookAdmin(admin.ModelAdmin):
         "next_retry_at",
         "short_error",
     ]
-    list_filter = ["status", "source", "signature_verified", "rejected", "created_at"]
+    list_filter = [
+        "status",
+        "source",
+        ("integration", admin.RelatedOnlyFieldListFilter),
+        "event_type",
+        "signature_verified",
+        "rejected",
+        "created_at",
+        "next_retry_at",
+    ]
     search_fields = ["event_type", "external_id", "error_message", "integration__code"]
+    actions = ["retry_selected"]
     list_select_related = ["integration"]
     date_hierarchy = "created_at"
     readonly_fields = [
@@ -41,6 +57,7 @@ class WebhookAdmin(admin.ModelAdmin):
         "max_retries",
         "next_retry_at",
         "locked_until",
+        "enqueued_at",
         "error_message",
         "signature",
         "signature_verified",
@@ -74,3 +91,38 @@ class WebhookAdmin(admin.ModelAdmin):
     @admin.display(description="Metadata")
     def metadata_pretty(self, obj: Webhook) -> str:
         return pretty_json(obj.metadata)
+
+    @admin.action(description="Retry selected webhooks (failed, or ignored but not rejected)")
+    def retry_selected(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
+        report = webhook_retry_many(webhooks=queryset)
+        self.message_user(
+            request,
+            f"Retried {report.retried} webhook(s); "
+            f"skipped {report.skipped} that cannot be retried.",
+            messages.SUCCESS if report.retried else messages.WARNING,
+        )
+
+
+@register_integration_action
+@admin.action(description="Rotate webhook secret (the old one keeps working for 24 h)")
+def rotate_webhook_secret(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Integration]
+) -> TemplateResponse:
+    """Show the new secrets on a page of their own, once: not in a flash message, which would
+    keep them in a cookie or the session until the next page."""
+    rotated = [
+        (integration, webhook_secret_rotate(integration=integration))
+        for integration in queryset.filter(deleted_at__isnull=True)
+    ]
+    response = TemplateResponse(
+        request,
+        "admin/webhooks/rotated_webhook_secrets.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "New webhook secrets",
+            "rotated": rotated,
+            "opts": modeladmin.model._meta,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response

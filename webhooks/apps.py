@@ -1,7 +1,27 @@
+"""The webhooks app; ``migrate`` installs the sweeper into beat's schedule."""
+
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+SWEEP_EVERY_SECONDS = 30
+
+
+def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
+    from vendhub_integrations.beat import ensure_interval_task
+
+    ensure_interval_task(
+        name="webhooks: sweep pending and stuck webhooks",
+        task="webhooks.sweep",
+        every_seconds=SWEEP_EVERY_SECONDS,
+    )
 
 
 class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        post_migrate.connect(_install_schedule, sender=self)

@@ -1,4 +1,16 @@
-"""Webhook: one inbound delivery from an outside system, stored before it is answered."""
+"""Webhook: one inbound delivery from an outside system, stored before it is answered.
+
+Allowed status transitions (made only in ``webhooks.services``, each by a conditional update):
+
+    pending    -> processing   a worker claims it (sets the lease ``locked_until``)
+    processing -> completed    handlers and the forward succeeded
+    processing -> ignored      nothing handles the event (no handler, no ``config.forward_url``)
+    processing -> pending      it failed and has retries left (``next_retry_at`` set), or its
+                               lease expired because the worker died (the sweeper reclaims it)
+    processing -> failed       it failed with no retries left
+    failed     -> pending      manual retry
+    ignored    -> pending      manual retry, unless ``rejected`` (refused for its signature)
+"""
 
 from __future__ import annotations
 
@@ -47,6 +59,10 @@ class Webhook(TimestampedModel):
     next_retry_at = models.DateTimeField(null=True, blank=True)
     # While processing: the worker's lease. Past it, the sweeper takes the webhook back.
     locked_until = models.DateTimeField(null=True, blank=True)
+    # When the latest wake-up message for this row becomes deliverable (sent now, or with a
+    # countdown for a retry); null while no message was ever sent (the broker was down). The
+    # sweeper re-sends only rows whose message is missing or long overdue.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "webhooks"

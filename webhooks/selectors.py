@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,3 +13,16 @@ from webhooks.models import Webhook
 
 def webhook_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Webhook]:
     return WebhookFilter(filters or {}, queryset=Webhook.objects.all()).qs
+
+
+def webhook_list_for_retry(
+    *, status: str, integration_code: str | None = None, since: datetime | None = None
+) -> QuerySet[Webhook]:
+    """The webhooks ``retry_webhooks`` considers, oldest first. The code matches live and deleted
+    integrations alike: their webhooks stay readable, and retryable."""
+    queryset = Webhook.objects.filter(status=status).order_by("created_at")
+    if integration_code:
+        queryset = queryset.filter(integration__code=integration_code)
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    return queryset

@@ -26,8 +26,50 @@ class WebhookSerializer(serializers.ModelSerializer):
             "error_message",
             "signature",
             "signature_verified",
+            "rejected",
             "metadata",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class ReceivedSerializer(serializers.Serializer):
+    """The receive URL's answer: 202 for a new delivery, 200 with ``duplicate`` for a repeat."""
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    duplicate = serializers.BooleanField(required=False)
+
+
+class ReceiveErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="invalid_signature, integration_inactive, ...")
+    detail = serializers.CharField()
+    id = serializers.UUIDField(required=False, help_text="The stored (ignored) row, on a 401.")
+
+
+class RetryConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    status = serializers.CharField()
+
+
+class RotateWebhookSecretSerializer(serializers.Serializer):
+    webhook_secret = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="The new secret; without it one is generated.",
+    )
+    overlap_hours = serializers.FloatField(
+        required=False,
+        default=24,
+        min_value=0,
+        max_value=24 * 30,
+        help_text="How long the previous secret keeps verifying (0: not at all).",
+    )
+
+
+class RotatedWebhookSecretSerializer(serializers.Serializer):
+    webhook_secret = serializers.CharField(help_text="The new secret, shown this once.")
+    previous_webhook_secret_expires_at = serializers.DateTimeField(allow_null=True)

@@ -1,11 +1,119 @@
-"""Webhooks API: list, get and delete stored deliveries."""
+"""Webhooks API: the public receive URL, stored deliveries (list, get, delete, retry) and the
+rotation of an integration's webhook secret."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from __future__ import annotations
 
-from webhooks.api.serializers import WebhookSerializer
+import time
+
+from django.http import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations.models import Integration, IntegrationStatus
+from webhooks.api.serializers import (
+    ReceivedSerializer,
+    ReceiveErrorSerializer,
+    RetryConflictSerializer,
+    RotatedWebhookSecretSerializer,
+    RotateWebhookSecretSerializer,
+    WebhookSerializer,
+)
 from webhooks.filters import WebhookFilter
+from webhooks.handlers import receiver_for
+from webhooks.inbound import BodyTooLarge, max_body_bytes, parse_payload, read_body, request_headers
 from webhooks.models import Webhook
+from webhooks.services import (
+    WebhookNotRetryable,
+    webhook_receive,
+    webhook_refuse,
+    webhook_retry,
+    webhook_secret_rotate,
+)
+
+# What a sender of an inactive integration is told to wait before it tries again.
+INACTIVE_RETRY_AFTER_SECONDS = 300
+_UUID = "[0-9a-fA-F-]{36}"
+
+
+class WebhookReceiveView(APIView):
+    """``POST /api/webhooks/receive/<code>``: public; the signature is the authentication."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    # The raw body is read here, in bounded chunks: DRF's parsers would read it whole first.
+    parser_classes: list = []
+
+    @extend_schema(
+        summary="Receive a webhook",
+        description=(
+            "Public endpoint for outside senders. The delivery is verified with the integration's "
+            "signature scheme, stored, and answered only after it is committed; processing is "
+            "asynchronous."
+        ),
+        request={"application/json": dict, "application/x-www-form-urlencoded": dict},
+        auth=[],
+        responses={
+            202: OpenApiResponse(ReceivedSerializer, description="Stored, pending processing."),
+            200: OpenApiResponse(ReceivedSerializer, description="A duplicate delivery."),
+            401: OpenApiResponse(ReceiveErrorSerializer, description="Invalid signature."),
+            404: OpenApiResponse(description="Unknown or deleted integration code."),
+            413: OpenApiResponse(ReceiveErrorSerializer, description="Body too large."),
+            503: OpenApiResponse(ReceiveErrorSerializer, description="Integration inactive."),
+        },
+    )
+    def post(self, request: Request, code: str) -> HttpResponseBase:
+        started = time.monotonic()
+        integration = Integration.objects.filter(code=code).first()
+        if integration is None:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        http_request = request._request
+        receiver = receiver_for(integration.provider)
+        if receiver is not None:
+            return receiver(http_request, integration)
+        headers = request_headers(http_request)
+        endpoint = f"POST {http_request.path}"
+        if integration.status == IntegrationStatus.INACTIVE:
+            outcome = webhook_refuse(
+                integration=integration,
+                endpoint=endpoint,
+                headers=headers,
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                error="integration_inactive",
+                reason="the integration is inactive; deliver again later",
+                started=started,
+                extra_headers={"Retry-After": str(INACTIVE_RETRY_AFTER_SECONDS)},
+            )
+        else:
+            try:
+                body = read_body(http_request)
+            except BodyTooLarge:
+                outcome = webhook_refuse(
+                    integration=integration,
+                    endpoint=endpoint,
+                    headers=headers,
+                    status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                    error="payload_too_large",
+                    reason=f"the body is over {max_body_bytes()} bytes",
+                    started=started,
+                )
+            else:
+                outcome = webhook_receive(
+                    integration=integration,
+                    body=body,
+                    headers=headers,
+                    payload=parse_payload(body, headers),
+                    endpoint=endpoint,
+                    started=started,
+                )
+        return Response(outcome.body, status=outcome.status_code, headers=outcome.headers)
 
 
 @extend_schema_view(
@@ -22,5 +130,60 @@ class WebhookViewSet(
     queryset = Webhook.objects.all()
     serializer_class = WebhookSerializer
     filterset_class = WebhookFilter
+    lookup_value_regex = _UUID
     search_fields = ["event_type", "external_id", "error_message"]
     ordering_fields = ["created_at", "processed_at", "retry_count", "next_retry_at"]
+
+    @extend_schema(
+        summary="Retry a webhook",
+        description="For failed webhooks and ignored ones not refused at receipt.",
+        request=None,
+        responses={
+            202: WebhookSerializer,
+            409: OpenApiResponse(RetryConflictSerializer, description="Not retryable."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        webhook = self.get_object()
+        try:
+            webhook = webhook_retry(webhook=webhook)
+        except WebhookNotRetryable as error:
+            return Response(
+                {"detail": str(error), "status": webhook.status}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(WebhookSerializer(webhook).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RotateWebhookSecretView(APIView):
+    """``POST /api/integrations/<id>/rotate-webhook-secret``."""
+
+    @extend_schema(
+        summary="Rotate an integration's webhook secret",
+        description=(
+            "Sets a new webhook secret (generated unless given) and shows it this once; the "
+            "previous secret keeps verifying until `previous_webhook_secret_expires_at`."
+        ),
+        request=RotateWebhookSecretSerializer,
+        responses={
+            200: RotatedWebhookSecretSerializer,
+            404: OpenApiResponse(description="No such integration."),
+        },
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        integration = get_object_or_404(Integration.objects.all(), pk=pk)
+        serializer = RotateWebhookSecretSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        rotated = webhook_secret_rotate(
+            integration=integration,
+            new_secret=serializer.validated_data.get("webhook_secret") or None,
+            overlap_hours=serializer.validated_data["overlap_hours"],
+        )
+        body = RotatedWebhookSecretSerializer(
+            {
+                "webhook_secret": rotated.webhook_secret,
+                "previous_webhook_secret_expires_at": rotated.previous_webhook_secret_expires_at,
+            }
+        ).data
+        # Shown once: no cache along the way may keep it.
+        return Response(body, headers={"Cache-Control": "no-store"})

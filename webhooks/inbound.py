@@ -1,0 +1,103 @@
+"""Turning an inbound HTTP request into what is stored: a bounded body, a payload, headers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.http import HttpRequest
+
+_READ_CHUNK = 64 * 1024
+# Credentials of the request itself; everything else is kept for the record.
+_UNSTORED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+class BodyTooLarge(Exception):
+    """The body is over ``WEBHOOK_MAX_BODY_BYTES``."""
+
+
+def max_body_bytes() -> int:
+    return int(settings.WEBHOOK_MAX_BODY_BYTES)
+
+
+def read_body(request: HttpRequest, *, limit: int | None = None) -> bytes:
+    """The body, read in chunks and given up on as soon as it passes ``limit``: a declared
+    ``Content-Length`` over the limit is refused before a byte is read, and a sender that lies
+    about it (or streams) cannot make the hub hold more than ``limit`` + one chunk."""
+    limit = max_body_bytes() if limit is None else limit
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared:
+        try:
+            if int(declared) > limit:
+                raise BodyTooLarge
+        except ValueError:
+            pass
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = request.read(_READ_CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _content_type(headers: Mapping[str, str]) -> str:
+    return (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+
+def parse_payload(body: bytes, headers: Mapping[str, str]) -> Any:
+    """JSON and form-encoded bodies parsed; anything else kept as text under ``raw``.
+
+    A JSON object or list sent with another (or no) content type still counts as JSON: senders
+    often label JSON ``text/plain``, and the payload should not depend on that label.
+    """
+    if not body:
+        return {}
+    content_type = _content_type(headers)
+    text = body.decode("utf-8", errors="replace")
+    if content_type == "application/x-www-form-urlencoded":
+        fields: dict[str, Any] = {}
+        for key, value in parse_qsl(text, keep_blank_values=True):
+            if key in fields:
+                existing = fields[key]
+                fields[key] = (
+                    [*existing, value] if isinstance(existing, list) else [existing, value]
+                )
+            else:
+                fields[key] = value
+        return fields
+    is_json_type = content_type == "application/json" or content_type.endswith("+json")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {"raw": text}
+    if is_json_type or isinstance(parsed, (dict, list)):
+        return parsed
+    return {"raw": text}
+
+
+def request_headers(request: HttpRequest) -> dict[str, str]:
+    """The request's headers with their usual names, without Authorization and Cookie."""
+    return {
+        name: value
+        for name, value in request.headers.items()
+        if name.lower() not in _UNSTORED_HEADERS
+    }
+
+
+def scrub_values(headers: dict[str, str], secrets: list[str]) -> dict[str, str]:
+    """Headers whose value holds one of the integration's secrets (a sender that puts its token
+    in a header) are masked: stored rows are served by the API, which never shows a secret."""
+    from integrations.redaction import REDACTED
+
+    return {
+        name: REDACTED if any(len(secret) >= 4 and secret in value for secret in secrets) else value
+        for name, value in headers.items()
+    }

@@ -1,0 +1,208 @@
+"""Signature schemes behind one registry, chosen per integration.
+
+A scheme checks that an inbound request really comes from the sender holding the integration's
+webhook secret, and says where that sender puts the delivery id and the event type. The five
+generic schemes live in ``webhooks.signatures.schemes``; a provider module adds its own with
+``register_signature_scheme("payme", PaymeScheme(), providers=("payme",))``.
+
+Which scheme applies: ``config.signature_scheme`` when set, else the default for the provider,
+else ``hmac_sha256`` when a webhook secret is set and ``none`` when it is not.
+
+Secret rotation: while ``config.previous_webhook_secret_expires_at`` lies in the future, the
+previous secret verifies as well as the current one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from integrations.models import Integration
+
+DEFAULT_TOLERANCE_SECONDS = 300
+
+
+class SignatureError(Exception):
+    """The request is not authentic; the message is the reason stored on the rejected row."""
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    """What a scheme may look at: the raw body, the headers (case-insensitive) and the payload."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    payload: Any
+
+    def header(self, name: str) -> str | None:
+        """The header's value by any spelling of its name, as HTTP has it; None when empty."""
+        wanted = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == wanted and isinstance(value, str) and value.strip():
+                return value.strip()
+        return None
+
+
+def dot_path(data: Any, path: str) -> Any:
+    """``dot_path({"a": {"b": 1}}, "a.b") == 1``; None when any step is missing."""
+    current = data
+    for part in path.split("."):
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        else:
+            return None
+    return current
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list)) or value == "":
+        return None
+    return str(value)
+
+
+class SignatureScheme:
+    """Base of every scheme. Subclasses override ``verify`` and, where the sender says so, the
+    places the external id and the event type come from."""
+
+    name: str = ""
+    requires_secret: bool = True
+    signature_headers: tuple[str, ...] = ()
+
+    def verify(
+        self, request: InboundRequest, *, secrets: list[str], config: Mapping[str, Any]
+    ) -> None:
+        """Return when one of ``secrets`` signed the request; raise SignatureError otherwise."""
+        raise NotImplementedError
+
+    def signature(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
+        """The signature as sent, stored on the row for the record."""
+        for name in self.signature_headers:
+            value = request.header(name)
+            if value:
+                return value
+        return None
+
+    def external_id(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
+        return _as_text(dot_path(request.payload, config.get("external_id_field") or "id"))
+
+    def event_type(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
+        field = config.get("event_type_field")
+        for path in [field] if field else ["type", "event", "event_type"]:
+            value = _as_text(dot_path(request.payload, path))
+            if value:
+                return value
+        return None
+
+    def generate_secret(self) -> str:
+        """A fresh secret in the shape this scheme's senders expect."""
+        import secrets
+
+        return secrets.token_hex(32)
+
+
+_schemes: dict[str, SignatureScheme] = {}
+_provider_defaults: dict[str, str] = {}
+
+
+def register_signature_scheme(
+    name: str, scheme: SignatureScheme, *, providers: Iterable[str] = ()
+) -> SignatureScheme:
+    """Make ``scheme`` available as ``config.signature_scheme = name``, and the default for
+    integrations of the given providers."""
+    scheme.name = name
+    _schemes[name] = scheme
+    for provider in providers:
+        _provider_defaults[provider.lower()] = name
+    return scheme
+
+
+def signature_scheme_names() -> list[str]:
+    return sorted(_schemes)
+
+
+def scheme_name_for(integration: Integration) -> str:
+    configured = (integration.config or {}).get("signature_scheme")
+    if configured:
+        return str(configured)
+    default = _provider_defaults.get((integration.provider or "").lower())
+    if default:
+        return default
+    return "hmac_sha256" if integration.has_webhook_secret else "none"
+
+
+def scheme_for(integration: Integration) -> SignatureScheme:
+    """The integration's scheme; SignatureError when its config names one that does not exist."""
+    name = scheme_name_for(integration)
+    try:
+        return _schemes[name]
+    except KeyError:
+        raise SignatureError(f"unknown signature scheme {name!r} in config") from None
+
+
+def previous_secret_expires_at(integration: Integration) -> datetime | None:
+    raw = (integration.config or {}).get("previous_webhook_secret_expires_at")
+    if not raw:
+        return None
+    moment = parse_datetime(str(raw))
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.utc)
+    return moment
+
+
+def verification_secrets(integration: Integration) -> list[str]:
+    """The current webhook secret, then the previous one while its overlap lasts."""
+    found = [integration.webhook_secret] if integration.webhook_secret else []
+    expires_at = previous_secret_expires_at(integration)
+    previous = integration.previous_webhook_secret
+    if previous and expires_at is not None and expires_at > timezone.now():
+        found.append(previous)
+    return found
+
+
+def tolerance_seconds(config: Mapping[str, Any]) -> int:
+    try:
+        return int(config.get("tolerance_seconds", DEFAULT_TOLERANCE_SECONDS))
+    except (TypeError, ValueError):
+        return DEFAULT_TOLERANCE_SECONDS
+
+
+def check_timestamp(raw: str | None, config: Mapping[str, Any]) -> int:
+    """The signed unix timestamp, which must lie within the tolerance of now, either way."""
+    import time
+
+    if raw is None:
+        raise SignatureError("missing signature timestamp")
+    try:
+        stamp = int(raw)
+    except ValueError:
+        raise SignatureError("malformed signature timestamp") from None
+    tolerance = tolerance_seconds(config)
+    drift = int(time.time()) - stamp
+    if drift > tolerance:
+        raise SignatureError(f"signature timestamp is too old (tolerance {tolerance} s)")
+    if drift < -tolerance:
+        raise SignatureError(f"signature timestamp is in the future (tolerance {tolerance} s)")
+    return stamp
+
+
+def hmac_sha256(key: bytes, message: bytes) -> bytes:
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def same(expected: bytes | str, given: bytes | str) -> bool:
+    """Constant-time equality, so the time a refusal takes says nothing about the secret."""
+    if isinstance(expected, str):
+        expected = expected.encode()
+    if isinstance(given, str):
+        given = given.encode()
+    return hmac.compare_digest(expected, given)
+
+
+from webhooks.signatures import schemes as _schemes_module  # noqa: E402, F401  (registers them)
