@@ -8,6 +8,9 @@ Assigning a string stores it encrypted on the next save; ``None`` or ``""`` clea
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.exceptions import FieldError
@@ -15,6 +18,19 @@ from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
 from integrations.crypto import PREFIX, Ciphertext, keyring
+
+# While set, reading an encrypted attribute gives what is stored instead of decrypting it.
+_reading_stored_values: ContextVar[bool] = ContextVar("reading_stored_values", default=False)
+
+
+@contextmanager
+def stored_values() -> Iterator[None]:
+    """Read encrypted attributes as stored (ciphertext), e.g. to copy them between instances."""
+    token = _reading_stored_values.set(True)
+    try:
+        yield
+    finally:
+        _reading_stored_values.reset(token)
 
 
 class EncryptedAttribute(DeferredAttribute):
@@ -24,9 +40,14 @@ class EncryptedAttribute(DeferredAttribute):
         if instance is None:
             return self
         value = super().__get__(instance, cls)
-        if isinstance(value, Ciphertext):
+        if isinstance(value, Ciphertext) and not _reading_stored_values.get():
             return keyring().decrypt(value, context=self.field.encryption_context)
         return value
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        # Defining __set__ makes this a data descriptor. Without it, the value Django puts in the
+        # instance's __dict__ shadows __get__, and reading the attribute returned the ciphertext.
+        instance.__dict__[self.field.attname] = value
 
 
 class EncryptedTextField(models.TextField):

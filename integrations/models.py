@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from integrations.fields import EncryptedTextField
+from integrations.fields import EncryptedTextField, stored_values
 
 CODE_PATTERN = r"^[a-z0-9_-]{1,64}$"
 code_validator = RegexValidator(
@@ -108,6 +109,12 @@ class Integration(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        # Django copies every field from a fresh instance with getattr(): copy secrets as stored,
+        # so a refresh neither decrypts them (a tampered one would raise) nor keeps plaintext.
+        with stored_values():
+            super().refresh_from_db(*args, **kwargs)
 
     @property
     def is_deleted(self) -> bool:
