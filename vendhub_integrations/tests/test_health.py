@@ -36,7 +36,9 @@ def test_a_silent_worker_shows_as_stale(anonymous_client) -> None:
 
 
 def test_broker_down_is_a_503(anonymous_client, monkeypatch) -> None:
-    monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://127.0.0.1:{free_port()}/0")
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    monkeypatch.setattr(celery_app.conf, "broker_url", unreachable)
+    monkeypatch.setattr(celery_app.conf, "broker_write_url", unreachable)
 
     response = anonymous_client.get("/api/health")
 
