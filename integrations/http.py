@@ -8,6 +8,7 @@ credentials redacted. Permanent failures (other 4xx) are returned at once, never
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import logging
 import random
@@ -28,6 +29,8 @@ DEFAULT_RETRIES = 3
 MAX_BACKOFF_SECONDS = 60.0
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _LOGGED_BODY_CHARS = 64 * 1024
+# How often a retry wait looks at ``should_stop``.
+_STOP_CHECK_SECONDS = 0.5
 
 
 class HttpError(Exception):
@@ -90,6 +93,25 @@ def backoff_seconds(attempt: int, *, base: float, response: requests.Response | 
     return min(delay * random.uniform(0.75, 1.25), MAX_BACKOFF_SECONDS)
 
 
+def basic_auth_header(username: str, password: str) -> str:
+    """An HTTP Basic ``Authorization`` value from UTF-8 bytes (RFC 7617's charset), which 1C
+    expects for Cyrillic user names; requests' HTTPBasicAuth would encode them as Latin-1."""
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+def _loggable(data: Any) -> Any:
+    """``data`` with NUL characters replaced: PostgreSQL cannot store them in jsonb or text, and
+    one stray NUL in an answer must not cost the log entry (or the sync page with it)."""
+    if isinstance(data, str):
+        return data.replace("\x00", "\ufffd") if "\x00" in data else data
+    if isinstance(data, dict):
+        return {_loggable(key): _loggable(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_loggable(item) for item in data]
+    return data
+
+
 def _response_for_log(response: requests.Response) -> dict[str, Any]:
     content_type = response.headers.get("Content-Type", "")
     body: Any
@@ -100,7 +122,7 @@ def _response_for_log(response: requests.Response) -> dict[str, Any]:
             body = response.text[:_LOGGED_BODY_CHARS]
     else:
         body = response.text[:_LOGGED_BODY_CHARS]
-    return {"headers": dict(response.headers), "body": body}
+    return _loggable({"headers": dict(response.headers), "body": body})
 
 
 class IntegrationHttpClient:
@@ -160,11 +182,28 @@ class IntegrationHttpClient:
             )
             if not transient or attempt > self.retries or (should_stop and should_stop()):
                 break
-            self.sleep(backoff_seconds(attempt, base=self.backoff_base, response=response))
+            delay = backoff_seconds(attempt, base=self.backoff_base, response=response)
+            if self._wait(delay, should_stop):
+                break
         duration_ms = int((time.monotonic() - started) * 1000)
         if response is None:
             raise HttpError(error or "no answer", status_code=None, transient=True)
         return HttpResult(response=response, duration_ms=duration_ms, attempts=attempt)
+
+    def _wait(self, seconds: float, should_stop: Callable[[], bool] | None) -> bool:
+        """Sleep before a retry in short slices, so a cancelled sync does not sit out a long
+        Retry-After; True when ``should_stop`` asked to give up."""
+        if should_stop is None:
+            self.sleep(seconds)
+            return False
+        remaining = seconds
+        while remaining > 0:
+            step = min(remaining, _STOP_CHECK_SECONDS)
+            self.sleep(step)
+            remaining -= step
+            if should_stop():
+                return True
+        return False
 
     def _attempt(
         self,
@@ -214,7 +253,9 @@ class IntegrationHttpClient:
             action=action,
             direction=LogDirection.OUTBOUND,
             endpoint=f"{method} {sent_url}",
-            request_data={"headers": dict(headers or {}), "params": params or {}, "body": body},
+            request_data=_loggable(
+                {"headers": dict(headers or {}), "params": params or {}, "body": body}
+            ),
             response_data=_response_for_log(response) if response is not None else {},
             status_code=response.status_code if response is not None else None,
             duration_ms=duration_ms,

@@ -1,14 +1,55 @@
-"""Admin screens for sync jobs."""
+"""Admin screens for sync jobs and synced records, and the operator actions of the sync engine:
+test connection and trigger sync on the integration list, cancel on the job list. Each action
+calls the same service as the API."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from syncjobs.models import SyncJob
+from integrations.admin import register_integration_action
+from integrations.models import Integration
+from integrations.providers.services import integration_test_connection
+from syncjobs.models import ACTIVE_STATUSES, JobType, SyncedRecord, SyncJob
+from syncjobs.services import (
+    SyncJobAlreadyActive,
+    SyncJobError,
+    sync_job_cancel,
+    sync_job_create,
+)
 from vendhub_integrations.admin_utils import pretty_json, short
+
+
+@register_integration_action
+@admin.action(description="Test connection of selected integrations")
+def test_connection(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
+    for integration in queryset.filter(deleted_at__isnull=True):
+        result = integration_test_connection(integration=integration)
+        level = messages.SUCCESS if result.success else messages.ERROR
+        modeladmin.message_user(request, f"{integration.code}: {result.message}", level)
+
+
+@register_integration_action
+@admin.action(description="Trigger a sync of selected integrations")
+def trigger_sync(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
+    for integration in queryset.filter(deleted_at__isnull=True):
+        try:
+            job = sync_job_create(
+                integration=integration, job_type=JobType.MANUAL, requested_by="admin"
+            )
+        except SyncJobAlreadyActive as error:
+            modeladmin.message_user(
+                request,
+                f"{integration.code}: a job is already active ({error.active_job_id}).",
+                messages.WARNING,
+            )
+        except SyncJobError as error:
+            modeladmin.message_user(request, f"{integration.code}: {error}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{integration.code}: sync job {job.pk} queued.")
 
 
 @admin.register(SyncJob)
@@ -36,6 +77,7 @@ class SyncJobAdmin(admin.ModelAdmin):
         "integration",
         "job_type",
         "status",
+        "progress",
         "started_at",
         "completed_at",
         "records_processed",
@@ -48,6 +90,7 @@ class SyncJobAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     exclude = ["metadata"]
+    actions = ["cancel_jobs"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -59,7 +102,9 @@ class SyncJobAdmin(admin.ModelAdmin):
     def progress(self, obj: SyncJob) -> str:
         progress = (obj.metadata or {}).get("progress")
         if isinstance(progress, dict):
-            return str(progress.get("message") or progress.get("percent") or "")
+            percent = progress.get("percent")
+            message = progress.get("message") or ""
+            return f"{percent}% · {message}" if percent is not None else message
         return str(progress or "")
 
     @admin.display(description="Error")
@@ -69,3 +114,54 @@ class SyncJobAdmin(admin.ModelAdmin):
     @admin.display(description="Metadata")
     def metadata_pretty(self, obj: SyncJob) -> str:
         return pretty_json(obj.metadata)
+
+    @admin.action(description="Cancel selected pending or running jobs")
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[SyncJob]) -> None:
+        cancelled = 0
+        for job in queryset.filter(status__in=ACTIVE_STATUSES):
+            try:
+                sync_job_cancel(job=job)
+            except SyncJobError:
+                continue
+            cancelled += 1
+        skipped = queryset.count() - cancelled
+        self.message_user(request, f"Cancelled {cancelled} job(s); {skipped} already finished.")
+
+
+@admin.register(SyncedRecord)
+class SyncedRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "entity",
+        "integration",
+        "is_deleted",
+        "first_synced_at",
+        "last_synced_at",
+    ]
+    list_filter = ["entity", "is_deleted", "integration"]
+    search_fields = ["external_id", "entity", "integration__code"]
+    list_select_related = ["integration"]
+    readonly_fields = [
+        "id",
+        "integration",
+        "entity",
+        "external_id",
+        "is_deleted",
+        "version",
+        "first_synced_at",
+        "last_synced_at",
+        "last_job",
+        "data_pretty",
+    ]
+    exclude = ["data"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Data (as received)")
+    def data_pretty(self, obj: SyncedRecord) -> str:
+        return pretty_json(obj.data)

@@ -1,6 +1,8 @@
-"""FilterSet behind the sync job list endpoint and selectors."""
+"""FilterSets behind the sync job and synced record list endpoints and selectors."""
 
-from syncjobs.models import SyncJob
+import django_filters
+
+from syncjobs.models import SyncedRecord, SyncJob
 from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 
 
@@ -10,3 +12,13 @@ class SyncJobFilter(CreatedRangeFilterSet):
     class Meta:
         model = SyncJob
         fields = ["status", "integration", "job_type"]
+
+
+class SyncedRecordFilter(django_filters.FilterSet):
+    integration = IntegrationIdFilter()
+    last_job = django_filters.UUIDFilter(field_name="last_job_id", label="Last job id")
+    synced_after = django_filters.IsoDateTimeFilter(field_name="last_synced_at", lookup_expr="gte")
+
+    class Meta:
+        model = SyncedRecord
+        fields = ["integration", "entity", "external_id", "is_deleted"]

@@ -1,6 +1,9 @@
-"""SyncJob: one run that copies entities of an outside system (1C, a REST API) into VendHub."""
+"""SyncJob: one run that copies entities of an outside system (1C, a REST API) into VendHub;
+SyncedRecord: what the runs stored, one row per outside record."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.db import models
 from django.db.models import Q
@@ -17,6 +20,22 @@ class SyncJobStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (SyncJobStatus.PENDING, SyncJobStatus.RUNNING)
+FINISHED_STATUSES = (SyncJobStatus.COMPLETED, SyncJobStatus.FAILED, SyncJobStatus.CANCELLED)
+
+# The allowed transitions, written down once; services move a job only along these.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    SyncJobStatus.PENDING: frozenset(
+        {SyncJobStatus.RUNNING, SyncJobStatus.FAILED, SyncJobStatus.CANCELLED}
+    ),
+    SyncJobStatus.RUNNING: frozenset(
+        {SyncJobStatus.COMPLETED, SyncJobStatus.FAILED, SyncJobStatus.CANCELLED}
+    ),
+}
+
+
+def statuses_leading_to(status: str) -> list[str]:
+    """The statuses a job may be in to move to ``status``."""
+    return [source for source, targets in TRANSITIONS.items() if status in targets]
 
 
 class SyncJob(TimestampedModel):
@@ -60,3 +79,51 @@ class SyncJob(TimestampedModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class JobType:
+    """The job types the contract names; ``sync_<entity>`` syncs one entity of config.mapping."""
+
+    MANUAL = "manual_sync"
+    SCHEDULED = "scheduled_sync"
+    FULL = "full_sync"
+    ALL_ENTITIES = (MANUAL, SCHEDULED, FULL)
+    ENTITY_PREFIX = "sync_"
+
+
+class SyncedRecord(models.Model):
+    """The last copy of one outside record (a 1C catalogue item, a REST object) as received."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="synced_records", db_index=False
+    )
+    entity = models.CharField(max_length=128)
+    external_id = models.CharField(max_length=255)
+    data = models.JSONField(default=dict)
+    is_deleted = models.BooleanField(default=False)
+    # What change detection compares: the source's own version (1C DataVersion) when it has one,
+    # else a SHA-256 of the record's canonical JSON. Equal version and deletion mark = unchanged.
+    version = models.CharField(max_length=128)
+    first_synced_at = models.DateTimeField()
+    last_synced_at = models.DateTimeField()
+    last_job = models.ForeignKey(
+        SyncJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+
+    class Meta:
+        db_table = "synced_records"
+        ordering = ["entity", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "entity", "external_id"],
+                name="synced_records_unique_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["external_id"], name="synced_records_external_idx"),
+            models.Index(fields=["last_synced_at"], name="synced_records_last_sync_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.external_id}"

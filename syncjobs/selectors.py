@@ -1,4 +1,4 @@
-"""Reads on sync jobs."""
+"""Reads on sync jobs and synced records."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from syncjobs.filters import SyncJobFilter
-from syncjobs.models import ACTIVE_STATUSES, SyncJob
+from syncjobs.filters import SyncedRecordFilter, SyncJobFilter
+from syncjobs.models import ACTIVE_STATUSES, SyncedRecord, SyncJob
 
 
 def sync_job_list(*, filters: dict[str, Any] | None = None) -> QuerySet[SyncJob]:
@@ -17,3 +17,7 @@ def sync_job_list(*, filters: dict[str, Any] | None = None) -> QuerySet[SyncJob]
 def sync_job_get_active(*, integration_id: object) -> SyncJob | None:
     """The pending or running job of an integration, if any (there is at most one)."""
     return SyncJob.objects.filter(integration_id=integration_id, status__in=ACTIVE_STATUSES).first()
+
+
+def synced_record_list(*, filters: dict[str, Any] | None = None) -> QuerySet[SyncedRecord]:
+    return SyncedRecordFilter(filters or {}, queryset=SyncedRecord.objects.all()).qs

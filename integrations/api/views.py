@@ -19,7 +19,15 @@ from integrations.api.serializers import (
 )
 from integrations.filters import IntegrationFilter, IntegrationLogFilter
 from integrations.models import Integration, IntegrationLog
+from integrations.providers.services import integration_test_connection
 from integrations.services import integration_delete
+from syncjobs.api.serializers import ConflictSerializer, SyncJobSerializer
+from syncjobs.services import (
+    SyncJobAlreadyActive,
+    SyncJobConflict,
+    SyncJobInvalid,
+    sync_job_create,
+)
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input: the body names each field in error."),
@@ -65,32 +73,48 @@ class IntegrationViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Test the connection",
         request=None,
-        responses={200: ConnectionTestResultSerializer, 501: ErrorSerializer, **_ERRORS},
+        responses={200: ConnectionTestResultSerializer, **_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:
-        self.get_object()
-        return Response(
-            {"detail": "Connection tests arrive with the sync engine."},
-            status=status.HTTP_501_NOT_IMPLEMENTED,
-        )
+        result = integration_test_connection(integration=self.get_object())
+        return Response(ConnectionTestResultSerializer(result).data)
 
     @extend_schema(
         summary="Start a manual sync",
         request=SyncRequestSerializer,
         responses={
-            202: OpenApiResponse(description="The new sync job."),
-            501: ErrorSerializer,
+            202: OpenApiResponse(SyncJobSerializer, description="The new sync job (pending)."),
+            409: OpenApiResponse(
+                ConflictSerializer,
+                description="A job is already pending or running (its id is in active_job_id), "
+                "or the integration is inactive.",
+            ),
             **_ERRORS,
         },
     )
     @action(detail=True, methods=["post"])
     def sync(self, request: Request, pk: str | None = None) -> Response:
-        self.get_object()
-        return Response(
-            {"detail": "Syncing arrives with the sync engine."},
-            status=status.HTTP_501_NOT_IMPLEMENTED,
-        )
+        integration = self.get_object()
+        serializer = SyncRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            job = sync_job_create(
+                integration=integration,
+                job_type=serializer.validated_data["job_type"],
+                requested_by="api",
+            )
+        except SyncJobAlreadyActive as error:
+            active_id = str(error.active_job_id) if error.active_job_id else None
+            return Response(
+                {"detail": str(error), "active_job_id": active_id},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except SyncJobConflict as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        except SyncJobInvalid as error:
+            raise ValidationError({"job_type": [str(error)]}) from None
+        return Response(SyncJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(

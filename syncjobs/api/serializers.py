@@ -1,8 +1,8 @@
-"""Serializers of the sync jobs API."""
+"""Serializers of the sync jobs and synced records API."""
 
 from rest_framework import serializers
 
-from syncjobs.models import SyncJob
+from syncjobs.models import SyncedRecord, SyncJob
 
 
 class SyncJobSerializer(serializers.ModelSerializer):
@@ -27,3 +27,28 @@ class SyncJobSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class SyncedRecordSerializer(serializers.ModelSerializer):
+    integration_id = serializers.UUIDField(read_only=True)
+    last_job_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = SyncedRecord
+        fields = [
+            "id",
+            "integration_id",
+            "entity",
+            "external_id",
+            "data",
+            "is_deleted",
+            "first_synced_at",
+            "last_synced_at",
+            "last_job_id",
+        ]
+        read_only_fields = fields
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    active_job_id = serializers.UUIDField(required=False, allow_null=True)

@@ -1,0 +1,135 @@
+"""What a provider module declares, and the registry that finds the one for an integration.
+
+A provider is a small class over the shared ``IntegrationHttpClient``: it knows how to test the
+connection and, when it can sync, how to read an entity page by page and what a record's key,
+version and deletion mark are. Each provider module registers its class with ``register``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from integrations.http import HttpResult, IntegrationHttpClient
+from integrations.models import Integration
+
+_registry: dict[str, type[Provider]] = {}
+
+
+class SyncSourceError(Exception):
+    """The source answered in a way that stops the sync (bad credentials, an error status, a
+    body that is not what the protocol promises). The message is safe to show operators."""
+
+
+@dataclass(frozen=True)
+class ConnectionTestResult:
+    success: bool
+    status_code: int | None
+    duration_ms: int
+    message: str
+
+
+@dataclass
+class SyncContext:
+    """What a provider gets while reading one entity of one job."""
+
+    integration: Integration
+    client: IntegrationHttpClient
+    should_stop: Callable[[], bool]
+
+
+def canonical_json(record: Any) -> str:
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def config_value(integration: Integration, name: str, default: Any) -> Any:
+    value = (integration.config or {}).get(name)
+    return default if value in (None, "") else value
+
+
+def sync_mapping(integration: Integration) -> dict[str, str]:
+    """``config.mapping`` as entity → source (a 1C entity set, a REST path).
+
+    The usual form is an object; a list of names (each its own source) and objects with
+    ``entity_set`` or ``path`` are accepted too, as operators write them by hand."""
+    mapping = (integration.config or {}).get("mapping") or {}
+    if isinstance(mapping, list):
+        return {str(name): str(name) for name in mapping if name}
+    if not isinstance(mapping, dict):
+        return {}
+    result: dict[str, str] = {}
+    for entity, source in mapping.items():
+        if isinstance(source, dict):
+            source = source.get("entity_set") or source.get("path") or entity
+        result[str(entity)] = str(source or entity)
+    return result
+
+
+def check_answer(result: HttpResult, *, what: str) -> None:
+    """Raise SyncSourceError for an answer a sync cannot go on with."""
+    status = result.status_code
+    if 200 <= status < 300:
+        return
+    if status in (401, 403):
+        raise SyncSourceError(
+            f"{what}: HTTP {status}, the credentials were refused (check api_key and api_secret)"
+        )
+    retried = f" after {result.attempts} attempts" if result.attempts > 1 else ""
+    raise SyncSourceError(f"{what}: HTTP {status}{retried}")
+
+
+def parse_json(result: HttpResult, *, what: str) -> Any:
+    try:
+        return result.response.json()
+    except ValueError:
+        raise SyncSourceError(f"{what}: the answer is not JSON") from None
+
+
+class Provider:
+    """Base class: override ``test_connection`` and, for syncing, ``pages``."""
+
+    names: ClassVar[tuple[str, ...]] = ()
+    default_key_field: ClassVar[str] = "id"
+    can_sync: ClassVar[bool] = False
+
+    def test_connection(
+        self, integration: Integration, client: IntegrationHttpClient
+    ) -> ConnectionTestResult:
+        raise NotImplementedError
+
+    def pages(self, context: SyncContext, *, entity: str, source: str) -> Iterator[list[Any]]:
+        """Yield the records of one entity, one page (list) at a time."""
+        raise NotImplementedError
+
+    def key_field(self, integration: Integration) -> str:
+        return str(config_value(integration, "key_field", self.default_key_field))
+
+    def record_key(self, integration: Integration, record: dict[str, Any]) -> str | None:
+        value = record.get(self.key_field(integration))
+        if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
+            return None
+        return str(value)
+
+    def record_version(self, record: dict[str, Any], canonical: str) -> str:
+        return content_hash(canonical)
+
+    def record_is_deleted(self, record: dict[str, Any]) -> bool:
+        return False
+
+
+def register(provider: type[Provider]) -> type[Provider]:
+    """Class decorator: make ``provider`` the one for each of its ``names``."""
+    for name in provider.names:
+        _registry[name.lower()] = provider
+    return provider
+
+
+def registered(name: str) -> type[Provider] | None:
+    return _registry.get(name.lower())

@@ -1,0 +1,62 @@
+"""Writes that go with providers: the connection test, and merging keys into an integration's
+``metadata`` (the test result, the sync engine's failure count) without losing a concurrent
+writer's keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.http import IntegrationHttpClient
+from integrations.models import Integration
+from integrations.providers import provider_for
+from integrations.providers.base import ConnectionTestResult
+
+
+def integration_metadata_update(
+    *, integration_id: Any, changes: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
+    """Merge ``changes`` into ``metadata`` (a ``None`` value removes the key) and set ``fields``,
+    under a row lock so two writers (a test and a finishing sync) do not overwrite each other."""
+    with transaction.atomic():
+        row = (
+            Integration.all_objects.select_for_update()
+            .only("id", "metadata")
+            .get(pk=integration_id)
+        )
+        metadata = dict(row.metadata or {})
+        for key, value in changes.items():
+            if value is None:
+                metadata.pop(key, None)
+            else:
+                metadata[key] = value
+        Integration.all_objects.filter(pk=integration_id).update(
+            metadata=metadata, updated_at=timezone.now(), **fields
+        )
+    return metadata
+
+
+def integration_test_connection(*, integration: Integration) -> ConnectionTestResult:
+    """Call the provider's test (one attempt: an operator wants the state now, not after
+    retries), log it, and keep the outcome in ``metadata`` (``last_test_at``, ``last_test_ok``,
+    ``last_test_message``, ``last_test_status_code``)."""
+    provider = provider_for(integration)
+    if provider is None:
+        result = ConnectionTestResult(
+            False, None, 0, f"No connector for provider {integration.provider!r}"
+        )
+    else:
+        client = IntegrationHttpClient(integration, retries=0)
+        result = provider.test_connection(integration, client)
+    integration.metadata = integration_metadata_update(
+        integration_id=integration.pk,
+        changes={
+            "last_test_at": timezone.now().isoformat(),
+            "last_test_ok": result.success,
+            "last_test_message": result.message,
+            "last_test_status_code": result.status_code,
+        },
+    )
+    return result

@@ -1,0 +1,322 @@
+"""The sync engine: runs one claimed job, entity by entity, page by page.
+
+Memory stays bounded by one page: a page is read, written with one bulk upsert, counted, and
+dropped before the next is requested. Each page is written in one transaction together with the
+job's counters, after checking under a row lock that the job is still running; so a cancel takes
+effect at the next page, and what the job reports is exactly what it stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from integrations.http import IntegrationHttpClient
+from integrations.providers import provider_for
+from integrations.providers.base import (
+    Provider,
+    SyncContext,
+    SyncSourceError,
+    canonical_json,
+    sync_mapping,
+)
+from integrations.redaction import redact
+from integrations.services import integration_secret_values
+from syncjobs.models import SyncedRecord, SyncJob, SyncJobStatus
+from syncjobs.services import sync_job_complete, sync_job_fail, sync_job_start
+
+logger = logging.getLogger(__name__)
+
+MAX_KEPT_ERRORS = 100
+MAX_EXTERNAL_ID_LENGTH = 255
+# While a page is being fetched (retries, Retry-After waits) the job still proves it is alive.
+HEARTBEAT_EVERY_SECONDS = 30.0
+
+
+class JobStopped(Exception):
+    """The job left ``running`` (cancelled, or failed by the sweeper) while it ran."""
+
+
+@dataclass
+class Counts:
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    failed: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.processed += other.processed
+        self.created += other.created
+        self.updated += other.updated
+        self.failed += other.failed
+
+
+@dataclass
+class Prepared:
+    key: str
+    data: Any
+    version: str
+    is_deleted: bool
+
+
+def sync_job_execute(*, job_id: Any) -> SyncJob | None:
+    """Claim the job (pending → running) and run it to an end state. None if not claimable."""
+    job = sync_job_start(job_id=job_id)
+    if job is None:
+        logger.info("sync job %s is not pending; nothing to do", job_id)
+        return None
+    SyncRun(job).run()
+    job.refresh_from_db()
+    return job
+
+
+class SyncRun:
+    def __init__(self, job: SyncJob) -> None:
+        self.job = job
+        self.integration = job.integration
+        self.total = Counts()
+        self.entity_counts: dict[str, Counts] = {}
+        self.errors: list[dict[str, Any]] = []
+        self.metadata: dict[str, Any] = dict(job.metadata or {})
+        self._last_heartbeat = time.monotonic()
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except JobStopped:
+            logger.info("sync job %s stopped: no longer running", self.job.pk)
+        except SyncSourceError as error:
+            self._fail(str(error))
+        except SoftTimeLimitExceeded:
+            self._fail("The job ran out of time (the task's time limit).")
+        except Exception as error:
+            logger.exception("sync job %s crashed", self.job.pk)
+            self._fail(f"Internal error: {type(error).__name__}: {error}")
+
+    def _run(self) -> None:
+        integration = self.integration
+        if integration.is_deleted or integration.status == "inactive":
+            raise SyncSourceError("The integration was deactivated or deleted before the job ran.")
+        provider = provider_for(integration)
+        if provider is None or not provider.can_sync:
+            raise SyncSourceError(f"Provider {integration.provider!r} has no sync connector.")
+        mapping = sync_mapping(integration)
+        entities = [e for e in self.metadata.get("entities_requested") or mapping if e in mapping]
+        if not entities:
+            raise SyncSourceError("config.mapping names no entity to sync.")
+        client = IntegrationHttpClient(integration)
+        context = SyncContext(integration=integration, client=client, should_stop=self._should_stop)
+        for index, entity in enumerate(entities, start=1):
+            self.entity_counts[entity] = Counts()
+            page_number = 0
+            self._progress(entity, index, len(entities), page_number)
+            for records in provider.pages(context, entity=entity, source=mapping[entity]):
+                page_number += 1
+                self._store_page(provider, entity, records, index, len(entities), page_number)
+            self._progress(entity, index, len(entities), page_number, entity_done=True)
+        self.metadata["progress"] = {
+            **self.metadata.get("progress", {}),
+            "percent": 100,
+            "message": f"Done: {self.total.processed} records read",
+        }
+        self._save_metadata_fields()
+        sync_job_complete(job=self.job, metadata=self._final_metadata())
+
+    def _should_stop(self) -> bool:
+        status = SyncJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
+        if status == SyncJobStatus.RUNNING and (
+            time.monotonic() - self._last_heartbeat > HEARTBEAT_EVERY_SECONDS
+        ):
+            self.metadata["heartbeat_at"] = timezone.now().isoformat()
+            self._last_heartbeat = time.monotonic()
+            SyncJob.objects.filter(pk=self.job.pk, status=SyncJobStatus.RUNNING).update(
+                metadata=self._final_metadata()
+            )
+        return status != SyncJobStatus.RUNNING
+
+    def _prepare(
+        self, provider: Provider, entity: str, records: list[Any], counts: Counts
+    ) -> dict[str, Prepared]:
+        prepared: dict[str, Prepared] = {}
+        for record in records:
+            counts.processed += 1
+            if not isinstance(record, dict):
+                self._record_failed(entity, None, "The record is not a JSON object.", counts)
+                continue
+            key = provider.record_key(self.integration, record)
+            if key is None:
+                field_name = provider.key_field(self.integration)
+                self._record_failed(entity, None, f"The record has no {field_name}.", counts)
+                continue
+            if len(key) > MAX_EXTERNAL_ID_LENGTH:
+                self._record_failed(
+                    entity, key[:64], f"The key is longer than {MAX_EXTERNAL_ID_LENGTH}.", counts
+                )
+                continue
+            canonical = canonical_json(record)
+            if "\\u0000" in canonical:
+                # PostgreSQL's jsonb cannot hold NUL characters; one would fail the whole page.
+                self._record_failed(entity, key, "The record contains a NUL character.", counts)
+                continue
+            # The same key twice in a page: the later copy wins, as it would across pages.
+            prepared[key] = Prepared(
+                key=key,
+                data=record,
+                version=provider.record_version(record, canonical),
+                is_deleted=provider.record_is_deleted(record),
+            )
+        return prepared
+
+    def _store_page(
+        self,
+        provider: Provider,
+        entity: str,
+        records: list[Any],
+        index: int,
+        entity_total: int,
+        page_number: int,
+    ) -> None:
+        counts = Counts()
+        errors_before = len(self.errors)
+        prepared = self._prepare(provider, entity, records, counts)
+        now = timezone.now()
+        with transaction.atomic():
+            status = (
+                SyncJob.objects.select_for_update()
+                .filter(pk=self.job.pk)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if status != SyncJobStatus.RUNNING:
+                del self.errors[errors_before:]
+                raise JobStopped
+            existing = {
+                external_id: (version, is_deleted)
+                for external_id, version, is_deleted in SyncedRecord.objects.filter(
+                    integration_id=self.integration.pk,
+                    entity=entity,
+                    external_id__in=list(prepared),
+                ).values_list("external_id", "version", "is_deleted")
+            }
+            to_write: list[SyncedRecord] = []
+            unchanged: list[str] = []
+            for key, item in prepared.items():
+                stored = existing.get(key)
+                if stored == (item.version, item.is_deleted):
+                    unchanged.append(key)
+                    continue
+                to_write.append(
+                    SyncedRecord(
+                        integration_id=self.integration.pk,
+                        entity=entity,
+                        external_id=key,
+                        data=item.data,
+                        version=item.version,
+                        is_deleted=item.is_deleted,
+                        first_synced_at=now,
+                        last_synced_at=now,
+                        last_job_id=self.job.pk,
+                    )
+                )
+            written = self._write(entity, to_write, counts)
+            counts.created += sum(1 for key in written if key not in existing)
+            counts.updated += sum(1 for key in written if key in existing)
+            if unchanged:
+                SyncedRecord.objects.filter(
+                    integration_id=self.integration.pk, entity=entity, external_id__in=unchanged
+                ).update(last_synced_at=now, last_job_id=self.job.pk)
+            self.total.add(counts)
+            self.entity_counts[entity].add(counts)
+            self._progress(entity, index, entity_total, page_number, save=False)
+            self._save_metadata_fields()
+
+    def _write(self, entity: str, rows: list[SyncedRecord], counts: Counts) -> list[str]:
+        """Upsert ``rows`` in one statement; if the database refuses the batch, row by row, so
+        only the records it cannot store fail. Returns the keys written."""
+        if not rows:
+            return []
+        try:
+            with transaction.atomic():
+                self._upsert(rows)
+            return [row.external_id for row in rows]
+        except DatabaseError:
+            logger.info("sync job %s: a batch was refused; writing row by row", self.job.pk)
+        written: list[str] = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    self._upsert([row])
+                written.append(row.external_id)
+            except DatabaseError as error:
+                message = f"The database refused the record: {str(error).splitlines()[0]}"
+                self._record_failed(entity, row.external_id, message, counts)
+        return written
+
+    @staticmethod
+    def _upsert(rows: list[SyncedRecord]) -> None:
+        SyncedRecord.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["integration", "entity", "external_id"],
+            update_fields=["data", "version", "is_deleted", "last_synced_at", "last_job"],
+        )
+
+    def _record_failed(
+        self, entity: str, external_id: str | None, error: str, counts: Counts
+    ) -> None:
+        counts.failed += 1
+        if len(self.errors) < MAX_KEPT_ERRORS:
+            self.errors.append({"entity": entity, "external_id": external_id, "error": error})
+
+    def _progress(
+        self,
+        entity: str,
+        index: int,
+        entity_total: int,
+        page_number: int,
+        *,
+        entity_done: bool = False,
+        save: bool = True,
+    ) -> None:
+        done_entities = index if entity_done else index - 1
+        read = self.entity_counts[entity].processed
+        self.metadata["progress"] = {
+            "entity": entity,
+            "entity_index": index,
+            "entity_count": entity_total,
+            "page": page_number,
+            "processed": self.total.processed,
+            "percent": int(100 * done_entities / entity_total),
+            "message": f"{entity} ({index}/{entity_total}): page {page_number}, {read} read",
+        }
+        if save:
+            self._save_metadata_fields()
+
+    def _final_metadata(self) -> dict[str, Any]:
+        return {
+            **self.metadata,
+            "entities": {name: asdict(counts) for name, counts in self.entity_counts.items()},
+            "errors": list(self.errors),
+        }
+
+    def _save_metadata_fields(self) -> None:
+        self.metadata["heartbeat_at"] = timezone.now().isoformat()
+        self._last_heartbeat = time.monotonic()
+        SyncJob.objects.filter(pk=self.job.pk, status=SyncJobStatus.RUNNING).update(
+            records_processed=self.total.processed,
+            records_created=self.total.created,
+            records_updated=self.total.updated,
+            records_failed=self.total.failed,
+            metadata=self._final_metadata(),
+            updated_at=timezone.now(),
+        )
+
+    def _fail(self, message: str) -> None:
+        message = redact(message, secrets=integration_secret_values(self.integration))
+        sync_job_fail(job=self.job, error_message=message, metadata=self._final_metadata())

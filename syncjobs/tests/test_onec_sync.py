@@ -1,0 +1,223 @@
+"""Syncing from 1C OData against the local server: paging, Cyrillic names, edits, deletion marks,
+bad records, and the ways a job fails (bad credentials, timeouts, server errors)."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+
+from integrations.models import Integration, IntegrationLog
+from syncjobs.engine import sync_job_execute
+from syncjobs.models import SyncedRecord, SyncJob
+from syncjobs.services import sync_job_create
+from syncjobs.tests.onec_server import (
+    CATALOGUE,
+    PASSWORD,
+    USERNAME,
+    ODataServer,
+    catalogue_item,
+    ref_key,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def run_sync(integration: Integration, job_type: str = "manual_sync") -> SyncJob:
+    job = sync_job_create(integration=integration, job_type=job_type, enqueue=False)
+    result = sync_job_execute(job_id=job.pk)
+    assert result is not None
+    return result
+
+
+def test_first_sync_stores_every_item_paging_with_top_and_skip(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    job = run_sync(onec_integration)
+
+    assert job.status == "completed", job.error_message
+    assert (job.records_processed, job.records_created, job.records_updated) == (5, 5, 0)
+    assert job.records_failed == 0
+    assert job.metadata["entities"] == {
+        "products": {"processed": 5, "created": 5, "updated": 0, "failed": 0}
+    }
+    assert job.metadata["progress"]["percent"] == 100
+    requests = onec_server.data_requests(CATALOGUE)
+    assert [(r.query["$top"], r.query["$skip"]) for r in requests] == [
+        ("2", "0"),
+        ("2", "2"),
+        ("2", "4"),
+    ]
+    assert all(r.query["$format"] == "json" and r.query["$orderby"] == "Ref_Key" for r in requests)
+    record = SyncedRecord.objects.get(external_id=ref_key(3))
+    assert record.entity == "products"
+    assert record.data == catalogue_item(3)
+    assert record.data["Description"] == "Товар №3"
+    assert record.is_deleted is False
+    assert record.last_job_id == job.pk
+    onec_integration.refresh_from_db()
+    assert onec_integration.last_sync_at is not None
+
+
+def test_cyrillic_user_is_sent_as_utf8_basic_auth(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    run_sync(onec_integration)
+
+    header = onec_server.data_requests()[0].authorization
+    assert header is not None and header.startswith("Basic ")
+    assert base64.b64decode(header[6:]).decode("utf-8") == f"{USERNAME}:{PASSWORD}"
+
+
+def test_unchanged_rerun_writes_nothing_and_edits_and_deletion_marks_are_updates(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    run_sync(onec_integration)
+    rerun = run_sync(onec_integration)
+    assert (rerun.records_processed, rerun.records_created, rerun.records_updated) == (5, 0, 0)
+
+    items = onec_server.entity_sets[CATALOGUE]
+    items[1] = {**catalogue_item(2, version=2), "Description": "Товар №2 (новая цена)"}
+    items[3] = catalogue_item(4, version=2, deleted=True)
+    items.append(catalogue_item(6))
+    third = run_sync(onec_integration)
+
+    assert third.status == "completed"
+    assert (third.records_processed, third.records_created, third.records_updated) == (6, 1, 2)
+    assert (
+        SyncedRecord.objects.get(external_id=ref_key(2))
+        .data["Description"]
+        .endswith("(новая цена)")
+    )
+    deleted = SyncedRecord.objects.get(external_id=ref_key(4))
+    assert deleted.is_deleted is True
+    assert deleted.last_job_id == third.pk
+    # first_synced_at stays the first run's, last_synced_at moves on for every record seen.
+    assert deleted.first_synced_at < deleted.last_synced_at
+    assert SyncedRecord.objects.count() == 6
+
+
+def test_records_without_key_fail_alone_and_the_job_completes(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    broken = catalogue_item(99)
+    del broken["Ref_Key"]
+    onec_server.entity_sets[CATALOGUE].append(broken)
+    onec_server.entity_sets[CATALOGUE].append({**catalogue_item(7), "Description": "bad\u0000"})
+
+    job = run_sync(onec_integration)
+
+    assert job.status == "completed"
+    assert job.records_processed == 7
+    assert job.records_created == 5
+    assert job.records_failed == 2
+    errors = job.metadata["errors"]
+    assert {"entity": "products", "external_id": None, "error": "The record has no Ref_Key."} in (
+        errors
+    )
+    assert any(e["external_id"] == ref_key(7) and "NUL" in e["error"] for e in errors)
+    assert job.metadata["entities"]["products"]["failed"] == 2
+
+
+def test_only_the_named_entity_is_synced_for_sync_entity(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    onec_server.entity_sets["Document_ЗаказКлиента"] = [catalogue_item(50)]
+    onec_integration.config["mapping"]["orders"] = "Document_ЗаказКлиента"
+    onec_integration.save()
+
+    job = run_sync(onec_integration, "sync_orders")
+
+    assert job.records_processed == 1
+    assert set(SyncedRecord.objects.values_list("entity", flat=True)) == {"orders"}
+    assert not onec_server.data_requests(CATALOGUE)
+    full = run_sync(onec_integration, "full_sync")
+    assert full.metadata["entities"]["products"]["created"] == 5
+    assert full.metadata["entities"]["orders"]["processed"] == 1
+
+
+def test_bad_credentials_fail_the_job_and_no_secret_is_logged(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    onec_integration.api_secret = "wrong-пароль-1234"
+    onec_integration.save()
+
+    job = run_sync(onec_integration)
+
+    assert job.status == "failed"
+    assert "401" in job.error_message and "credentials" in job.error_message
+    assert SyncedRecord.objects.count() == 0
+    log = IntegrationLog.objects.get(action="sync_page")
+    assert log.status_code == 401
+    assert log.request_data["headers"]["Authorization"] == "[REDACTED]"
+    stored = str(list(IntegrationLog.objects.values()))
+    assert "wrong-пароль-1234" not in stored
+    assert base64.b64encode(f"{USERNAME}:wrong-пароль-1234".encode()).decode() not in stored
+
+
+def test_a_server_slower_than_config_timeout_fails_the_job_after_the_retries(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    onec_integration.config.update({"timeout": 200, "http_retries": 1})
+    onec_integration.save()
+    onec_server.delay_seconds = 1.0
+
+    started = time.monotonic()
+    job = run_sync(onec_integration)
+
+    assert job.status == "failed"
+    assert "no answer" in job.error_message and "timed out" in job.error_message
+    assert time.monotonic() - started < 5
+    logs = IntegrationLog.objects.filter(action="sync_page")
+    assert logs.count() == 2
+    assert all(log.status_code is None and "timed out" in log.error_message for log in logs)
+
+
+def test_429_and_503_are_retried_honouring_retry_after(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    onec_integration.config.update({"http_retries": 3})
+    onec_integration.save()
+    onec_server.fail_next(429, Retry_After="1")
+    onec_server.fail_next(503, Retry_After="0")
+
+    started = time.monotonic()
+    job = run_sync(onec_integration)
+
+    assert job.status == "completed", job.error_message
+    assert job.records_created == 5
+    assert time.monotonic() - started >= 1.0
+    statuses = list(
+        IntegrationLog.objects.filter(action="sync_page")
+        .order_by("created_at")
+        .values_list("status_code", flat=True)
+    )
+    assert statuses[:3] == [429, 503, 200]
+
+
+def test_server_errors_beyond_the_retries_fail_the_job(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    onec_integration.config.update({"http_retries": 1})
+    onec_integration.save()
+    onec_server.fail_next(500, times=2, Retry_After="0")
+
+    job = run_sync(onec_integration)
+
+    assert job.status == "failed"
+    assert "HTTP 500 after 2 attempts" in job.error_message
+
+
+def test_a_failure_on_a_later_page_keeps_what_was_stored(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    onec_server.fail_next(404, after=1)
+
+    job = run_sync(onec_integration)
+
+    assert job.status == "failed"
+    assert "HTTP 404" in job.error_message
+    assert (job.records_processed, job.records_created) == (2, 2)
+    assert SyncedRecord.objects.count() == 2
+    assert job.metadata["entities"]["products"]["created"] == 2
