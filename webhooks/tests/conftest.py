@@ -1,0 +1,107 @@
+"""Fixtures of the webhook tests: a sender that signs, and a local HTTP server to forward to."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+SECRET = "s3cr3t-webhook-key-for-tests"
+
+
+def receive_url(code: str) -> str:
+    return f"/api/webhooks/receive/{code}"
+
+
+def hmac_hex(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def post_signed(
+    client: APIClient, code: str, payload: Any, *, secret: str = SECRET, **headers: str
+) -> Any:
+    """POST ``payload`` as JSON with an ``X-Signature`` (the hmac_sha256 scheme)."""
+    body = json.dumps(payload).encode()
+    return client.post(
+        receive_url(code),
+        data=body,
+        content_type="application/json",
+        headers={"X-Signature": hmac_hex(secret, body), **headers},
+    )
+
+
+@pytest.fixture
+def integration(db):
+    """An active integration of a generic provider with a webhook secret (hmac_sha256)."""
+    from integrations.tests.factories import IntegrationFactory
+
+    return IntegrationFactory(webhook_secret=SECRET, provider="erp")
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class ForwardServer:
+    """Answers every POST with ``status`` after ``delay`` seconds and records what it got."""
+
+    url: str
+    requests: list[Received] = field(default_factory=list)
+    status: int = 200
+    delay: float = 0.0
+
+    def wait_for(self, count: int, timeout: float = 10) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.requests) >= count:
+                return True
+            time.sleep(0.05)
+        return len(self.requests) >= count
+
+
+@pytest.fixture
+def forward_server() -> Iterator[ForwardServer]:
+    state: dict[str, ForwardServer] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            server_state = state["server"]
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            server_state.requests.append(Received(self.path, dict(self.headers.items()), body))
+            if server_state.delay:
+                time.sleep(server_state.delay)
+            try:
+                self.send_response(server_state.status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state["server"] = ForwardServer(url=f"http://127.0.0.1:{server.server_port}/hook")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state["server"]
+    finally:
+        server.shutdown()
+        server.server_close()

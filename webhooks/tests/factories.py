@@ -1,0 +1,19 @@
+"""factory_boy factories for webhooks."""
+
+import factory
+
+from integrations.tests.factories import IntegrationFactory
+from webhooks.models import Webhook, WebhookStatus
+
+
+class WebhookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Webhook
+
+    integration = factory.SubFactory(IntegrationFactory)
+    source = factory.LazyAttribute(lambda o: o.integration.provider if o.integration else None)
+    event_type = "order.created"
+    external_id = factory.Sequence(lambda n: f"evt_{n}")
+    payload = factory.LazyAttribute(lambda o: {"id": o.external_id, "type": o.event_type})
+    status = WebhookStatus.PENDING
+    signature_verified = True
