@@ -1,0 +1,72 @@
+"""End to end with a real Celery worker process: the API starts a job, the worker runs it
+against the local 1C server; a cancel in the middle of a run stops it within seconds."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from rest_framework.test import APIClient
+
+from integrations.models import Integration
+from syncjobs.models import SyncedRecord, SyncJob
+from syncjobs.tests.onec_server import CATALOGUE, ODataServer, catalogue_item
+from vendhub_integrations.testing.worker import celery_worker, wait_until
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def job_status(job_id: str) -> str:
+    return SyncJob.objects.values_list("status", flat=True).get(pk=job_id)
+
+
+def test_a_sync_started_through_the_api_completes_on_a_worker(
+    api_client: APIClient,
+    onec_integration: Integration,
+    onec_server: ODataServer,
+    worker_broker_url: str,
+) -> None:
+    with celery_worker(broker_url=worker_broker_url) as worker:
+        response = api_client.post(f"/api/integrations/{onec_integration.pk}/sync")
+        assert response.status_code == 202
+        job_id = response.json()["id"]
+        finished = wait_until(lambda: job_status(job_id) == "completed", timeout=30)
+        assert finished, worker.output()[-3000:]
+
+    job = SyncJob.objects.get(pk=job_id)
+    assert (job.records_processed, job.records_created) == (5, 5)
+    assert SyncedRecord.objects.filter(integration=onec_integration).count() == 5
+
+
+def test_cancel_in_the_middle_of_a_run_stops_it_within_seconds_keeping_stored_rows(
+    api_client: APIClient,
+    onec_integration: Integration,
+    onec_server: ODataServer,
+    worker_broker_url: str,
+) -> None:
+    onec_server.entity_sets[CATALOGUE] = [catalogue_item(n) for n in range(1, 61)]
+    onec_server.delay_seconds = 0.25  # 30 pages of 2: about 8 s if nobody stops it
+
+    with celery_worker(broker_url=worker_broker_url) as worker:
+        job_id = api_client.post(f"/api/integrations/{onec_integration.pk}/sync").json()["id"]
+        started = wait_until(
+            lambda: SyncJob.objects.get(pk=job_id).records_processed >= 4, timeout=30
+        )
+        assert started, worker.output()[-3000:]
+
+        response = api_client.post(f"/api/sync-jobs/{job_id}/cancel")
+        assert response.status_code == 200 and response.json()["status"] == "cancelled"
+
+        # The worker notices at its next page and asks the server for nothing more.
+        time.sleep(1.5)
+        requests_after_cancel = len(onec_server.data_requests())
+        time.sleep(1.5)
+        assert len(onec_server.data_requests()) == requests_after_cancel
+        assert requests_after_cancel < 30
+        assert "Traceback" not in worker.output()
+
+    job = SyncJob.objects.get(pk=job_id)
+    stored = SyncedRecord.objects.filter(integration=onec_integration).count()
+    assert job.status == "cancelled"
+    assert 4 <= stored < 60
+    assert job.records_created == stored
