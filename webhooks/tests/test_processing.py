@@ -1,0 +1,301 @@
+"""Processing: handlers, forwarding, retries with backoff, failure, and the atomic claim."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from standardwebhooks import Webhook as StandardWebhook
+
+from integrations.models import IntegrationLog
+from integrations.tests.factories import IntegrationFactory
+from webhooks.handlers import (
+    handlers_for,
+    pattern_matches,
+    unregister_webhook_handler,
+    webhook_handler,
+)
+from webhooks.models import Webhook, WebhookStatus
+from webhooks.services import retry_delay_seconds, webhook_process, webhook_sweep
+from webhooks.tests.factories import WebhookFactory
+
+FORWARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture
+def registered():
+    """Register handlers for one test only."""
+    functions = []
+
+    def register(provider: str = "*", event_type: str = "*"):
+        def decorator(function):
+            functions.append(function)
+            return webhook_handler(provider=provider, event_type=event_type)(function)
+
+        return decorator
+
+    yield register
+    for function in functions:
+        unregister_webhook_handler(function)
+
+
+def make_webhook(config: dict | None = None, provider: str = "erp", **fields) -> Webhook:
+    integration = IntegrationFactory(provider=provider, config=config or {})
+    return WebhookFactory(
+        integration=integration,
+        max_retries=(config or {}).get("retry_attempts", 3),
+        **fields,
+    )
+
+
+# --- Handler registry -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "matches"),
+    [
+        ("*", "anything", True),
+        ("payment.created", "payment.created", True),
+        ("payment.created", "payment.completed", False),
+        ("payment.*", "payment.created", True),
+        ("payment.*", "payment.refund.done", True),
+        ("payment.*", "payments.created", False),
+        ("payment.*", "payment", False),
+    ],
+)
+def test_pattern_matching(pattern, value, matches):
+    assert pattern_matches(pattern, value) is matches
+
+
+def test_handlers_for_matches_provider_and_event_type(registered):
+    @registered(provider="stripe", event_type="invoice.*")
+    def invoices(webhook): ...
+
+    @registered(event_type="*")
+    def everything(webhook): ...
+
+    @registered(provider="github", event_type="push")
+    def pushes(webhook): ...
+
+    assert handlers_for(provider="stripe", event_type="invoice.paid") == [invoices, everything]
+    assert handlers_for(provider="STRIPE", event_type="charge.failed") == [everything]
+    assert handlers_for(provider="github", event_type="push") == [everything, pushes]
+
+
+# --- Outcomes ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_handler_completes_the_webhook(registered):
+    seen = []
+
+    @registered(provider="erp", event_type="order.*")
+    def on_order(webhook):
+        seen.append((webhook.id, webhook.status))
+
+    webhook = make_webhook(event_type="order.created")
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
+    webhook.refresh_from_db()
+    assert seen == [(webhook.id, WebhookStatus.PROCESSING)]
+    assert webhook.status == WebhookStatus.COMPLETED
+    assert webhook.processed_at is not None
+    assert webhook.locked_until is None
+    # Once completed, another message for it does nothing.
+    assert webhook_process(webhook_id=webhook.id) is None
+    assert len(seen) == 1
+
+
+@pytest.mark.django_db
+def test_nothing_to_handle_it_is_ignored_with_the_reason():
+    webhook = make_webhook(event_type="order.created")
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.IGNORED
+    webhook.refresh_from_db()
+    assert webhook.status == WebhookStatus.IGNORED
+    assert "no handler" in webhook.error_message
+    assert "forward_url" in webhook.error_message
+
+
+@pytest.mark.django_db
+def test_forward_posts_the_payload_as_stored(forward_server):
+    payload = {"id": "evt_1", "type": "order.created", "amount": 1500, "name": "Choʻlpon"}
+    webhook = make_webhook({"forward_url": forward_server.url}, payload=payload)
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
+    [received] = forward_server.requests
+    assert json.loads(received.body) == payload
+    assert received.headers["X-Webhook-Id"] == str(webhook.id)
+    assert received.headers["X-Webhook-Event-Type"] == "order.created"
+    assert received.headers["Content-Type"] == "application/json"
+    assert "webhook-signature" not in {name.lower() for name in received.headers}
+    log = IntegrationLog.objects.get(integration=webhook.integration, action="webhook_forward")
+    assert (log.direction, log.status_code) == ("outbound", 200)
+
+
+@pytest.mark.django_db
+def test_forward_is_signed_with_standard_webhooks_when_a_forward_secret_is_set(forward_server):
+    webhook = make_webhook({"forward_url": forward_server.url, "forward_secret": FORWARD_SECRET})
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
+    [received] = forward_server.requests
+    headers = {name.lower(): value for name, value in received.headers.items()}
+    verified = StandardWebhook(FORWARD_SECRET).verify(received.body, headers)
+    assert verified == webhook.payload
+    assert headers["webhook-id"] == str(webhook.id)
+    with pytest.raises(Exception, match="signature"):
+        StandardWebhook("whsec_" + "A" * 32).verify(received.body, headers)
+
+
+@pytest.mark.django_db
+def test_handlers_and_forward_both_run(registered, forward_server):
+    calls = []
+
+    @registered(provider="erp")
+    def on_any(webhook):
+        calls.append(webhook.id)
+
+    webhook = make_webhook({"forward_url": forward_server.url})
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
+    assert calls == [webhook.id]
+    assert len(forward_server.requests) == 1
+
+
+# --- Failure and retries ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_failed_forward_is_retried_later_with_backoff(forward_server):
+    forward_server.status = 500
+    webhook = make_webhook({"forward_url": forward_server.url, "retry_backoff_seconds": 10})
+    before = timezone.now()
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.PENDING
+    webhook.refresh_from_db()
+    assert webhook.status == WebhookStatus.PENDING
+    assert webhook.retry_count == 1
+    assert "HTTP 500" in webhook.error_message
+    delay = (webhook.next_retry_at - before).total_seconds()
+    assert 8 <= delay <= 12.5
+    # Not due yet: a message arriving early does nothing.
+    assert webhook_process(webhook_id=webhook.id) is None
+    assert len(forward_server.requests) == 1
+
+
+@pytest.mark.django_db
+def test_after_max_retries_it_fails_having_been_tried_one_plus_max_retries_times(forward_server):
+    forward_server.status = 503
+    webhook = make_webhook({"forward_url": forward_server.url, "retry_attempts": 2})
+    outcomes = []
+    for _ in range(5):
+        Webhook.objects.filter(pk=webhook.pk).update(next_retry_at=timezone.now())
+        outcomes.append(webhook_process(webhook_id=webhook.id))
+    assert outcomes == ["pending", "pending", "failed", None, None]
+    webhook.refresh_from_db()
+    assert webhook.status == WebhookStatus.FAILED
+    assert webhook.retry_count == 2
+    assert "HTTP 503" in webhook.error_message
+    assert len(forward_server.requests) == 3
+
+
+@pytest.mark.django_db
+def test_retry_attempts_zero_means_no_retry(forward_server):
+    forward_server.status = 500
+    webhook = make_webhook({"forward_url": forward_server.url, "retry_attempts": 0})
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.FAILED
+    assert len(forward_server.requests) == 1
+
+
+@pytest.mark.django_db
+def test_forward_slower_than_the_timeout_fails(forward_server):
+    forward_server.delay = 1.0
+    webhook = make_webhook({"forward_url": forward_server.url, "timeout": 200})
+    started = time.monotonic()
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.PENDING
+    assert time.monotonic() - started < 1.0
+    webhook.refresh_from_db()
+    assert "timed out" in webhook.error_message
+
+
+@pytest.mark.django_db
+def test_unreachable_forward_url_fails():
+    webhook = make_webhook({"forward_url": "http://127.0.0.1:9/hook", "retry_attempts": 0})
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.FAILED
+    webhook.refresh_from_db()
+    assert "failed" in webhook.error_message
+
+
+@pytest.mark.django_db
+def test_a_raising_handler_fails_the_attempt(registered):
+    @registered(provider="erp")
+    def broken(webhook):
+        raise ValueError("stock item 17 unknown")
+
+    webhook = make_webhook()
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.PENDING
+    webhook.refresh_from_db()
+    assert webhook.error_message == "ValueError: stock item 17 unknown"
+    assert webhook.retry_count == 1
+
+
+def test_backoff_doubles_with_jitter_and_is_capped_at_one_hour():
+    class Config:
+        config = {"retry_backoff_seconds": 30}
+
+    for retry_count, nominal in [(1, 30), (2, 60), (3, 120), (4, 240)]:
+        delays = [
+            retry_delay_seconds(integration=Config, retry_count=retry_count) for _ in range(50)
+        ]
+        assert all(0.8 * nominal <= delay <= 1.2 * nominal for delay in delays)
+        assert len(set(delays)) > 1
+    assert retry_delay_seconds(integration=Config, retry_count=20) == 3600
+
+
+# --- Claims and leases ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_process_a_webhook_once(registered):
+    calls = []
+
+    @registered(provider="erp")
+    def slow(webhook):
+        calls.append(threading.get_ident())
+        time.sleep(0.2)
+
+    webhook = make_webhook()
+    barrier = threading.Barrier(6)
+    results = []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(webhook_process(webhook_id=webhook.id))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert sorted(results, key=str) == [None] * 5 + ["completed"]
+
+
+@pytest.mark.django_db
+def test_a_worker_that_lost_its_lease_does_not_overwrite_the_outcome(registered):
+    @registered(provider="erp")
+    def outlived(webhook):
+        # The lease ran out while this handler was busy, and the sweeper took the webhook back.
+        Webhook.objects.filter(pk=webhook.pk).update(
+            locked_until=timezone.now() - timedelta(seconds=1)
+        )
+        webhook_sweep()
+
+    webhook = make_webhook()
+    webhook_process(webhook_id=webhook.id)
+    webhook.refresh_from_db()
+    assert webhook.status == WebhookStatus.PENDING
+    assert webhook.retry_count == 1
+    assert "lease expired" in webhook.error_message

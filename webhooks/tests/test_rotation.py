@@ -1,0 +1,108 @@
+"""Rotating an integration's webhook secret: API and admin, with the previous secret's overlap."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from integrations.models import Integration
+from integrations.tests.factories import IntegrationFactory
+from webhooks.tests.conftest import SECRET, post_signed
+
+pytestmark = pytest.mark.django_db
+
+
+def rotate_url(integration: Integration) -> str:
+    return f"/api/integrations/{integration.id}/rotate-webhook-secret"
+
+
+def test_rotation_generates_a_secret_and_keeps_the_old_one_for_24_hours(
+    api_client, anonymous_client, integration
+):
+    response = api_client.post(rotate_url(integration))
+    assert response.status_code == 200, response.content
+    assert response["Cache-Control"] == "no-store"
+    new_secret = response.json()["webhook_secret"]
+    assert len(new_secret) >= 32 and new_secret != SECRET
+    expires_at = parse_datetime(response.json()["previous_webhook_secret_expires_at"])
+    assert abs((expires_at - timezone.now()) - timedelta(hours=24)) < timedelta(minutes=1)
+
+    integration.refresh_from_db()
+    assert integration.webhook_secret == new_secret
+    assert integration.previous_webhook_secret == SECRET
+    assert parse_datetime(integration.config["previous_webhook_secret_expires_at"]) == expires_at
+
+    assert (
+        post_signed(anonymous_client, integration.code, {"id": "a"}, secret=new_secret).status_code
+        == 202
+    )
+    assert post_signed(anonymous_client, integration.code, {"id": "b"}).status_code == 202
+    with time_machine.travel(expires_at + timedelta(seconds=1)):
+        assert post_signed(anonymous_client, integration.code, {"id": "c"}).status_code == 401
+        assert (
+            post_signed(
+                anonymous_client, integration.code, {"id": "d"}, secret=new_secret
+            ).status_code
+            == 202
+        )
+
+
+def test_rotation_with_a_given_secret_and_overlap(api_client, anonymous_client, integration):
+    response = api_client.post(
+        rotate_url(integration),
+        {"webhook_secret": "chosen-by-operator-1234", "overlap_hours": 1},
+        format="json",
+    )
+    assert response.json()["webhook_secret"] == "chosen-by-operator-1234"
+    expires_at = parse_datetime(response.json()["previous_webhook_secret_expires_at"])
+    assert abs((expires_at - timezone.now()) - timedelta(hours=1)) < timedelta(minutes=1)
+
+
+def test_rotation_without_overlap_drops_the_old_secret(api_client, anonymous_client, integration):
+    response = api_client.post(rotate_url(integration), {"overlap_hours": 0}, format="json")
+    assert response.json()["previous_webhook_secret_expires_at"] is None
+    assert post_signed(anonymous_client, integration.code, {"id": "b"}).status_code == 401
+
+
+def test_standard_webhooks_integration_gets_a_whsec_secret(api_client):
+    integration = IntegrationFactory(provider="svix", webhook_secret="whsec_" + "A" * 32)
+    secret = api_client.post(rotate_url(integration)).json()["webhook_secret"]
+    assert secret.startswith("whsec_")
+
+
+def test_rotation_input_errors_and_access(api_client, anonymous_client, integration):
+    bad = api_client.post(rotate_url(integration), {"overlap_hours": -1}, format="json")
+    assert bad.status_code == 400
+    assert "overlap_hours" in bad.json()
+    assert anonymous_client.post(rotate_url(integration)).status_code in (401, 403)
+    missing = api_client.post(
+        "/api/integrations/9f0c1d1e-1111-4b4b-8c8c-000000000000/rotate-webhook-secret/"
+    )
+    assert missing.status_code == 404
+
+
+def test_the_new_secret_is_never_shown_again(api_client, integration):
+    new_secret = api_client.post(rotate_url(integration)).json()["webhook_secret"]
+    detail = api_client.get(f"/api/integrations/{integration.id}").content.decode()
+    assert new_secret not in detail
+    assert SECRET not in detail
+
+
+def test_admin_action_rotates_and_shows_the_secret_once(admin_client, integration):
+    response = admin_client.post(
+        "/admin/integrations/integration/",
+        {"action": "rotate_webhook_secret", "_selected_action": [str(integration.pk)]},
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    integration.refresh_from_db()
+    page = response.content.decode()
+    assert integration.webhook_secret in page
+    assert integration.previous_webhook_secret == SECRET
+    assert SECRET not in page
+    change_page = admin_client.get(f"/admin/integrations/integration/{integration.pk}/change/")
+    assert integration.webhook_secret not in change_page.content.decode()

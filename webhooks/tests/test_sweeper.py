@@ -1,0 +1,122 @@
+"""The beat sweeper: sends what a down broker lost, reclaims what a dead worker held."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+import redis
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from webhooks.models import Webhook, WebhookStatus
+from webhooks.services import webhook_sweep
+from webhooks.tests.factories import WebhookFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queue(worker_broker_url):
+    """The webhook ids waiting in the Redis queue ``celery``."""
+    client = redis.Redis.from_url(worker_broker_url)
+
+    def ids() -> list[str]:
+        messages = [json.loads(raw) for raw in client.lrange("celery", 0, -1)]
+        return [json.loads(base64.b64decode(message["body"]))[0][0] for message in messages]
+
+    return ids
+
+
+def age(webhook: Webhook, seconds: float, **fields) -> None:
+    Webhook.objects.filter(pk=webhook.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=seconds), **fields
+    )
+
+
+def test_pending_webhook_never_enqueued_is_sent(queue):
+    webhook = WebhookFactory()
+    age(webhook, 10)
+    report = webhook_sweep()
+    assert report.enqueued == 1
+    assert queue() == [str(webhook.id)]
+    webhook.refresh_from_db()
+    assert webhook.enqueued_at is not None
+
+
+def test_a_webhook_just_stored_is_left_to_its_request(queue):
+    WebhookFactory()
+    assert webhook_sweep().enqueued == 0
+    assert queue() == []
+
+
+def test_recently_enqueued_is_not_sent_again_but_a_long_lost_one_is(queue):
+    fresh = WebhookFactory()
+    age(fresh, 60, enqueued_at=timezone.now() - timedelta(seconds=60))
+    lost = WebhookFactory()
+    age(lost, 900, enqueued_at=timezone.now() - timedelta(seconds=900))
+    assert webhook_sweep().enqueued == 1
+    assert queue() == [str(lost.id)]
+
+
+def test_retry_not_yet_due_waits_and_a_due_one_is_sent(queue):
+    later = WebhookFactory(next_retry_at=timezone.now() + timedelta(minutes=5), retry_count=1)
+    due = WebhookFactory(next_retry_at=timezone.now() - timedelta(seconds=1), retry_count=1)
+    assert webhook_sweep().enqueued == 1
+    assert queue() == [str(due.id)]
+    assert later.id
+
+
+@pytest.mark.parametrize(
+    "status", [WebhookStatus.COMPLETED, WebhookStatus.FAILED, WebhookStatus.IGNORED]
+)
+def test_finished_webhooks_are_left_alone(queue, status):
+    webhook = WebhookFactory(status=status)
+    age(webhook, 900)
+    assert webhook_sweep().enqueued == 0
+
+
+def test_rejected_webhooks_are_never_sent(queue):
+    webhook = WebhookFactory(status=WebhookStatus.PENDING, rejected=True)
+    age(webhook, 900)
+    assert webhook_sweep().enqueued == 0
+
+
+def test_expired_lease_is_reclaimed_counted_as_an_attempt_and_sent(queue):
+    webhook = WebhookFactory(
+        status=WebhookStatus.PROCESSING, locked_until=timezone.now() - timedelta(seconds=1)
+    )
+    held = WebhookFactory(
+        status=WebhookStatus.PROCESSING, locked_until=timezone.now() + timedelta(minutes=5)
+    )
+    report = webhook_sweep()
+    assert (report.reclaimed, report.enqueued) == (1, 1)
+    webhook.refresh_from_db()
+    assert webhook.status == WebhookStatus.PENDING
+    assert webhook.retry_count == 1
+    assert webhook.locked_until is None
+    assert "lease expired" in webhook.error_message
+    assert queue() == [str(webhook.id)]
+    held.refresh_from_db()
+    assert held.status == WebhookStatus.PROCESSING
+
+
+def test_expired_lease_with_no_retries_left_fails(queue):
+    webhook = WebhookFactory(
+        status=WebhookStatus.PROCESSING,
+        locked_until=timezone.now() - timedelta(seconds=1),
+        retry_count=3,
+        max_retries=3,
+    )
+    assert webhook_sweep().failed == 1
+    webhook.refresh_from_db()
+    assert webhook.status == WebhookStatus.FAILED
+    assert "gave up after 4 attempts" in webhook.error_message
+
+
+def test_migrate_installs_the_sweeper_in_beat():
+    task = PeriodicTask.objects.get(task="webhooks.sweep")
+    assert task.enabled
+    assert task.interval.every <= 60
