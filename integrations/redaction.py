@@ -54,5 +54,14 @@ def truncate_json(data: Any, *, limit: int) -> Any:
     size = len(text.encode("utf-8"))
     if size <= limit:
         return data
-    preview = text.encode("utf-8")[: limit - 256].decode("utf-8", errors="ignore")
+    budget = limit - 256
+    preview = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    # The preview is itself stored as a JSON string, where quotes and backslashes (frequent in
+    # JSON text) take two bytes: shorten it until its encoded form fits the budget too.
+    while (excess := _json_size(preview) - budget) > 0:
+        preview = preview[: len(preview) - excess]
     return {"truncated": True, "size_bytes": size, "preview": preview}
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
