@@ -1,0 +1,111 @@
+"""The management commands: sync (inline and --wait), test_integration, run_scheduled_syncs,
+and the beat entry that migrate installs."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+
+from integrations.models import Integration
+from syncjobs.models import SyncedRecord, SyncJob
+from syncjobs.tests.onec_server import ODataServer
+from vendhub_integrations.testing.services import REPO_ROOT
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sync_inline_shows_the_outcome_and_exits_zero_when_completed(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("sync", "onec", "sync_products", "--inline", stdout=out, stderr=err)
+
+    assert "completed: 5 read, 5 created, 0 updated, 0 failed" in out.getvalue()
+    assert "records" in err.getvalue()  # the progress bar
+    assert SyncedRecord.objects.count() == 5
+
+
+def test_sync_exits_one_when_the_job_fails(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    onec_integration.api_secret = "wrong"
+    onec_integration.save()
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("sync", "onec", "--inline", stdout=out, stderr=io.StringIO())
+    assert exited.value.code == 1
+    assert "failed" in out.getvalue() and "401" in out.getvalue()
+
+
+def test_sync_refuses_unknown_codes_types_and_a_second_job(
+    onec_integration: Integration,
+) -> None:
+    with pytest.raises(CommandError, match="No integration"):
+        call_command("sync", "nope")
+    with pytest.raises(CommandError, match="Unknown job type"):
+        call_command("sync", "onec", "weekly")
+    call_command("sync", "onec", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="already has a pending or running"):
+        call_command("sync", "onec", stdout=io.StringIO())
+    assert SyncJob.objects.get().status == "pending"
+
+
+def test_sync_wait_gives_up_after_the_timeout_with_exit_one(
+    onec_integration: Integration,
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        call_command(
+            "sync", "onec", "--wait", "--timeout", "0.5", stdout=io.StringIO(), stderr=io.StringIO()
+        )
+    assert exited.value.code == 1
+
+
+def test_test_integration_exit_status(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    out = io.StringIO()
+    call_command("test_integration", "onec", stdout=out)
+    assert "Connected" in out.getvalue()
+
+    onec_integration.api_secret = "wrong"
+    onec_integration.save()
+    with pytest.raises(SystemExit) as exited:
+        call_command("test_integration", "onec", stdout=io.StringIO(), stderr=io.StringIO())
+    assert exited.value.code == 1
+
+
+@time_machine.travel(datetime(2026, 11, 27, 9, 0, tzinfo=UTC), tick=False)
+def test_run_scheduled_syncs_command(onec_integration: Integration) -> None:
+    Integration.objects.filter(pk=onec_integration.pk).update(
+        auto_sync_enabled=True, sync_interval_minutes=60
+    )
+    out = io.StringIO()
+    call_command("run_scheduled_syncs", stdout=out)
+    assert "1 job(s) created" in out.getvalue()
+    assert SyncJob.objects.get().job_type == "scheduled_sync"
+
+
+def test_migrate_installs_the_scheduler_beat_entry() -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    entry = PeriodicTask.objects.get(task="syncjobs.run_scheduled_syncs")
+    assert entry.enabled and entry.interval.every == 60 and entry.interval.period == "seconds"
+
+
+@pytest.mark.parametrize("command", ["sync", "run_scheduled_syncs", "test_integration"])
+def test_help(command: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", command, "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout
