@@ -239,8 +239,12 @@ class IntegrationAdmin(admin.ModelAdmin):
         return pretty_json(obj.metadata or {})
 
     def save_model(self, request: HttpRequest, obj: Integration, form: Any, change: bool) -> None:
+        # IntegrationAdminForm's own list: the form the admin builds from the fieldsets also
+        # lists the write-only inputs and clear boxes, which are not model fields.
         data = {
-            name: form.cleaned_data[name] for name in form.Meta.fields if name in form.cleaned_data
+            name: form.cleaned_data[name]
+            for name in IntegrationAdminForm.Meta.fields
+            if name in form.cleaned_data
         }
         data.update(form.secret_changes())
         if change:
