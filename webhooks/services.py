@@ -48,6 +48,9 @@ _ENQUEUE_GRACE = timedelta(seconds=5)
 # Tolerated early arrival of a countdown message (clock granularity between broker and database).
 _EARLY_CLAIM = timedelta(seconds=1)
 DEFAULT_SECRET_OVERLAP_HOURS = 24
+# After the broker refused a message, how long this process leaves sending to the sweeper.
+BROKER_PAUSE_SECONDS = 10.0
+_broker_paused_until = 0.0
 
 
 # --- Receiving ---------------------------------------------------------------------------------
@@ -263,14 +266,24 @@ def _cut(value: str | None, limit: int = 255) -> str | None:
 # --- Enqueueing --------------------------------------------------------------------------------
 
 
-def webhook_enqueue(*, webhook_id: Any, countdown: float = 0) -> bool:
+def webhook_enqueue(*, webhook_id: Any, countdown: float = 0, force: bool = False) -> bool:
     """Send the wake-up message. A broker that is down is logged, never raised: the row is
-    stored and the sweeper sends the message once the broker is back."""
+    stored and the sweeper sends the message once the broker is back.
+
+    After a failure this process stops trying for a short while (``force`` tries anyway): every
+    try costs up to ``CELERY_BROKER_CONNECTION_TIMEOUT``, and during an outage the senders'
+    requests should not each wait for it.
+    """
+    global _broker_paused_until
     from webhooks.tasks import process_webhook
 
+    if not force and time.monotonic() < _broker_paused_until:
+        logger.info("webhook %s stored; broker recently down, left to the sweeper", webhook_id)
+        return False
     try:
         process_webhook.apply_async(args=[str(webhook_id)], countdown=countdown or None)
     except Exception as error:
+        _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning(
             "webhook %s stored but not enqueued (%s: %s); the sweeper will send it",
             webhook_id,
@@ -278,6 +291,7 @@ def webhook_enqueue(*, webhook_id: Any, countdown: float = 0) -> bool:
             error,
         )
         return False
+    _broker_paused_until = 0.0
     Webhook.objects.filter(pk=webhook_id).update(
         enqueued_at=timezone.now() + timedelta(seconds=countdown)
     )
@@ -490,7 +504,7 @@ def webhook_sweep(*, limit: int = 500) -> SweepReport:
         .values_list("pk", flat=True)[:limit]
     )
     for webhook_id in list(due):
-        if webhook_enqueue(webhook_id=webhook_id):
+        if webhook_enqueue(webhook_id=webhook_id, force=True):
             report.enqueued += 1
         else:
             break

@@ -1,0 +1,98 @@
+"""No stored credential in any integration log, API response or application log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from integrations.models import IntegrationLog, IntegrationStatus
+from integrations.tests.factories import IntegrationFactory
+from webhooks.models import Webhook
+from webhooks.services import webhook_process, webhook_secret_rotate
+from webhooks.tests.conftest import post_signed, receive_url
+
+pytestmark = pytest.mark.django_db
+
+CREDENTIALS = {
+    "api_key": "apikey-0123456789-abcdef",
+    "api_secret": "apisecret-0123456789-abcdef",
+    "webhook_secret": "whsecret-0123456789-abcdef",
+}
+PREVIOUS = "previous-webhook-secret-0123456789"
+
+
+def test_no_secret_anywhere(api_client, anonymous_client, forward_server, caplog, settings):
+    caplog.set_level(logging.DEBUG)
+    forward_server.status = 500
+    integration = IntegrationFactory(
+        provider="erp",
+        webhook_secret=PREVIOUS,
+        api_key=CREDENTIALS["api_key"],
+        api_secret=CREDENTIALS["api_secret"],
+        config={"forward_url": forward_server.url + "?token=x", "retry_attempts": 0},
+    )
+    webhook_secret_rotate(integration=integration, new_secret=CREDENTIALS["webhook_secret"])
+    secret = CREDENTIALS["webhook_secret"]
+    # Verified delivery that echoes a credential in a header and in its body.
+    ok = post_signed(
+        anonymous_client,
+        integration.code,
+        {"id": "evt_1", "type": "t", "password": "p4ssw0rd-in-payload"},
+        secret=secret,
+        Authorization=f"Bearer {CREDENTIALS['api_key']}",
+        **{"X-Echo": f"token {secret}"},
+    )
+    assert ok.status_code == 202
+    # Old secret during its overlap, a forged one, a duplicate, a too-large body.
+    assert (
+        post_signed(anonymous_client, integration.code, {"id": "e2"}, secret=PREVIOUS).status_code
+        == 202
+    )
+    assert (
+        post_signed(anonymous_client, integration.code, {"id": "e3"}, secret="bad").status_code
+        == 401
+    )
+    assert (
+        post_signed(anonymous_client, integration.code, {"id": "evt_1"}, secret=secret).status_code
+        == 200
+    )
+    settings.WEBHOOK_MAX_BODY_BYTES = 10
+    assert (
+        post_signed(anonymous_client, integration.code, {"id": "e4"}, secret=secret).status_code
+        == 413
+    )
+    integration.status = IntegrationStatus.INACTIVE
+    integration.save()
+    assert (
+        anonymous_client.post(receive_url(integration.code), data={}, format="json").status_code
+        == 503
+    )
+    for webhook in Webhook.objects.filter(status="pending"):
+        webhook_process(webhook_id=webhook.id)
+
+    texts = [
+        json.dumps(
+            list(
+                IntegrationLog.objects.values(
+                    "endpoint", "request_data", "response_data", "error_message", "metadata"
+                )
+            ),
+            default=str,
+        ),
+        json.dumps(list(Webhook.objects.values()), default=str),
+        api_client.get("/api/webhooks?page_size=100").content.decode(),
+        api_client.get("/api/integration-logs?page_size=100").content.decode(),
+        api_client.get(f"/api/integrations/{integration.id}").content.decode(),
+        "\n".join(record.getMessage() for record in caplog.records),
+    ]
+    assert IntegrationLog.objects.filter(action="webhook_forward").exists()
+    assert IntegrationLog.objects.filter(direction="inbound").count() == 6
+    for text in texts:
+        for value in [*CREDENTIALS.values(), PREVIOUS]:
+            assert value not in text
+    # The payload is kept as received; only the logs redact sensitive keys.
+    assert Webhook.objects.get(external_id="evt_1").payload["password"] == "p4ssw0rd-in-payload"
+    log = IntegrationLog.objects.filter(direction="inbound", status_code=202).earliest("created_at")
+    assert log.request_data["body"]["password"] == "[REDACTED]"
