@@ -254,6 +254,18 @@ class IntegrationAdmin(admin.ModelAdmin):
             saved = integration_create(data=data)
         obj.pk = saved.pk
 
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
+        # The delete is soft: the webhooks, jobs and logs (PROTECTed foreign keys) are kept, so
+        # they neither block the confirmation page nor appear as deleted on it.
+        return (
+            [str(obj) for obj in objs],
+            {Integration._meta.verbose_name_plural: len(objs)},
+            set(),
+            [],
+        )
+
     def delete_model(self, request: HttpRequest, obj: Integration) -> None:
         integration_delete(integration=obj)
 
