@@ -62,16 +62,25 @@ def read_status_kb(pid: int, field: str) -> int | None:
     return None
 
 
-def run_once(label: str, integration: Integration, worker: WorkerProcess) -> RunResult:
+def run_once(
+    label: str, integration: Integration, worker: WorkerProcess, used_pids: set[int]
+) -> RunResult:
     from syncjobs.models import FINISHED_STATUSES, SyncJob
     from syncjobs.services import sync_job_create
+    from vendhub_integrations.testing.worker import wait_until
 
-    children = worker.child_pids()
-    idle = max((read_status_kb(pid, "VmRSS") or 0) for pid in children) if children else 0
+    # A fresh pool process (the one that ran the previous job has exited) waiting for work.
+    def fresh_children() -> list[int]:
+        return [pid for pid in worker.child_pids() if pid not in used_pids]
+
+    wait_until(lambda: bool(fresh_children()), timeout=30)
+    fresh = fresh_children()
+    idle = max((read_status_kb(pid, "VmRSS") or 0) for pid in fresh) if fresh else 0
     job = sync_job_create(integration=integration, requested_by="benchmark")
     peaks: dict[int, int] = {}
     while True:
         for pid in worker.child_pids():
+            used_pids.add(pid)
             peak = read_status_kb(pid, "VmHWM")
             if peak:
                 peaks[pid] = max(peaks.get(pid, 0), peak)
@@ -142,9 +151,9 @@ def main() -> int:
             broker_url=os.environ["CELERY_BROKER_URL"],
             extra_args=["--max-tasks-per-child", "1"],
         ) as worker:
-            results.append(run_once("first run (all new)", integration, worker))
-            time.sleep(1.0)  # let the pool replace the child that ran the first job
-            results.append(run_once("unchanged re-run", integration, worker))
+            used_pids: set[int] = set()
+            results.append(run_once("first run (all new)", integration, worker, used_pids))
+            results.append(run_once("unchanged re-run", integration, worker, used_pids))
     finally:
         server.stop()
         if not args.keep:
