@@ -18,6 +18,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from integrations.http import IntegrationHttpClient
+from integrations.models import IntegrationStatus
 from integrations.providers import provider_for
 from integrations.providers.base import (
     Provider,
@@ -101,7 +102,7 @@ class SyncRun:
 
     def _run(self) -> None:
         integration = self.integration
-        if integration.is_deleted or integration.status == "inactive":
+        if integration.is_deleted or integration.status == IntegrationStatus.INACTIVE:
             raise SyncSourceError("The integration was deactivated or deleted before the job ran.")
         provider = provider_for(integration)
         if provider is None or not provider.can_sync:

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.http import timeout_seconds
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import provider_for
 from integrations.providers.base import sync_mapping
@@ -31,10 +32,11 @@ DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
 # again (the message may be lost: broker down at commit, or flushed). Claiming is conditional, so
 # a duplicate message is harmless.
 PENDING_RESEND_AFTER = timedelta(minutes=5)
-# A running job writes metadata.heartbeat_at after every page and between retries; one silent
-# for this long lost its worker (killed, OOM, machine gone). It is failed rather than restarted:
-# the next scheduled sync repeats the work, and upserts make repeating safe.
-RUNNING_STALE_AFTER = timedelta(minutes=15)
+# A running job writes metadata.heartbeat_at after every page and every 30 s of retry waits, so
+# it is silent at most for one request (config.timeout). One silent for longer than this (or
+# three timeouts, if longer) lost its worker: killed, out of memory, machine gone. It is failed
+# rather than restarted: the next scheduled sync repeats the work, and upserts make that safe.
+RUNNING_STALE_AFTER = timedelta(minutes=5)
 
 
 class SyncJobError(Exception):
@@ -291,9 +293,12 @@ def sync_jobs_sweep(*, now: datetime | None = None) -> tuple[int, int]:
             transaction.on_commit(lambda job_id=job.pk: _enqueue(job_id))
             resent += 1
     failed = 0
-    for job in SyncJob.objects.filter(status=SyncJobStatus.RUNNING):
+    for job in SyncJob.objects.filter(status=SyncJobStatus.RUNNING).select_related("integration"):
         beat_at = _metadata_time(job.metadata, "heartbeat_at") or job.started_at or job.created_at
-        if now - beat_at < RUNNING_STALE_AFTER:
+        silent_allowed = max(
+            RUNNING_STALE_AFTER, timedelta(seconds=3 * timeout_seconds(job.integration))
+        )
+        if now - beat_at < silent_allowed:
             continue
         message = f"The worker stopped: no heartbeat since {beat_at.isoformat()}."
         if sync_job_fail(job=job, error_message=message):

@@ -132,13 +132,13 @@ def test_the_sweeper_resends_pending_jobs_and_fails_running_jobs_that_went_silen
         healthy = sync_job_create(integration=alive, enqueue=False)
         sync_job_start(job_id=healthy.pk)
     SyncJob.objects.filter(pk=healthy.pk).update(
-        metadata={"heartbeat_at": (NOON + timedelta(minutes=14)).isoformat()}
+        metadata={"heartbeat_at": (NOON + timedelta(minutes=5)).isoformat()}
     )
 
     with time_machine.travel(NOON + timedelta(minutes=4), tick=False):
         assert sync_jobs_sweep() == (0, 0)
     with (
-        time_machine.travel(NOON + timedelta(minutes=16), tick=False),
+        time_machine.travel(NOON + timedelta(minutes=6), tick=False),
         django_capture_on_commit_callbacks(execute=False) as callbacks,
     ):
         resent, failed = sync_jobs_sweep()
@@ -149,7 +149,7 @@ def test_the_sweeper_resends_pending_jobs_and_fails_running_jobs_that_went_silen
     running.refresh_from_db()
     healthy.refresh_from_db()
     assert pending.status == "pending"
-    assert pending.metadata["enqueued_at"] == (NOON + timedelta(minutes=16)).isoformat()
+    assert pending.metadata["enqueued_at"] == (NOON + timedelta(minutes=6)).isoformat()
     assert running.status == "failed" and "no heartbeat" in running.error_message
     assert healthy.status == "running"
 

@@ -3,9 +3,11 @@ against the local 1C server; a cancel in the middle of a run stops it within sec
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from integrations.models import Integration
@@ -32,6 +34,11 @@ def test_a_sync_started_through_the_api_completes_on_a_worker(
         job_id = response.json()["id"]
         finished = wait_until(lambda: job_status(job_id) == "completed", timeout=30)
         assert finished, worker.output()[-3000:]
+
+        # The command's --wait follows a job the worker runs and exits 0 once it completed.
+        out = io.StringIO()
+        call_command("sync", "onec", "sync_products", "--wait", stdout=out, stderr=io.StringIO())
+        assert "completed: 5 read, 0 created, 0 updated, 0 failed" in out.getvalue()
 
     job = SyncJob.objects.get(pk=job_id)
     assert (job.records_processed, job.records_created) == (5, 5)
