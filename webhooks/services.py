@@ -71,7 +71,7 @@ def _config(integration: Integration) -> dict[str, Any]:
     return integration.config or {}
 
 
-def _int_config(integration: Integration, name: str, default: float) -> float:
+def _number_config(integration: Integration, name: str, default: float) -> float:
     try:
         return float(_config(integration).get(name, default))
     except (TypeError, ValueError):
@@ -171,7 +171,7 @@ def webhook_receive(
         "source": integration.provider,
         "payload": payload,
         "headers": stored_headers,
-        "max_retries": int(_int_config(integration, "retry_attempts", DEFAULT_RETRY_ATTEMPTS)),
+        "max_retries": int(_number_config(integration, "retry_attempts", DEFAULT_RETRY_ATTEMPTS)),
     }
     try:
         scheme = scheme_for(integration)
@@ -252,7 +252,9 @@ def webhook_emit(
             "payload": payload,
             "status": WebhookStatus.PENDING,
             "signature_verified": True,
-            "max_retries": int(_int_config(integration, "retry_attempts", DEFAULT_RETRY_ATTEMPTS)),
+            "max_retries": int(
+                _number_config(integration, "retry_attempts", DEFAULT_RETRY_ATTEMPTS)
+            ),
             "metadata": {"emitted": True},
         },
     )
@@ -318,7 +320,7 @@ def lease_seconds(integration: Integration | None) -> float:
 def retry_delay_seconds(*, integration: Integration | None, retry_count: int) -> float:
     """``retry_backoff_seconds`` × 2^(retry_count − 1), ±20 % jitter, at most one hour."""
     base = (
-        _int_config(integration, "retry_backoff_seconds", DEFAULT_RETRY_BACKOFF_SECONDS)
+        _number_config(integration, "retry_backoff_seconds", DEFAULT_RETRY_BACKOFF_SECONDS)
         if integration
         else DEFAULT_RETRY_BACKOFF_SECONDS
     )

@@ -1,5 +1,5 @@
 from django.db import transaction
-from django.urls import path, re_path
+from django.urls import re_path
 
 from vendhub_integrations.api.routers import OptionalSlashRouter
 from webhooks.api.views import RotateWebhookSecretView, WebhookReceiveView, WebhookViewSet
@@ -10,14 +10,10 @@ router.register("webhooks", WebhookViewSet, basename="webhook")
 urlpatterns = [
     # Not inside a request-wide transaction: the record of a refused or failed request must be
     # committed whatever the answer, and the 2xx goes out only after the row's own commit.
-    path(
-        "webhooks/receive/<str:code>",
+    re_path(
+        r"^webhooks/receive/(?P<code>[^/]+)/?$",
         transaction.non_atomic_requests(WebhookReceiveView.as_view()),
         name="webhook-receive",
-    ),
-    path(
-        "webhooks/receive/<str:code>/",
-        transaction.non_atomic_requests(WebhookReceiveView.as_view()),
     ),
     re_path(
         r"^integrations/(?P<pk>[0-9a-fA-F-]{36})/rotate-webhook-secret/?$",

@@ -299,3 +299,34 @@ def test_a_worker_that_lost_its_lease_does_not_overwrite_the_outcome(registered)
     assert webhook.status == WebhookStatus.PENDING
     assert webhook.retry_count == 1
     assert "lease expired" in webhook.error_message
+
+
+@pytest.mark.django_db
+def test_emitted_events_enter_the_same_pipeline(registered, django_capture_on_commit_callbacks):
+    from webhooks.services import webhook_emit
+
+    seen = []
+
+    @registered(provider="payme", event_type="payment.*")
+    def on_payment(webhook):
+        seen.append(webhook.payload["order_id"])
+
+    integration = IntegrationFactory(provider="payme")
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = webhook_emit(
+            integration=integration,
+            event_type="payment.completed",
+            payload={"order_id": "A-1", "amount": 150000},
+            external_id="payme:tx1:completed",
+        )
+        again = webhook_emit(
+            integration=integration,
+            event_type="payment.completed",
+            payload={"order_id": "A-1", "amount": 150000},
+            external_id="payme:tx1:completed",
+        )
+    assert first.id == again.id
+    assert len(callbacks) == 1
+    assert (first.status, first.source) == ("pending", "payme")
+    assert webhook_process(webhook_id=first.id) == WebhookStatus.COMPLETED
+    assert seen == ["A-1"]

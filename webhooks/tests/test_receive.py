@@ -416,3 +416,30 @@ def test_the_record_survives_a_failure_after_it_was_stored(monkeypatch, integrat
     )
     assert response.status_code == 500
     assert Webhook.objects.filter(external_id="evt_keep").exists()
+
+
+def test_a_provider_receiver_takes_the_request_over(anonymous_client):
+    from django.http import JsonResponse
+
+    from webhooks import handlers
+
+    def gateway(request, integration):
+        return JsonResponse(
+            {"jsonrpc": "2.0", "code": integration.code, "body": request.body.decode()}
+        )
+
+    handlers.register_webhook_receiver("test-gateway", gateway)
+    try:
+        integration = IntegrationFactory(provider="test-gateway", status=IntegrationStatus.INACTIVE)
+        response = anonymous_client.post(
+            receive_url(integration.code), data=b'{"method": "x"}', content_type="application/json"
+        )
+    finally:
+        handlers._receivers.pop("test-gateway")
+    assert response.status_code == 200
+    assert response.json() == {
+        "jsonrpc": "2.0",
+        "code": integration.code,
+        "body": '{"method": "x"}',
+    }
+    assert Webhook.objects.count() == 0
