@@ -24,6 +24,16 @@ def _secret_field(label: str) -> serializers.CharField:
     )
 
 
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
 class IntegrationSerializer(serializers.ModelSerializer):
     api_key = _secret_field("API key")
     api_secret = _secret_field("API secret")
@@ -93,6 +103,9 @@ class IntegrationSerializer(serializers.ModelSerializer):
     def _validate_object(self, value: Any) -> dict:
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be a JSON object.")
+        if _contains_nul(value):
+            # PostgreSQL's jsonb cannot store \u0000: without this check the save is a 500.
+            raise serializers.ValidationError("Null characters are not allowed.")
         return value
 
     def validate_config(self, value: Any) -> dict:
