@@ -91,20 +91,35 @@ def integration_log_create(
     limit = settings.INTEGRATION_LOG_MAX_BYTES
 
     def clean(data: Any) -> Any:
-        return truncate_json(redact(data if data is not None else {}, secrets=secrets), limit=limit)
+        data = _without_nul(data if data is not None else {})
+        return truncate_json(redact(data, secrets=secrets), limit=limit)
 
     return IntegrationLog.objects.create(
         integration=integration,
         action=action,
         direction=direction,
-        endpoint=redact(endpoint or "", secrets=secrets)[:2048],
+        endpoint=_without_nul(redact(endpoint or "", secrets=secrets))[:2048],
         request_data=clean(request_data),
         response_data=clean(response_data),
         status_code=status_code,
         duration_ms=max(0, int(duration_ms)),
-        error_message=redact(error_message, secrets=secrets) if error_message else None,
+        error_message=_without_nul(redact(error_message, secrets=secrets))
+        if error_message
+        else None,
         metadata=clean(metadata or {}),
     )
+
+
+def _without_nul(data: Any) -> Any:
+    """``data`` with NUL characters shown as U+FFFD: PostgreSQL text and jsonb cannot hold them,
+    and an upstream answer that contains one must still be logged."""
+    if isinstance(data, str):
+        return data.replace("\x00", "\ufffd")
+    if isinstance(data, dict):
+        return {_without_nul(key): _without_nul(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_without_nul(item) for item in data]
+    return data
 
 
 def api_key_create(*, name: str, expires_in_days: int | None = None) -> tuple[Any, str]:
