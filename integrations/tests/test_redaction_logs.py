@@ -270,3 +270,23 @@ def test_redaction_happens_before_truncation(integration) -> None:
     )
 
     assert log.request_data == {"password": REDACTED, "rows": list(range(10))}
+
+
+def test_nul_characters_from_upstream_do_not_stop_the_log(integration) -> None:
+    log = integration_log_create(
+        integration=integration,
+        action="sync_page",
+        direction="outbound",
+        endpoint="https://erp.example.uz/odata?\x00",
+        request_data={"q\x00": "a\x00b"},
+        response_data={"rows": ["bin\x00ary", {"password": "p\x00"}]},
+        error_message="bad byte \x00 in answer",
+        metadata={"note": "\x00"},
+    )
+
+    stored = IntegrationLog.objects.get(pk=log.pk)
+    assert stored.request_data == {"q\ufffd": "a\ufffdb"}
+    assert stored.response_data == {"rows": ["bin\ufffdary", {"password": REDACTED}]}
+    assert stored.error_message == "bad byte \ufffd in answer"
+    assert stored.endpoint == "https://erp.example.uz/odata?\ufffd"
+    assert stored.metadata == {"note": "\ufffd"}
