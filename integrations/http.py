@@ -136,8 +136,11 @@ class IntegrationHttpClient:
         backoff_base: float = 0.5,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        log_metadata: dict[str, Any] | None = None,
     ) -> None:
         self.integration = integration
+        # Added to every log entry, e.g. the sync job a page belongs to.
+        self.log_metadata = dict(log_metadata or {})
         config_retries = (integration.config or {}).get("http_retries", DEFAULT_RETRIES)
         self.retries = retries if retries is not None else int(config_retries)
         self.backoff_base = backoff_base
@@ -265,6 +268,6 @@ class IntegrationHttpClient:
                 if response is None or response.status_code < 400
                 else f"HTTP {response.status_code}"
             ),
-            metadata={"attempt": attempt},
+            metadata={**self.log_metadata, "attempt": attempt},
         )
         return response, error

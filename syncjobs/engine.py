@@ -111,7 +111,7 @@ class SyncRun:
         entities = [e for e in self.metadata.get("entities_requested") or mapping if e in mapping]
         if not entities:
             raise SyncSourceError("config.mapping names no entity to sync.")
-        client = IntegrationHttpClient(integration)
+        client = IntegrationHttpClient(integration, log_metadata={"sync_job_id": str(self.job.pk)})
         context = SyncContext(integration=integration, client=client, should_stop=self._should_stop)
         for index, entity in enumerate(entities, start=1):
             self.entity_counts[entity] = Counts()

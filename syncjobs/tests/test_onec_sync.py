@@ -150,6 +150,7 @@ def test_bad_credentials_fail_the_job_and_no_secret_is_logged(
     assert SyncedRecord.objects.count() == 0
     log = IntegrationLog.objects.get(action="sync_page")
     assert log.status_code == 401
+    assert log.metadata["sync_job_id"] == str(job.pk)
     assert log.request_data["headers"]["Authorization"] == "[REDACTED]"
     stored = str(list(IntegrationLog.objects.values()))
     assert "wrong-пароль-1234" not in stored

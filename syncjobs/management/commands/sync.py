@@ -74,6 +74,7 @@ class Command(BaseCommand):
 
     def _follow(self, job: SyncJob, *, timeout: float | None) -> SyncJob:
         deadline = None if timeout is None else time.monotonic() + timeout
+        # The bar writes to the raw stream: OutputWrapper would end each redraw with a newline.
         with tqdm(desc="records", unit=" rec", file=self.stderr._out, dynamic_ncols=True) as bar:
             while True:
                 job.refresh_from_db()
