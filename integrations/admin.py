@@ -17,7 +17,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from integrations.models import SECRET_FIELDS, Integration, IntegrationLog
+from integrations.models import SECRET_FIELDS, Integration, IntegrationLog, json_contains_nul
+from integrations.redaction import mask_config, unmask_config
 from integrations.services import integration_create, integration_delete, integration_update
 from vendhub_integrations.admin_utils import pretty_json, short
 
@@ -77,6 +78,12 @@ class IntegrationAdminForm(forms.ModelForm):
             "metadata",
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The form shows config with its secrets masked; clean_config puts them back.
+        if self.instance.pk and isinstance(self.initial.get("config"), dict):
+            self.initial["config"] = mask_config(self.initial["config"])
+
     def clean_code(self) -> str:
         code = self.cleaned_data["code"]
         taken = Integration.objects.filter(code=code)
@@ -88,6 +95,24 @@ class IntegrationAdminForm(forms.ModelForm):
 
     def clean_provider(self) -> str:
         return self.cleaned_data["provider"].strip().lower()
+
+    def _clean_object(self, name: str) -> dict:
+        # As in the API: everything downstream reads config and metadata as objects.
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValidationError("Must be a JSON object.")
+        if json_contains_nul(value):
+            raise ValidationError("Null characters are not allowed.")
+        return value
+
+    def clean_config(self) -> dict:
+        stored = self.instance.config if self.instance.pk else {}
+        return unmask_config(self._clean_object("config"), stored)
+
+    def clean_metadata(self) -> dict:
+        return self._clean_object("metadata")
 
     def secret_changes(self) -> dict[str, str | None]:
         """The secrets the operator set or cleared, for the service."""
@@ -232,7 +257,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Config (formatted)")
     def config_pretty(self, obj: Integration) -> str:
-        return pretty_json(obj.config or {})
+        return pretty_json(mask_config(obj.config or {}))
 
     @admin.display(description="Metadata (formatted)")
     def metadata_pretty(self, obj: Integration) -> str:

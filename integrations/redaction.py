@@ -65,3 +65,35 @@ def truncate_json(data: Any, *, limit: int) -> Any:
 
 def _json_size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
+def _is_config_secret(key: object) -> bool:
+    # "previous_webhook_secret_expires_at" names a secret but holds a time: it stays visible.
+    return isinstance(key, str) and is_sensitive_key(key) and not key.endswith("_at")
+
+
+def mask_config(config: Any) -> Any:
+    """``config`` as shown to people and API clients: secrets kept there (``forward_secret``)
+    become ``"[REDACTED]"``."""
+    if isinstance(config, dict):
+        return {
+            key: REDACTED if _is_config_secret(key) and value else mask_config(value)
+            for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [mask_config(item) for item in config]
+    return config
+
+
+def unmask_config(new: Any, old: Any) -> Any:
+    """``new`` with every ``"[REDACTED]"`` that a client sent back replaced by the stored value,
+    so saving a config read from the API or the admin keeps its secrets."""
+    if isinstance(new, dict):
+        previous = old if isinstance(old, dict) else {}
+        return {
+            key: previous.get(key)
+            if value == REDACTED and _is_config_secret(key) and key in previous
+            else unmask_config(value, previous.get(key))
+            for key, value in new.items()
+        }
+    return new

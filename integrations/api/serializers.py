@@ -8,7 +8,14 @@ from urllib.parse import urlsplit
 
 from rest_framework import serializers
 
-from integrations.models import CODE_PATTERN, SECRET_FIELDS, Integration, IntegrationLog
+from integrations.models import (
+    CODE_PATTERN,
+    SECRET_FIELDS,
+    Integration,
+    IntegrationLog,
+    json_contains_nul,
+)
+from integrations.redaction import mask_config, unmask_config
 
 
 def _secret_field(label: str) -> serializers.CharField:
@@ -22,16 +29,6 @@ def _secret_field(label: str) -> serializers.CharField:
         style={"input_type": "password"},
         help_text=f'{label}: write-only, stored encrypted. Omit to keep, null or "" to clear.',
     )
-
-
-def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
@@ -103,16 +100,22 @@ class IntegrationSerializer(serializers.ModelSerializer):
     def _validate_object(self, value: Any) -> dict:
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be a JSON object.")
-        if _contains_nul(value):
+        if json_contains_nul(value):
             # PostgreSQL's jsonb cannot store \u0000: without this check the save is a 500.
             raise serializers.ValidationError("Null characters are not allowed.")
         return value
 
     def validate_config(self, value: Any) -> dict:
-        return self._validate_object(value)
+        value = self._validate_object(value)
+        return unmask_config(value, self.instance.config if self.instance is not None else {})
 
     def validate_metadata(self, value: Any) -> dict:
         return self._validate_object(value)
+
+    def to_representation(self, instance: Integration) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["config"] = mask_config(data.get("config"))
+        return data
 
     def create(self, validated_data: dict[str, Any]) -> Integration:
         from integrations.services import integration_create

@@ -1,0 +1,87 @@
+"""Secrets an integration keeps in ``config`` (``forward_secret``) are masked wherever it is shown,
+and saving a config read back from the API or the admin keeps them."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.models import Integration
+from integrations.redaction import REDACTED
+from integrations.tests.factories import IntegrationFactory
+
+pytestmark = pytest.mark.django_db
+
+FORWARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture
+def integration() -> Integration:
+    return IntegrationFactory(
+        config={
+            "forward_url": "http://127.0.0.1:9/hook",
+            "forward_secret": FORWARD_SECRET,
+            "previous_webhook_secret_expires_at": "2026-11-28T10:00:00+00:00",
+            "nested": {"access_token": "tok-123456"},
+        }
+    )
+
+
+def test_api_masks_config_secrets_but_not_their_times(api_client, integration) -> None:
+    response = api_client.get(f"/api/integrations/{integration.id}")
+
+    config = response.json()["config"]
+    assert FORWARD_SECRET not in response.content.decode()
+    assert "tok-123456" not in response.content.decode()
+    assert config["forward_secret"] == REDACTED
+    assert config["nested"]["access_token"] == REDACTED
+    assert config["previous_webhook_secret_expires_at"] == "2026-11-28T10:00:00+00:00"
+    assert config["forward_url"] == "http://127.0.0.1:9/hook"
+
+
+def test_putting_back_what_the_api_returned_keeps_the_secrets(api_client, integration) -> None:
+    shown = api_client.get(f"/api/integrations/{integration.id}").json()["config"]
+    shown["forward_url"] = "http://127.0.0.1:9/other"
+
+    response = api_client.patch(
+        f"/api/integrations/{integration.id}", {"config": shown}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    integration.refresh_from_db()
+    assert integration.config["forward_secret"] == FORWARD_SECRET
+    assert integration.config["nested"]["access_token"] == "tok-123456"
+    assert integration.config["forward_url"] == "http://127.0.0.1:9/other"
+
+
+def test_a_new_config_secret_replaces_the_old_one(api_client, integration) -> None:
+    response = api_client.patch(
+        f"/api/integrations/{integration.id}",
+        {"config": {"forward_secret": "whsec_bmV3"}},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    integration.refresh_from_db()
+    assert integration.config == {"forward_secret": "whsec_bmV3"}
+
+
+def test_admin_change_form_masks_config_secrets_and_keeps_them_on_save(
+    admin_client, integration
+) -> None:
+    url = f"/admin/integrations/integration/{integration.id}/change/"
+    page = admin_client.get(url).content.decode()
+    assert FORWARD_SECRET not in page
+    assert "tok-123456" not in page
+
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data["config"] = form["config"].value()
+    data["metadata"] = form["metadata"].value()
+    data.update({"name": "Renamed", "next_sync_at_0": "", "next_sync_at_1": ""})
+    data.pop("next_sync_at", None)
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    integration.refresh_from_db()
+    assert integration.name == "Renamed"
+    assert integration.config["forward_secret"] == FORWARD_SECRET
