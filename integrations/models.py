@@ -18,6 +18,17 @@ code_validator = RegexValidator(
 SECRET_FIELDS = ("api_key", "api_secret", "webhook_secret")
 
 
+def json_contains_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL character anywhere, which PostgreSQL's jsonb refuses."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(json_contains_nul(key) or json_contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(json_contains_nul(item) for item in value)
+    return False
+
+
 class TimestampedModel(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
