@@ -360,3 +360,21 @@ def test_history_cannot_be_added_or_edited(admin_client: Client, rows: dict) -> 
             f"{CHANGELISTS[entity]}{rows[entity].pk}/change/", {"status": "completed"}
         )
         assert response.status_code == 403, entity
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("config", "[1, 2]"),
+        ("config", '"text"'),
+        ("config", "not json"),
+        ("metadata", "5"),
+        ("config", '{"note": "nul \\u0000 inside"}'),
+    ],
+)
+def test_config_and_metadata_must_be_json_objects(admin_client: Client, field, value) -> None:
+    response = admin_client.post(CHANGELISTS["integration"] + "add/", form_data(**{field: value}))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    assert not Integration.objects.exists()
