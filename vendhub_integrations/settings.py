@@ -156,7 +156,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
-        "rest_framework.filters.SearchFilter",
+        "vendhub_integrations.api.filters.SearchFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "vendhub_integrations.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,

@@ -1,6 +1,10 @@
 """Filters several apps share."""
 
+from typing import Any
+
 import django_filters
+from rest_framework import filters
+from rest_framework.exceptions import ValidationError
 
 
 class IntegrationIdFilter(django_filters.UUIDFilter):
@@ -15,3 +19,13 @@ class IntegrationIdFilter(django_filters.UUIDFilter):
 class CreatedRangeFilterSet(django_filters.FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's ``?search=``, whose bad values (a NUL character) are a 400 naming the parameter."""
+
+    def get_search_terms(self, request: Any) -> list[str]:
+        try:
+            return super().get_search_terms(request)
+        except ValidationError as error:
+            raise ValidationError({self.search_param: error.detail}) from None
