@@ -260,6 +260,11 @@ def test_filters_combine(api_client: APIClient) -> None:
         ("/api/integration-logs", {"direction": "sideways"}),
         ("/api/integration-logs", {"status_code": "two hundred"}),
         ("/api/integration-logs", {"created_after": "yesterday"}),
+        ("/api/integration-logs", {"action": "nul\x00"}),
+        ("/api/webhooks", {"event_type": "\x00"}),
+        ("/api/webhooks", {"search": "nul\x00"}),
+        ("/api/integration-logs", {"search": "\x00"}),
+        ("/api/integrations", {"search": "\x00"}),
     ],
 )
 def test_bad_filter_value_is_a_400_naming_the_field(api_client, path: str, query: dict) -> None:
@@ -281,3 +286,19 @@ def test_webhook_delete_leaves_its_integration_and_other_webhooks(api_client: AP
 
     assert api_client.get(f"/api/integrations/{integration.pk}").status_code == 200
     assert list(Webhook.objects.values_list("pk", flat=True)) == [webhooks[1].pk]
+
+
+@pytest.mark.parametrize(
+    ("path", "attributes", "term"),
+    [
+        ("/api/webhooks", {"event_type": "payment.completed"}, "payment.comp"),
+        ("/api/webhooks", {"external_id": "evt_unique_42"}, "unique_42"),
+        ("/api/integration-logs", {"error_message": "HTTP 502 from 1C"}, "502 from"),
+        ("/api/integration-logs", {"endpoint": "https://erp.uz/odata/Catalog"}, "Catalog"),
+    ],
+)
+def test_search(api_client: APIClient, path: str, attributes: dict, term: str) -> None:
+    wanted = FACTORIES[path](**attributes)
+    FACTORIES[path]()
+
+    assert ids(api_client.get(path, {"search": term})) == [str(wanted.pk)]
