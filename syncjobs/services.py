@@ -112,11 +112,12 @@ def sync_job_create(
     try:
         with transaction.atomic():
             job.save(force_insert=True)
-    except IntegrityError as error:
-        if "sync_jobs_one_active_per_integration" not in str(error):
-            raise
+    except IntegrityError:
+        # Asked rather than read from the error text: SQLite's message does not name the index.
         active = sync_job_get_active(integration_id=integration.pk)
-        raise SyncJobAlreadyActive(active.pk if active else None) from None
+        if active is None:
+            raise
+        raise SyncJobAlreadyActive(active.pk) from None
     if enqueue:
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 
 from integrations.models import Integration
 from integrations.tests.factories import IntegrationFactory
@@ -92,6 +92,8 @@ def test_the_next_pass_after_the_interval_schedules_again() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_passes_skip_integrations_another_pass_holds() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED row locks need PostgreSQL (SQLite locks the whole file)")
     integration = due_integration()
     locked = threading.Event()
     release = threading.Event()
