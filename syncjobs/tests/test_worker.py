@@ -1,17 +1,21 @@
 """End to end with a real Celery worker process: the API starts a job, the worker runs it
-against the local 1C server; a cancel in the middle of a run stops it within seconds."""
+against the local 1C server; a cancel in the middle of a run stops it within seconds; a job
+whose worker was killed is failed by the sweeper, freeing the integration."""
 
 from __future__ import annotations
 
 import io
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from integrations.models import Integration
 from syncjobs.models import SyncedRecord, SyncJob
+from syncjobs.services import RUNNING_STALE_AFTER, sync_jobs_sweep
 from syncjobs.tests.onec_server import CATALOGUE, ODataServer, catalogue_item
 from vendhub_integrations.testing.worker import celery_worker, wait_until
 
@@ -77,3 +81,30 @@ def test_cancel_in_the_middle_of_a_run_stops_it_within_seconds_keeping_stored_ro
     assert job.status == "cancelled"
     assert 4 <= stored < 60
     assert job.records_created == stored
+
+
+def test_a_job_whose_worker_died_is_failed_by_the_sweeper_and_the_integration_freed(
+    api_client: APIClient,
+    onec_integration: Integration,
+    onec_server: ODataServer,
+    worker_broker_url: str,
+) -> None:
+    onec_server.entity_sets[CATALOGUE] = [catalogue_item(n) for n in range(1, 61)]
+    onec_server.delay_seconds = 0.25
+
+    with celery_worker(broker_url=worker_broker_url) as worker:
+        job_id = api_client.post(f"/api/integrations/{onec_integration.pk}/sync").json()["id"]
+        assert wait_until(
+            lambda: SyncJob.objects.get(pk=job_id).records_processed >= 2, timeout=30
+        ), worker.output()[-3000:]
+        worker.kill()
+
+    assert job_status(job_id) == "running"
+    assert sync_jobs_sweep() == (0, 0)  # a fresh heartbeat: maybe just a slow page
+    later = timezone.now() + RUNNING_STALE_AFTER + timedelta(seconds=1)
+    assert sync_jobs_sweep(now=later) == (0, 1)
+
+    job = SyncJob.objects.get(pk=job_id)
+    assert job.status == "failed" and "no heartbeat" in job.error_message
+    assert job.records_created == SyncedRecord.objects.filter(integration=onec_integration).count()
+    assert api_client.post(f"/api/integrations/{onec_integration.pk}/sync").status_code == 202
