@@ -18,8 +18,13 @@ _MIN_SCRUB_LENGTH = 4
 
 
 def is_sensitive_key(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in _SENSITIVE_NAMES or any(part in lowered for part in _SENSITIVE_PARTS)
+    lowered = key.lower().replace("-", "_")
+    return (
+        lowered in _SENSITIVE_NAMES
+        # Header spellings of the same thing: X-Api-Key, x-apikey, Set-Cookie.
+        or lowered.endswith(("api_key", "apikey", "cookie"))
+        or any(part in lowered for part in _SENSITIVE_PARTS)
+    )
 
 
 def redact(data: Any, *, secrets: Iterable[str] = ()) -> Any:

@@ -41,12 +41,19 @@ def integration_create(*, data: dict[str, Any]) -> Integration:
 
 
 def integration_update(*, integration: Integration, data: dict[str, Any]) -> Integration:
-    """Apply ``data``. A secret absent from it is kept; ``None`` or ``""`` clears it."""
+    """Apply ``data``. A secret absent from it is kept; ``None`` or ``""`` clears it.
+
+    ``webhook_url`` follows a new ``code`` while it was the default, and an emptied one goes back
+    to the default: it always says where the integration receives.
+    """
+    old_default_url = integration.default_webhook_url
     for name, value in data.items():
         if name in SECRET_FIELDS and value == "":
             value = None
         setattr(integration, name, value)
-    if "code" in data and not data.get("webhook_url") and not integration.webhook_url:
+    if not integration.webhook_url or (
+        "webhook_url" not in data and integration.webhook_url == old_default_url
+    ):
         integration.webhook_url = integration.default_webhook_url
     _save_or_report_duplicate(integration)
     return integration

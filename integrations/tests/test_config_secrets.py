@@ -85,3 +85,40 @@ def test_admin_change_form_masks_config_secrets_and_keeps_them_on_save(
     integration.refresh_from_db()
     assert integration.name == "Renamed"
     assert integration.config["forward_secret"] == FORWARD_SECRET
+
+
+def test_webhook_url_follows_a_new_code_while_it_is_the_default(api_client) -> None:
+    created = api_client.post(
+        "/api/integrations",
+        {"name": "Shop", "code": "shop", "type": "webhook", "provider": "generic"},
+        format="json",
+    ).json()
+    assert created["webhook_url"] == "/api/webhooks/receive/shop"
+
+    renamed = api_client.patch(
+        f"/api/integrations/{created['id']}", {"code": "shop2"}, format="json"
+    ).json()
+    assert renamed["webhook_url"] == "/api/webhooks/receive/shop2"
+
+    custom = api_client.patch(
+        f"/api/integrations/{created['id']}",
+        {"webhook_url": "https://hub.example.uz/in/shop"},
+        format="json",
+    ).json()
+    assert custom["webhook_url"] == "https://hub.example.uz/in/shop"
+    kept = api_client.patch(
+        f"/api/integrations/{created['id']}", {"code": "shop3"}, format="json"
+    ).json()
+    assert kept["webhook_url"] == "https://hub.example.uz/in/shop"
+
+    reset = api_client.patch(
+        f"/api/integrations/{created['id']}", {"webhook_url": None}, format="json"
+    ).json()
+    assert reset["webhook_url"] == "/api/webhooks/receive/shop3"
+
+
+@pytest.mark.parametrize("header", ["X-Api-Key", "x-apikey", "Set-Cookie", "X-Auth-Token"])
+def test_header_spellings_of_credentials_are_redacted(header: str) -> None:
+    from integrations.redaction import redact
+
+    assert redact({"headers": {header: "value-1234"}}) == {"headers": {header: REDACTED}}
