@@ -29,6 +29,8 @@ DEFAULT_RETRIES = 3
 MAX_BACKOFF_SECONDS = 60.0
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _LOGGED_BODY_CHARS = 64 * 1024
+# Items of a list kept in the log of an answer too large to log whole.
+_LOGGED_LIST_ITEMS = 20
 # How often a retry wait looks at ``should_stop``.
 _STOP_CHECK_SECONDS = 0.5
 
@@ -112,6 +114,20 @@ def _loggable(data: Any) -> Any:
     return data
 
 
+def _first_items(data: Any) -> Any:
+    """A large JSON answer (a sync page of hundreds of records) with each long list cut to its
+    first items: the log keeps a valid, readable sample instead of 64 KiB of broken text, and
+    redacting it costs a fraction of redacting the whole page."""
+    if isinstance(data, dict):
+        return {key: _first_items(value) for key, value in data.items()}
+    if isinstance(data, list) and len(data) > _LOGGED_LIST_ITEMS:
+        rest = f"... {len(data) - _LOGGED_LIST_ITEMS} more items not logged"
+        return [_first_items(item) for item in data[:_LOGGED_LIST_ITEMS]] + [rest]
+    if isinstance(data, list):
+        return [_first_items(item) for item in data]
+    return data
+
+
 def _response_for_log(response: requests.Response) -> dict[str, Any]:
     content_type = response.headers.get("Content-Type", "")
     body: Any
@@ -120,6 +136,9 @@ def _response_for_log(response: requests.Response) -> dict[str, Any]:
             body = response.json()
         except ValueError:
             body = response.text[:_LOGGED_BODY_CHARS]
+        else:
+            if len(response.content) > _LOGGED_BODY_CHARS:
+                body = _first_items(body)
     else:
         body = response.text[:_LOGGED_BODY_CHARS]
     return _loggable({"headers": dict(response.headers), "body": body})

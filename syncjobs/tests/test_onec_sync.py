@@ -222,3 +222,21 @@ def test_a_failure_on_a_later_page_keeps_what_was_stored(
     assert (job.records_processed, job.records_created) == (2, 2)
     assert SyncedRecord.objects.count() == 2
     assert job.metadata["entities"]["products"]["created"] == 2
+
+
+def test_a_large_page_is_logged_as_a_readable_sample(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    onec_server.entity_sets[CATALOGUE] = [catalogue_item(n) for n in range(1, 301)]
+    onec_integration.config["page_size"] = 300
+    onec_integration.save()
+
+    job = run_sync(onec_integration)
+
+    assert job.records_created == 300
+    first_page = IntegrationLog.objects.filter(action="sync_page").order_by("created_at").first()
+    assert first_page is not None
+    body = first_page.response_data["body"]
+    assert len(body["value"]) == 21
+    assert body["value"][0] == catalogue_item(1)
+    assert body["value"][-1] == "... 280 more items not logged"
