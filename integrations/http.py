@@ -102,18 +102,6 @@ def basic_auth_header(username: str, password: str) -> str:
     return f"Basic {token}"
 
 
-def _loggable(data: Any) -> Any:
-    """``data`` with NUL characters replaced: PostgreSQL cannot store them in jsonb or text, and
-    one stray NUL in an answer must not cost the log entry (or the sync page with it)."""
-    if isinstance(data, str):
-        return data.replace("\x00", "\ufffd") if "\x00" in data else data
-    if isinstance(data, dict):
-        return {_loggable(key): _loggable(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_loggable(item) for item in data]
-    return data
-
-
 def _first_items(data: Any) -> Any:
     """A large JSON answer (a sync page of hundreds of records) with each long list cut to its
     first items: the log keeps a valid, readable sample instead of 64 KiB of broken text, and
@@ -141,7 +129,7 @@ def _response_for_log(response: requests.Response) -> dict[str, Any]:
                 body = _first_items(body)
     else:
         body = response.text[:_LOGGED_BODY_CHARS]
-    return _loggable({"headers": dict(response.headers), "body": body})
+    return {"headers": dict(response.headers), "body": body}
 
 
 class IntegrationHttpClient:
@@ -275,9 +263,7 @@ class IntegrationHttpClient:
             action=action,
             direction=LogDirection.OUTBOUND,
             endpoint=f"{method} {sent_url}",
-            request_data=_loggable(
-                {"headers": dict(headers or {}), "params": params or {}, "body": body}
-            ),
+            request_data={"headers": dict(headers or {}), "params": params or {}, "body": body},
             response_data=_response_for_log(response) if response is not None else {},
             status_code=response.status_code if response is not None else None,
             duration_ms=duration_ms,
