@@ -53,8 +53,13 @@ def main() -> int:
     children: dict[str, subprocess.Popen] = {}
     for name, command in PROCESSES.items():
         child = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            bufsize=1, start_new_session=True,
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
         )
         children[name] = child
         threading.Thread(target=_pump, args=(name, child.stdout), daemon=True).start()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from integrations.http import HttpResult, IntegrationHttpClient
+from integrations.http import HttpError, HttpResult, IntegrationHttpClient
 from integrations.models import Integration
 
 _registry: dict[str, type[Provider]] = {}
@@ -90,6 +90,24 @@ def parse_json(result: HttpResult, *, what: str) -> Any:
         return result.response.json()
     except ValueError:
         raise SyncSourceError(f"{what}: the answer is not JSON") from None
+
+
+def probe_connection(
+    client: IntegrationHttpClient, url: str, *, headers: dict[str, str], refused: str
+) -> ConnectionTestResult:
+    """GET ``url`` once and say what it means; ``refused`` explains a 401/403 to an operator."""
+    try:
+        result = client.request("GET", url, action="test_connection", headers=headers)
+    except HttpError as error:
+        return ConnectionTestResult(False, None, 0, f"No answer from {url}: {error}")
+    status = result.status_code
+    if result.ok:
+        message = f"Connected: HTTP {status} in {result.duration_ms} ms"
+    elif status in (401, 403):
+        message = f"HTTP {status}: {refused}"
+    else:
+        message = f"HTTP {status} from {url}"
+    return ConnectionTestResult(result.ok, status, result.duration_ms, message)
 
 
 class Provider:

@@ -24,6 +24,7 @@ from integrations.providers.base import (
     check_answer,
     config_value,
     parse_json,
+    probe_connection,
     register,
 )
 
@@ -56,20 +57,13 @@ class OneCOData(Provider):
     ) -> ConnectionTestResult:
         if not integration.api_endpoint:
             return ConnectionTestResult(False, None, 0, "api_endpoint (the OData root) is not set")
-        url = f"{_root(integration)}/$metadata"
         headers = {**_auth_headers(integration), "Accept": "application/xml"}
-        try:
-            result = client.request("GET", url, action="test_connection", headers=headers)
-        except HttpError as error:
-            return ConnectionTestResult(False, None, 0, f"No answer from {url}: {error}")
-        status = result.status_code
-        if result.ok:
-            message = f"Connected: $metadata answered HTTP {status} in {result.duration_ms} ms"
-        elif status in (401, 403):
-            message = f"HTTP {status}: the 1C user name or password was refused"
-        else:
-            message = f"HTTP {status} from {url}"
-        return ConnectionTestResult(result.ok, status, result.duration_ms, message)
+        return probe_connection(
+            client,
+            f"{_root(integration)}/$metadata",
+            headers=headers,
+            refused="the 1C user name or password was refused",
+        )
 
     def pages(self, context: SyncContext, *, entity: str, source: str) -> Iterator[list[Any]]:
         integration = context.integration

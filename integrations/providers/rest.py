@@ -23,6 +23,7 @@ from integrations.providers.base import (
     check_answer,
     config_value,
     parse_json,
+    probe_connection,
     register,
 )
 
@@ -58,20 +59,9 @@ class GenericRest(Provider):
         if not integration.api_endpoint:
             return ConnectionTestResult(False, None, 0, "api_endpoint is not set")
         url = join_url(integration.api_endpoint, str(config_value(integration, "test_path", "")))
-        try:
-            result = client.request(
-                "GET", url, action="test_connection", headers=auth_headers(integration)
-            )
-        except HttpError as error:
-            return ConnectionTestResult(False, None, 0, f"No answer from {url}: {error}")
-        status = result.status_code
-        if result.ok:
-            message = f"Connected: HTTP {status} in {result.duration_ms} ms"
-        elif status in (401, 403):
-            message = f"HTTP {status}: the credentials were refused"
-        else:
-            message = f"HTTP {status} from {url}"
-        return ConnectionTestResult(result.ok, status, result.duration_ms, message)
+        return probe_connection(
+            client, url, headers=auth_headers(integration), refused="the credentials were refused"
+        )
 
     def pages(self, context: SyncContext, *, entity: str, source: str) -> Iterator[list[Any]]:
         integration = context.integration
