@@ -162,7 +162,12 @@ class ConnectionTestResultSerializer(serializers.Serializer):
 
 
 class SyncRequestSerializer(serializers.Serializer):
-    job_type = serializers.CharField(required=False, default="manual_sync", max_length=64)
+    job_type = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=64,
+        help_text="manual_sync (default), full_sync, scheduled_sync or sync_<entity>.",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

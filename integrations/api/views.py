@@ -101,7 +101,7 @@ class IntegrationViewSet(viewsets.ModelViewSet):
         try:
             job = sync_job_create(
                 integration=integration,
-                job_type=serializer.validated_data["job_type"],
+                job_type=serializer.validated_data.get("job_type") or "manual_sync",
                 requested_by="api",
             )
         except SyncJobAlreadyActive as error:

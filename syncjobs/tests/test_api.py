@@ -154,3 +154,24 @@ def test_endpoints_need_an_api_key(anonymous_client: APIClient, onec_integration
         403,
     )
     assert anonymous_client.get("/api/synced-records").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("body", [{"job_type": None}, {}, None])
+def test_an_absent_or_null_job_type_means_manual_sync(
+    api_client: APIClient, onec_integration: Integration, body: dict | None
+) -> None:
+    response = api_client.post(f"/api/integrations/{onec_integration.pk}/sync", body, "json")
+
+    assert response.status_code == 202, response.content
+    assert response.json()["job_type"] == "manual_sync"
+
+
+def test_a_job_type_that_is_not_a_string_is_400(
+    api_client: APIClient, onec_integration: Integration
+) -> None:
+    response = api_client.post(
+        f"/api/integrations/{onec_integration.pk}/sync", {"job_type": ["full_sync"]}, "json"
+    )
+
+    assert response.status_code == 400
+    assert "job_type" in response.json()
