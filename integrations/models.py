@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -27,6 +28,21 @@ def json_contains_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(json_contains_nul(item) for item in value)
     return False
+
+
+def json_storable(value: Any) -> Any:
+    """``value`` as PostgreSQL can store it, for data from outside (an upstream answer, a webhook
+    body) that must be kept rather than refused: a NUL character becomes U+FFFD, and a number JSON
+    has no spelling for (NaN, Infinity, which Python's JSON reader accepts) becomes that text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value).replace("inf", "Infinity").replace("nan", "NaN")
+    if isinstance(value, dict):
+        return {json_storable(key): json_storable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_storable(item) for item in value]
+    return value
 
 
 class TimestampedModel(models.Model):

@@ -13,7 +13,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.crypto import Ciphertext, DecryptionError, keyring
-from integrations.models import SECRET_FIELDS, Integration, IntegrationLog, LogDirection
+from integrations.models import (
+    SECRET_FIELDS,
+    Integration,
+    IntegrationLog,
+    LogDirection,
+    json_storable,
+)
 from integrations.redaction import redact, truncate_json
 
 logger = logging.getLogger(__name__)
@@ -98,35 +104,23 @@ def integration_log_create(
     limit = settings.INTEGRATION_LOG_MAX_BYTES
 
     def clean(data: Any) -> Any:
-        data = _without_nul(data if data is not None else {})
+        data = json_storable(data if data is not None else {})
         return truncate_json(redact(data, secrets=secrets), limit=limit)
 
     return IntegrationLog.objects.create(
         integration=integration,
         action=action,
         direction=direction,
-        endpoint=_without_nul(redact(endpoint or "", secrets=secrets))[:2048],
+        endpoint=json_storable(redact(endpoint or "", secrets=secrets))[:2048],
         request_data=clean(request_data),
         response_data=clean(response_data),
         status_code=status_code,
         duration_ms=max(0, int(duration_ms)),
-        error_message=_without_nul(redact(error_message, secrets=secrets))
+        error_message=json_storable(redact(error_message, secrets=secrets))
         if error_message
         else None,
         metadata=clean(metadata or {}),
     )
-
-
-def _without_nul(data: Any) -> Any:
-    """``data`` with NUL characters shown as U+FFFD: PostgreSQL text and jsonb cannot hold them,
-    and an upstream answer that contains one must still be logged."""
-    if isinstance(data, str):
-        return data.replace("\x00", "\ufffd")
-    if isinstance(data, dict):
-        return {_without_nul(key): _without_nul(value) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_without_nul(item) for item in data]
-    return data
 
 
 def api_key_create(*, name: str, expires_in_days: int | None = None) -> tuple[Any, str]:

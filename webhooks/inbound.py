@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.http import HttpRequest
+
+from integrations.models import json_storable
 
 _READ_CHUNK = 64 * 1024
 # Credentials of the request itself; everything else is kept for the record.
@@ -52,12 +55,29 @@ def _content_type(headers: Mapping[str, str]) -> str:
     return (headers.get("Content-Type") or "").split(";")[0].strip().lower()
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def parse_payload(body: bytes, headers: Mapping[str, str]) -> Any:
     """JSON and form-encoded bodies parsed; anything else kept as text under ``raw``.
 
     A JSON object or list sent with another (or no) content type still counts as JSON: senders
-    often label JSON ``text/plain``, and the payload should not depend on that label.
+    often label JSON ``text/plain``, and the payload should not depend on that label. JSON is read
+    strictly (no NaN or Infinity, which PostgreSQL's jsonb refuses), and NUL characters, which no
+    PostgreSQL text can hold, become U+FFFD: the delivery is stored rather than lost to a 500.
     """
+    return json_storable(_parse(body, headers))
+
+
+def _parse(body: bytes, headers: Mapping[str, str]) -> Any:
     if not body:
         return {}
     content_type = _content_type(headers)
@@ -75,7 +95,7 @@ def parse_payload(body: bytes, headers: Mapping[str, str]) -> Any:
         return fields
     is_json_type = content_type == "application/json" or content_type.endswith("+json")
     try:
-        parsed = json.loads(text)
+        parsed = json.loads(text, parse_float=_finite_float, parse_constant=_not_json)
     except ValueError:
         return {"raw": text}
     if is_json_type or isinstance(parsed, (dict, list)):
@@ -86,7 +106,7 @@ def parse_payload(body: bytes, headers: Mapping[str, str]) -> Any:
 def request_headers(request: HttpRequest) -> dict[str, str]:
     """The request's headers with their usual names, without Authorization and Cookie."""
     return {
-        name: value
+        name: json_storable(value)
         for name, value in request.headers.items()
         if name.lower() not in _UNSTORED_HEADERS
     }

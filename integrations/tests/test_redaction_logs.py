@@ -290,3 +290,18 @@ def test_nul_characters_from_upstream_do_not_stop_the_log(integration) -> None:
     assert stored.error_message == "bad byte \ufffd in answer"
     assert stored.endpoint == "https://erp.example.uz/odata?\ufffd"
     assert stored.metadata == {"note": "\ufffd"}
+
+
+def test_non_finite_numbers_from_upstream_do_not_stop_the_log(integration) -> None:
+    """Python's JSON reader accepts NaN and Infinity in an upstream answer; jsonb does not."""
+    log = integration_log_create(
+        integration=integration,
+        action="sync_page",
+        direction="outbound",
+        response_data={"results": [{"id": 1, "price": float("nan")}, float("inf")]},
+        metadata={"ratio": float("-inf")},
+    )
+
+    stored = IntegrationLog.objects.get(pk=log.pk)
+    assert stored.response_data == {"results": [{"id": 1, "price": "NaN"}, "Infinity"]}
+    assert stored.metadata == {"ratio": "-Infinity"}

@@ -339,6 +339,44 @@ def test_other_bodies_are_kept_as_raw_text(anonymous_client, body, content_type)
 
 
 @pytest.mark.parametrize(
+    ("body", "content_type", "payload"),
+    [
+        (b'{"id": "n1", "a": "b\\u0000"}', "application/json", {"id": "n1", "a": "b\ufffd"}),
+        (b'{"id": "n2", "\\u0000": 1}', "application/json", {"id": "n2", "\ufffd": 1}),
+        (b"id=n3&a=b%00", "application/x-www-form-urlencoded", {"id": "n3", "a": "b\ufffd"}),
+        (b"raw\x00text", "text/plain", {"raw": "raw\ufffdtext"}),
+        (b"\xff\xfe\x00 not utf-8", "application/json", {"raw": "\ufffd\ufffd\ufffd not utf-8"}),
+    ],
+    ids=["json-value", "json-key", "form", "text", "not-utf-8"],
+)
+def test_nul_characters_are_stored_as_replacement_characters(
+    anonymous_client, body, content_type, payload
+):
+    """PostgreSQL cannot hold NUL in text or jsonb: the delivery is still stored, not a 500."""
+    integration = IntegrationFactory(provider="erp")
+    response = anonymous_client.post(
+        receive_url(integration.code), data=body, content_type=content_type
+    )
+    assert response.status_code == 202, response.content
+    assert Webhook.objects.get().payload == payload
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"id": "f1", "x": NaN}', b'{"id": "f2", "x": -Infinity}', b'{"x": 1e999}', b"NaN"],
+    ids=["nan", "infinity", "overflow", "bare-nan"],
+)
+def test_json_with_non_finite_numbers_is_kept_as_raw_text(anonymous_client, body):
+    """Not JSON by RFC 8259, and jsonb refuses it: kept as text like any other body."""
+    integration = IntegrationFactory(provider="erp")
+    response = anonymous_client.post(
+        receive_url(integration.code), data=body, content_type="application/json"
+    )
+    assert response.status_code == 202, response.content
+    assert Webhook.objects.get().payload == {"raw": body.decode()}
+
+
+@pytest.mark.parametrize(
     ("config", "payload", "event_type", "external_id"),
     [
         ({}, {"id": 7, "type": "a.b"}, "a.b", "7"),
