@@ -38,7 +38,7 @@ migrate: $(VENV)/.runtime-installed  ## Apply migrations to DATABASE_URL (defaul
 	DJANGO_DEBUG=1 $(PY) manage.py migrate
 
 bench: $(VENV)/.dev-installed  ## Benchmarks in benchmarks/ (figures printed as ratios and rates)
-	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:  ## Remove the virtualenv and local state (var/)
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
