@@ -10,6 +10,7 @@ the transition table in ``webhooks.models``).
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Iterable
@@ -41,6 +42,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_RETRY_ATTEMPTS = 3
 DEFAULT_RETRY_BACKOFF_SECONDS = 30.0
 MAX_RETRY_DELAY_SECONDS = 3600.0
+# The largest max_retries the column holds (PostgreSQL integer).
+MAX_RETRIES = 2_147_483_647
 # A message sent but not acted on within this long is presumed lost and sent again.
 _REQUEUE_AFTER = timedelta(seconds=300)
 # A row younger than this is still being enqueued by the request that stored it.
@@ -72,10 +75,18 @@ def _config(integration: Integration) -> dict[str, Any]:
 
 
 def _number_config(integration: Integration, name: str, default: float) -> float:
+    """A number from ``config`` (written by hand): anything else, NaN or infinity is the default."""
     try:
-        return float(_config(integration).get(name, default))
+        value = float(_config(integration).get(name, default))
     except (TypeError, ValueError):
         return float(default)
+    return value if math.isfinite(value) else float(default)
+
+
+def max_retries_for(integration: Integration) -> int:
+    """``config.retry_attempts`` (default 3; 0 means no retry) as the column can hold it."""
+    attempts = _number_config(integration, "retry_attempts", DEFAULT_RETRY_ATTEMPTS)
+    return int(min(max(attempts, 0), MAX_RETRIES))
 
 
 def _log_inbound(
@@ -171,7 +182,7 @@ def webhook_receive(
         "source": integration.provider,
         "payload": payload,
         "headers": stored_headers,
-        "max_retries": int(_number_config(integration, "retry_attempts", DEFAULT_RETRY_ATTEMPTS)),
+        "max_retries": max_retries_for(integration),
     }
     try:
         scheme = scheme_for(integration)
@@ -252,9 +263,7 @@ def webhook_emit(
             "payload": payload,
             "status": WebhookStatus.PENDING,
             "signature_verified": True,
-            "max_retries": int(
-                _number_config(integration, "retry_attempts", DEFAULT_RETRY_ATTEMPTS)
-            ),
+            "max_retries": max_retries_for(integration),
             "metadata": {"emitted": True},
         },
     )
@@ -324,7 +333,8 @@ def retry_delay_seconds(*, integration: Integration | None, retry_count: int) ->
         if integration
         else DEFAULT_RETRY_BACKOFF_SECONDS
     )
-    delay = base * (2 ** max(0, retry_count - 1))
+    # Past 2^62 every positive base is over the cap; a larger power would not fit a float.
+    delay = max(0.0, base) * (2 ** min(max(0, retry_count - 1), 62))
     return min(delay * random.uniform(0.8, 1.2), MAX_RETRY_DELAY_SECONDS)
 
 

@@ -251,6 +251,24 @@ def test_backoff_doubles_with_jitter_and_is_capped_at_one_hour():
     assert retry_delay_seconds(integration=Config, retry_count=20) == 3600
 
 
+@pytest.mark.parametrize(
+    ("backoff", "nominal"), [("nan", 30), ("inf", 30), ("soon", 30), (-10, 0), (None, 30)]
+)
+def test_backoff_of_an_odd_config_is_still_a_delay(backoff, nominal):
+    class Config:
+        config = {"retry_backoff_seconds": backoff}
+
+    delay = retry_delay_seconds(integration=Config, retry_count=1)
+    assert 0.8 * nominal <= delay <= 1.2 * nominal
+
+
+def test_backoff_of_a_late_retry_is_the_cap_not_an_overflow():
+    class Config:
+        config = {"retry_backoff_seconds": 30}
+
+    assert retry_delay_seconds(integration=Config, retry_count=5000) == 3600
+
+
 # --- Claims and leases ------------------------------------------------------------------------
 
 

@@ -409,6 +409,18 @@ def test_retry_attempts_from_config_become_max_retries(anonymous_client):
     assert Webhook.objects.get().max_retries == 0
 
 
+@pytest.mark.parametrize(
+    ("retry_attempts", "max_retries"),
+    [(-1, 0), ("nan", 3), ("many", 3), (1e12, 2_147_483_647)],
+)
+def test_odd_retry_attempts_still_store_the_delivery(anonymous_client, retry_attempts, max_retries):
+    """config is written by hand: a value the column cannot hold is no reason to lose a delivery."""
+    integration = IntegrationFactory(provider="erp", config={"retry_attempts": retry_attempts})
+    response = anonymous_client.post(receive_url(integration.code), data={"id": 1}, format="json")
+    assert response.status_code == 202, response.content
+    assert Webhook.objects.get().max_retries == max_retries
+
+
 def test_every_request_writes_an_inbound_log(anonymous_client, integration):
     post_signed(anonymous_client, integration.code, {"id": "evt_1"})
     post_signed(anonymous_client, integration.code, {"id": "evt_2"}, secret="bad-secret")
