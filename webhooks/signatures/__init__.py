@@ -18,7 +18,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -150,9 +150,12 @@ def previous_secret_expires_at(integration: Integration) -> datetime | None:
     raw = (integration.config or {}).get("previous_webhook_secret_expires_at")
     if not raw:
         return None
-    moment = parse_datetime(str(raw))
+    try:
+        moment = parse_datetime(str(raw))
+    except ValueError:  # shaped like a date-time but no real one (month 13): the overlap is over
+        return None
     if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.utc)
+        moment = timezone.make_aware(moment, UTC)
     return moment
 
 

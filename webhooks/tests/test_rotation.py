@@ -106,3 +106,21 @@ def test_admin_action_rotates_and_shows_the_secret_once(admin_client, integratio
     assert SECRET not in page
     change_page = admin_client.get(f"/admin/integrations/integration/{integration.pk}/change/")
     assert integration.webhook_secret not in change_page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("written", "previous_verifies"),
+    [("2999-01-01T00:00:00", True), ("2000-01-01T00:00:00", False), ("2999-13-45T00:00", False)],
+    ids=["naive-future", "naive-past", "not-a-date"],
+)
+def test_an_expiry_written_by_hand_is_read_not_a_500(
+    anonymous_client, integration, written, previous_verifies
+):
+    """config is writable through the API and the admin: an expiry without an offset is UTC, one
+    that is no date ends the overlap; either way deliveries keep being received."""
+    integration.previous_webhook_secret = "the-previous-secret"
+    integration.config = {"previous_webhook_secret_expires_at": written}
+    integration.save()
+    assert post_signed(anonymous_client, integration.code, {"id": "a"}).status_code == 202
+    old = post_signed(anonymous_client, integration.code, {"id": "b"}, secret="the-previous-secret")
+    assert old.status_code == (202 if previous_verifies else 401)
