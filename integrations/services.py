@@ -49,6 +49,8 @@ def integration_create(*, data: dict[str, Any]) -> Integration:
 def integration_update(*, integration: Integration, data: dict[str, Any]) -> Integration:
     """Apply ``data``. A secret absent from it is kept; ``None`` or ``""`` clears it.
 
+    A ``webhook_secret`` in ``data`` replaces the secret with no overlap: a previous secret still
+    verifying after a rotation stops too (only the rotation keeps an old secret valid).
     ``webhook_url`` follows a new ``code`` while it was the default, and an emptied one goes back
     to the default: it always says where the integration receives.
     """
@@ -57,6 +59,13 @@ def integration_update(*, integration: Integration, data: dict[str, Any]) -> Int
         if name in SECRET_FIELDS and value == "":
             value = None
         setattr(integration, name, value)
+    if "webhook_secret" in data:
+        integration.previous_webhook_secret = None
+        integration.config = {
+            key: value
+            for key, value in (integration.config or {}).items()
+            if key != "previous_webhook_secret_expires_at"
+        }
     if not integration.webhook_url or (
         "webhook_url" not in data and integration.webhook_url == old_default_url
     ):

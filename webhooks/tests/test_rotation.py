@@ -124,3 +124,21 @@ def test_an_expiry_written_by_hand_is_read_not_a_500(
     assert post_signed(anonymous_client, integration.code, {"id": "a"}).status_code == 202
     old = post_signed(anonymous_client, integration.code, {"id": "b"}, secret="the-previous-secret")
     assert old.status_code == (202 if previous_verifies else 401)
+
+
+@pytest.mark.parametrize("new_secret", ["plainly-updated-1", None], ids=["replaced", "cleared"])
+def test_a_plain_update_of_the_secret_ends_a_running_overlap(
+    api_client, anonymous_client, integration, new_secret
+):
+    """Rotation keeps the old secret for a while; a plain update replaces with no overlap, also
+    for a secret still overlapping from an earlier rotation (e.g. one that leaked)."""
+    api_client.post(rotate_url(integration))
+    response = api_client.patch(
+        f"/api/integrations/{integration.id}", {"webhook_secret": new_secret}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    if new_secret:
+        assert post_signed(anonymous_client, integration.code, {"id": "old"}).status_code == 401
+    integration.refresh_from_db()
+    assert integration.previous_webhook_secret is None
+    assert "previous_webhook_secret_expires_at" not in integration.config
