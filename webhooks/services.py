@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from integrations.http import timeout_seconds
 from integrations.models import Integration, LogDirection
+from integrations.redaction import redact
 from integrations.services import integration_log_create, integration_secret_values
 from webhooks.forwarding import ForwardError, webhook_forward
 from webhooks.handlers import handlers_for
@@ -186,7 +187,9 @@ def webhook_receive(
     }
     try:
         scheme = scheme_for(integration)
-        common["signature"] = scheme.signature(request, config)
+        # Kept for the record and served by the API: a sender that puts the secret itself in
+        # the header (a token, not a signature) must not have it stored.
+        common["signature"] = redact(scheme.signature(request, config), secrets=secrets)
         common["external_id"] = _cut(scheme.external_id(request, config))
         common["event_type"] = _cut(scheme.event_type(request, config)) or "unknown"
         valid_secrets = verification_secrets(integration)
@@ -448,8 +451,6 @@ def _record_failure(
 
 
 def _redact_secrets(text: str, integration: Integration) -> str:
-    from integrations.redaction import redact
-
     return redact(text, secrets=integration_secret_values(integration))
 
 

@@ -96,3 +96,26 @@ def test_no_secret_anywhere(api_client, anonymous_client, forward_server, caplog
     assert Webhook.objects.get(external_id="evt_1").payload["password"] == "p4ssw0rd-in-payload"
     log = IntegrationLog.objects.filter(direction="inbound", status_code=202).earliest("created_at")
     assert log.request_data["body"]["password"] == "[REDACTED]"
+
+
+@pytest.mark.parametrize(
+    ("provider", "header"),
+    [("erp", "X-Signature"), ("github", "X-Hub-Signature-256"), ("stripe", "Stripe-Signature")],
+)
+def test_a_secret_sent_in_place_of_a_signature_is_not_stored(
+    api_client, anonymous_client, provider, header
+):
+    """A sender set up with a token-style header (the secret itself, as GitLab sends it) is
+    refused; the refused row must not keep that secret as its ``signature`` for the API."""
+    secret = CREDENTIALS["webhook_secret"]
+    integration = IntegrationFactory(provider=provider, webhook_secret=secret)
+    response = anonymous_client.post(
+        receive_url(integration.code),
+        data=b'{"id": "evt_1"}',
+        content_type="application/json",
+        headers={header: f"sha256={secret}"},
+    )
+    assert response.status_code == 401
+    webhook = Webhook.objects.get()
+    assert secret not in (webhook.signature or "")
+    assert secret not in api_client.get(f"/api/webhooks/{webhook.id}").content.decode()
