@@ -154,6 +154,8 @@ class IntegrationHttpClient:
         self.session = session or requests.Session()
         self.sleep = sleep
         self.timeout = timeout_seconds(integration)
+        # Requests sent (each one logged), over every call of this client.
+        self.attempts_made = 0
 
     def request(
         self,
@@ -232,6 +234,7 @@ class IntegrationHttpClient:
         started = time.monotonic()
         response: requests.Response | None = None
         error: str | None = None
+        self.attempts_made += 1
         try:
             response = self.session.request(
                 method,

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.http import IntegrationHttpClient
-from integrations.models import Integration
+from integrations.models import Integration, LogDirection
 from integrations.providers import provider_for
 from integrations.providers.base import ConnectionTestResult
+from integrations.services import integration_log_create
 
 
 def integration_metadata_update(
@@ -40,16 +41,29 @@ def integration_metadata_update(
 
 def integration_test_connection(*, integration: Integration) -> ConnectionTestResult:
     """Call the provider's test (one attempt: an operator wants the state now, not after
-    retries), log it, and keep the outcome in ``metadata`` (``last_test_at``, ``last_test_ok``,
-    ``last_test_message``, ``last_test_status_code``)."""
+    retries), log it (also a test refused before any request), and keep the outcome in
+    ``metadata`` (``last_test_at``, ``last_test_ok``, ``last_test_message``,
+    ``last_test_status_code``)."""
     provider = provider_for(integration)
+    client = IntegrationHttpClient(integration, retries=0)
     if provider is None:
         result = ConnectionTestResult(
             False, None, 0, f"No connector for provider {integration.provider!r}"
         )
     else:
-        client = IntegrationHttpClient(integration, retries=0)
         result = provider.test_connection(integration, client)
+    if not client.attempts_made:
+        # Refused before any request (nothing to call, no connector): the log still shows the
+        # test, as every test writes an outbound log.
+        integration_log_create(
+            integration=integration,
+            action="test_connection",
+            direction=LogDirection.OUTBOUND,
+            endpoint=integration.api_endpoint or "",
+            status_code=None,
+            duration_ms=result.duration_ms,
+            error_message=result.message,
+        )
     integration.metadata = integration_metadata_update(
         integration_id=integration.pk,
         changes={

@@ -148,6 +148,25 @@ def test_connection_test_with_bad_credentials_or_no_server(
     assert PASSWORD not in str(list(IntegrationLog.objects.values()))
 
 
+@pytest.mark.parametrize(
+    ("provider", "api_endpoint"),
+    [("1c", None), ("rest", None), ("no-such-provider", None)],
+    ids=["1c-without-root", "rest-without-endpoint", "unknown-provider"],
+)
+def test_connection_test_that_cannot_call_out_still_logs_it(
+    api_client: APIClient, provider: str, api_endpoint: str | None
+) -> None:
+    """The contract: POST …/test writes an outbound integration log, also when the test fails
+    before any request (nothing to call, no connector), so the log shows every test."""
+    integration = IntegrationFactory(provider=provider, type="crm", api_endpoint=api_endpoint)
+    body = api_client.post(f"/api/integrations/{integration.pk}/test").json()
+
+    assert body["success"] is False and body["status_code"] is None
+    log = IntegrationLog.objects.get(integration=integration, action="test_connection")
+    assert log.direction == "outbound" and log.status_code is None
+    assert log.error_message == body["message"]
+
+
 def test_endpoints_need_an_api_key(anonymous_client: APIClient, onec_integration: Integration):
     assert anonymous_client.post(f"/api/integrations/{onec_integration.pk}/sync").status_code in (
         401,
