@@ -123,6 +123,13 @@ def test_command_rejects_bad_input():
         run("--status", "completed")
 
 
+@pytest.mark.parametrize("since", ["2026-13-01", "2026-02-30T08:00:00", "2026-01-31T25:00:00"])
+def test_command_rejects_a_date_shaped_non_date(since):
+    """A month 13 or a February 30 is a usage error naming --since, not a traceback."""
+    with pytest.raises(CommandError, match="--since"):
+        run("--since", since)
+
+
 def test_command_help_describes_the_options():
     from webhooks.management.commands.retry_webhooks import Command
 

@@ -18,11 +18,16 @@ _RETRYABLE = (WebhookStatus.FAILED, WebhookStatus.IGNORED)
 
 
 def _since(value: str) -> datetime:
-    moment = parse_datetime(value)
+    problem = CommandError(f"--since: {value!r} is not an ISO 8601 date or date-time")
+    try:
+        # Django's parsers raise ValueError for well-shaped non-dates (month 13, February 30).
+        moment = parse_datetime(value)
+        day = parse_date(value) if moment is None else None
+    except ValueError:
+        raise problem from None
     if moment is None:
-        day = parse_date(value)
         if day is None:
-            raise CommandError(f"--since: {value!r} is not an ISO 8601 date or date-time")
+            raise problem
         moment = datetime.combine(day, time.min)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
