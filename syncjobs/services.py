@@ -39,6 +39,11 @@ PENDING_RESEND_AFTER = timedelta(minutes=5)
 RUNNING_STALE_AFTER = timedelta(minutes=5)
 
 
+# Tries to insert a job while the one-active-job index keeps refusing it for a job that is gone
+# by the time it is looked up (it ended in between).
+_INSERT_ATTEMPTS = 3
+
+
 class SyncJobError(Exception):
     """Base of the errors operators see when a sync cannot be started or changed."""
 
@@ -109,15 +114,19 @@ def sync_job_create(
             "enqueued_at": timezone.now().isoformat(),
         },
     )
-    try:
-        with transaction.atomic():
-            job.save(force_insert=True)
-    except IntegrityError:
-        # Asked rather than read from the error text: SQLite's message does not name the index.
-        active = sync_job_get_active(integration_id=integration.pk)
-        if active is None:
-            raise
-        raise SyncJobAlreadyActive(active.pk) from None
+    for attempt in range(_INSERT_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                job.save(force_insert=True)
+            break
+        except IntegrityError:
+            # Asked rather than read from the error text: SQLite's message does not name the
+            # index. No active job means it ended in between: the insert is tried again.
+            active = sync_job_get_active(integration_id=integration.pk)
+            if active is not None:
+                raise SyncJobAlreadyActive(active.pk) from None
+            if attempt == _INSERT_ATTEMPTS - 1:
+                raise
     if enqueue:
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job

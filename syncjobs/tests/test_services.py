@@ -46,6 +46,27 @@ def test_a_second_job_while_one_is_active_names_the_active_job(integration: Inte
     assert sync_job_create(integration=integration, enqueue=False).status == "pending"
 
 
+def test_a_job_that_ends_while_a_new_one_is_refused_lets_the_new_one_start(
+    integration: Integration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The active job may finish between the refused insert and the question which job is
+    active: the request then finds none, and must start its job rather than fail with a 500."""
+    from syncjobs import services
+
+    active = sync_job_create(integration=integration, enqueue=False)
+    asked = services.sync_job_get_active
+
+    def ends_in_between(**kwargs: object) -> SyncJob | None:
+        sync_job_cancel(job=active)
+        return asked(**kwargs)
+
+    monkeypatch.setattr(services, "sync_job_get_active", ends_in_between)
+    job = sync_job_create(integration=integration, enqueue=False)
+
+    assert job.status == "pending" and job.pk != active.pk
+    assert SyncJob.objects.get(pk=job.pk).status == "pending"
+
+
 def test_the_database_itself_refuses_a_second_active_job(integration: Integration) -> None:
     SyncJobFactory(integration=integration, status="running")
     with pytest.raises(IntegrityError), transaction.atomic():
