@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -29,6 +30,7 @@ from integrations.services import integration_log_create, integration_secret_val
 from webhooks.forwarding import ForwardError, webhook_forward
 from webhooks.handlers import handlers_for
 from webhooks.inbound import scrub_values
+from webhooks.lease import LeaseKeeper
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.signatures import (
     InboundRequest,
@@ -389,14 +391,20 @@ def webhook_process(*, webhook_id: Any) -> str | None:
     if webhook is None:
         return None
     integration = webhook.integration
-    token = _claim(webhook.pk, lease=lease_seconds(integration))
+    lease = lease_seconds(integration)
+    token = _claim(webhook.pk, lease=lease)
     if token is None:
         return None
     webhook.refresh_from_db()
+    keeper = LeaseKeeper(
+        webhook.pk, token, lease_seconds=lease, max_seconds=settings.CELERY_TASK_TIME_LIMIT
+    )
     try:
-        ignored_reason = _run(webhook, integration)
+        with keeper:
+            ignored_reason = _run(webhook, integration)
     except Exception as error:
-        return _record_failure(webhook, integration, token, error)
+        return _record_failure(webhook, integration, keeper.token, error)
+    token = keeper.token
     status = WebhookStatus.IGNORED if ignored_reason else WebhookStatus.COMPLETED
     _finish(
         webhook,

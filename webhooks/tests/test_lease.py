@@ -1,0 +1,88 @@
+"""A live worker keeps its claim while its handlers run longer than the lease; a hung one does
+not keep it for ever."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from integrations.tests.factories import IntegrationFactory
+from webhooks.handlers import unregister_webhook_handler, webhook_handler
+from webhooks.lease import LeaseKeeper
+from webhooks.models import Webhook, WebhookStatus
+from webhooks.services import webhook_process, webhook_sweep
+from webhooks.tests.factories import WebhookFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def slow_handler():
+    calls: list[str] = []
+
+    @webhook_handler(provider="slowshop", event_type="*")
+    def handle(webhook: Webhook) -> None:
+        calls.append(str(webhook.pk))
+        time.sleep(2.5)
+
+    yield calls
+    unregister_webhook_handler(handle)
+
+
+def test_a_slow_handler_keeps_its_claim_past_the_lease(slow_handler) -> None:
+    integration = IntegrationFactory(provider="slowshop", config={"processing_lease_seconds": 0.6})
+    webhook = WebhookFactory(integration=integration)
+    outcome: list[str | None] = []
+
+    def work() -> None:
+        outcome.append(webhook_process(webhook_id=webhook.pk))
+        connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    reclaimed = 0
+    while worker.is_alive():  # the sweeper keeps running while the handler sleeps
+        reclaimed += webhook_sweep().reclaimed
+        time.sleep(0.1)
+    worker.join()
+
+    webhook.refresh_from_db()
+    assert reclaimed == 0
+    assert outcome == [WebhookStatus.COMPLETED]
+    assert webhook.status == WebhookStatus.COMPLETED
+    assert slow_handler == [str(webhook.pk)]
+
+
+def test_renewal_stops_after_the_time_limit_so_a_hung_worker_loses_the_webhook() -> None:
+    webhook = WebhookFactory(status=WebhookStatus.PROCESSING)
+    token = timezone.now() + timedelta(seconds=0.3)
+    Webhook.objects.filter(pk=webhook.pk).update(locked_until=token)
+
+    with LeaseKeeper(webhook.pk, token, lease_seconds=0.3, max_seconds=1.0) as keeper:
+        time.sleep(0.5)
+        assert webhook_sweep().reclaimed == 0  # renewed while within the limit
+        time.sleep(1.5)  # "hung" past max_seconds: renewal stopped, the lease ran out
+        reclaimed = webhook_sweep().reclaimed
+
+    assert keeper.renewals >= 1
+    assert reclaimed == 1
+    webhook.refresh_from_db()
+    assert webhook.status == WebhookStatus.PENDING
+
+
+def test_a_keeper_whose_claim_was_taken_stops_and_keeps_the_old_token() -> None:
+    webhook = WebhookFactory(status=WebhookStatus.PROCESSING)
+    token = timezone.now() + timedelta(seconds=0.3)
+    Webhook.objects.filter(pk=webhook.pk).update(locked_until=token)
+
+    with LeaseKeeper(webhook.pk, token, lease_seconds=0.3, max_seconds=60) as keeper:
+        Webhook.objects.filter(pk=webhook.pk).update(locked_until=timezone.now())  # taken back
+        time.sleep(0.5)
+
+    assert keeper.renewals == 0
+    assert keeper.token == token
