@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from integrations.http import IntegrationHttpClient
@@ -38,6 +38,8 @@ MAX_KEPT_ERRORS = 100
 MAX_EXTERNAL_ID_LENGTH = 255
 # While a page is being fetched (retries, Retry-After waits) the job still proves it is alive.
 HEARTBEAT_EVERY_SECONDS = 30.0
+# Rows a job adds before its first ANALYZE of synced_records (then 10×, 100×, …).
+ANALYZE_FIRST_AT = 2_000
 
 
 class JobStopped(Exception):
@@ -86,6 +88,7 @@ class SyncRun:
         self.errors: list[dict[str, Any]] = []
         self.metadata: dict[str, Any] = dict(job.metadata or {})
         self._last_heartbeat = time.monotonic()
+        self._analyze_at = ANALYZE_FIRST_AT
 
     def run(self) -> None:
         try:
@@ -120,6 +123,7 @@ class SyncRun:
             for records in provider.pages(context, entity=entity, source=mapping[entity]):
                 page_number += 1
                 self._store_page(provider, entity, records, index, len(entities), page_number)
+                self._refresh_statistics()
             self._progress(entity, index, len(entities), page_number, entity_done=True)
         self.metadata["progress"] = {
             **self.metadata.get("progress", {}),
@@ -173,6 +177,21 @@ class SyncRun:
                 is_deleted=provider.record_is_deleted(record),
             )
         return prepared
+
+    def _refresh_statistics(self) -> None:
+        """ANALYZE synced_records each time this job has added 10× more rows than at the last one.
+
+        A first load takes the table from empty to (say) 100,000 rows inside one job, faster than
+        autovacuum notices; with statistics of an empty table PostgreSQL reads each page's
+        existing rows through the (integration, entity) prefix of the unique index and filters
+        external ids row by row, so every page scans everything stored so far. A handful of
+        ANALYZE runs per large load keeps the lookups on the index.
+        """
+        if self.total.created < self._analyze_at or connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SyncedRecord._meta.db_table}")
+        self._analyze_at = self.total.created * 10
 
     def _store_page(
         self,

@@ -240,3 +240,30 @@ def test_a_large_page_is_logged_as_a_readable_sample(
     assert len(body["value"]) == 21
     assert body["value"][0] == catalogue_item(1)
     assert body["value"][-1] == "... 280 more items not logged"
+
+
+def test_a_large_first_load_refreshes_the_table_statistics(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    """Without fresh statistics each page's lookup of stored rows scans the whole entity."""
+    from django.db import connection
+
+    from syncjobs.engine import ANALYZE_FIRST_AT
+    from syncjobs.tests.onec_server import GeneratedSet
+
+    onec_server.entity_sets[CATALOGUE] = GeneratedSet(ANALYZE_FIRST_AT + 500)
+    onec_integration.config = {**onec_integration.config, "page_size": 500}
+    onec_integration.save()
+
+    def planner_row_estimate() -> float:
+        # What the planner believes the table holds; ANALYZE sets it (transactionally).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'synced_records'")
+            return cursor.fetchone()[0]
+
+    assert planner_row_estimate() <= 0  # never analysed
+    job = run_sync(onec_integration)
+
+    assert job.status == "completed", job.error_message
+    assert job.records_created == ANALYZE_FIRST_AT + 500
+    assert planner_row_estimate() >= ANALYZE_FIRST_AT
