@@ -16,7 +16,8 @@ def pretty_json(value: Any, *, redact_keys: bool = False) -> str:
         value = redact(value)
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     return format_html(
-        '<pre style="white-space: pre-wrap; max-height: 32em; overflow: auto; margin: 0">{}</pre>',
+        '<pre style="white-space: pre-wrap; overflow-wrap: anywhere; max-height: 32em; '
+        'overflow: auto; margin: 0">{}</pre>',
         text,
     )
 

@@ -128,6 +128,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Asia/Tashkent")
 USE_I18N = True
 USE_TZ = True
+# The admin shows times as 2025-02-10 12:00:05 (vendhub_integrations/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["vendhub_integrations.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))

@@ -22,3 +22,8 @@ handler500 = "vendhub_integrations.api.errors.server_error"
 admin.site.site_header = "VendHub integration hub"
 admin.site.site_title = "VendHub integrations"
 admin.site.index_title = "Integrations, webhooks and sync jobs"
+# There is no site to view: the header links to the API docs and the health check instead
+# (templates/admin/base_site.html).
+admin.site.site_url = None
+# The list screens need the width: the lists have many columns and filters on the right.
+admin.site.enable_nav_sidebar = False
