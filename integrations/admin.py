@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from django import forms
 from django.contrib import admin
@@ -307,15 +308,21 @@ class IntegrationAdmin(admin.ModelAdmin):
 class IntegrationLogAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "integration",
+        "integration_code",
         "direction",
         "action",
-        "short_endpoint",
         "status_code",
         "duration_ms",
         "short_error",
+        "short_endpoint",
     ]
-    list_filter = ["direction", "action", "status_code", "created_at"]
+    list_filter = [
+        ("integration", admin.RelatedOnlyFieldListFilter),
+        "direction",
+        "action",
+        "status_code",
+        "created_at",
+    ]
     search_fields = ["endpoint", "action", "error_message", "integration__code"]
     list_select_related = ["integration"]
     date_hierarchy = "created_at"
@@ -324,7 +331,7 @@ class IntegrationLogAdmin(admin.ModelAdmin):
         "integration",
         "action",
         "direction",
-        "endpoint",
+        "endpoint_readable",
         "status_code",
         "duration_ms",
         "error_message",
@@ -334,7 +341,7 @@ class IntegrationLogAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    exclude = ["request_data", "response_data", "metadata"]
+    exclude = ["endpoint", "request_data", "response_data", "metadata"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -342,9 +349,22 @@ class IntegrationLogAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The record of every call in and out: the API cannot delete it and neither can the admin.
+        return False
+
+    @admin.display(description="Endpoint")
+    def endpoint_readable(self, obj: IntegrationLog) -> str:
+        return unquote(obj.endpoint or "")
+
+    @admin.display(description="Integration", ordering="integration__code")
+    def integration_code(self, obj: IntegrationLog) -> str:
+        return obj.integration.code if obj.integration else "—"
+
     @admin.display(description="Endpoint")
     def short_endpoint(self, obj: IntegrationLog) -> str:
-        return short(obj.endpoint, 70)
+        # 1C entity sets are Cyrillic: percent-encoded they are unreadable and three times longer.
+        return short(unquote(obj.endpoint or ""), 60)
 
     @admin.display(description="Error")
     def short_error(self, obj: IntegrationLog) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from typing import Any
+from urllib.parse import unquote
 
 from django.core.validators import RegexValidator
 from django.db import models
@@ -200,7 +201,13 @@ class IntegrationLog(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.direction} {self.action} {self.endpoint} ({self.status_code})"
+        # The title of the log's admin page: a readable, bounded URL (1C's entity sets are
+        # Cyrillic, percent-encoded three times longer) and "no answer" rather than "None".
+        endpoint = unquote(self.endpoint or "")
+        if len(endpoint) > 100:
+            endpoint = endpoint[:99] + "…"
+        status = self.status_code if self.status_code is not None else "no answer"
+        return f"{self.direction} {self.action} {endpoint} ({status})"
 
 
 class WorkerHeartbeat(models.Model):

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from integrations.admin import register_integration_action
 from integrations.models import Integration
@@ -21,6 +22,9 @@ from syncjobs.services import (
     sync_job_create,
 )
 from vendhub_integrations.admin_utils import pretty_json, short
+
+# Where the name of a synced record usually is: 1C's catalogues, then common REST spellings.
+TITLE_FIELDS = ("Description", "Наименование", "name", "title", "Name", "Title")
 
 
 @register_integration_action
@@ -56,19 +60,20 @@ def trigger_sync(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Integ
 class SyncJobAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
-        "integration",
-        "job_type",
         "status",
+        "integration_code",
+        "job_type",
         "progress",
-        "records_processed",
-        "records_created",
-        "records_updated",
-        "records_failed",
-        "started_at",
-        "completed_at",
+        "records",
+        "duration",
         "short_error",
     ]
-    list_filter = ["status", "job_type", "created_at"]
+    list_filter = [
+        "status",
+        ("integration", admin.RelatedOnlyFieldListFilter),
+        "job_type",
+        "created_at",
+    ]
     search_fields = ["job_type", "error_message", "integration__code"]
     list_select_related = ["integration"]
     date_hierarchy = "created_at"
@@ -98,14 +103,45 @@ class SyncJobAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Jobs are history, as in the API: a job that should not run is cancelled, not deleted.
+        return False
+
+    @admin.display(description="Integration", ordering="integration__code")
+    def integration_code(self, obj: SyncJob) -> str:
+        return obj.integration.code
+
     @admin.display(description="Progress")
     def progress(self, obj: SyncJob) -> str:
         progress = (obj.metadata or {}).get("progress")
         if isinstance(progress, dict):
             percent = progress.get("percent")
             message = progress.get("message") or ""
-            return f"{percent}% · {message}" if percent is not None else message
+            # The percentage counts whole entities done: with one entity it stays at 0 % until
+            # the end, so it is shown only while a job runs and not for a single entity.
+            single = progress.get("entity_count") == 1
+            if percent is not None and not single and obj.status in ACTIVE_STATUSES:
+                return f"{percent}% · {message}"
+            return message
         return str(progress or "")
+
+    @admin.display(description="Records", ordering="records_processed")
+    def records(self, obj: SyncJob) -> str:
+        return (
+            f"{obj.records_processed} read · {obj.records_created} created · "
+            f"{obj.records_updated} updated · {obj.records_failed} failed"
+        )
+
+    @admin.display(description="Took", ordering="completed_at")
+    def duration(self, obj: SyncJob) -> str:
+        if obj.started_at is None:
+            return "—"
+        end = obj.completed_at or timezone.now()
+        seconds = max(0, int((end - obj.started_at).total_seconds()))
+        text = f"{seconds // 3600}h {seconds // 60 % 60:02d}m" if seconds >= 3600 else ""
+        if not text:
+            text = f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+        return text if obj.completed_at else f"{text} so far"
 
     @admin.display(description="Error")
     def short_error(self, obj: SyncJob) -> str:
@@ -132,8 +168,9 @@ class SyncJobAdmin(admin.ModelAdmin):
 class SyncedRecordAdmin(admin.ModelAdmin):
     list_display = [
         "external_id",
+        "title",
         "entity",
-        "integration",
+        "integration_code",
         "is_deleted",
         "first_synced_at",
         "last_synced_at",
@@ -161,6 +198,24 @@ class SyncedRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # What the sync stored is changed by syncs only (the API cannot delete it either).
+        return False
+
+    @admin.display(description="Title")
+    def title(self, obj: SyncedRecord) -> str:
+        """What the record is called upstream: 1C's Description, else a usual name field."""
+        data = obj.data if isinstance(obj.data, dict) else {}
+        for key in TITLE_FIELDS:
+            value = data.get(key)
+            if isinstance(value, (str, int)) and str(value).strip():
+                return short(str(value), 60)
+        return "—"
+
+    @admin.display(description="Integration", ordering="integration__code")
+    def integration_code(self, obj: SyncedRecord) -> str:
+        return obj.integration.code
 
     @admin.display(description="Data (as received)")
     def data_pretty(self, obj: SyncedRecord) -> str:

@@ -19,15 +19,16 @@ from webhooks.services import webhook_retry_many, webhook_secret_rotate
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
+    # Status first: it is what an operator scans for, and it must not scroll out of sight.
     list_display = [
         "created_at",
-        "integration",
+        "status",
+        "integration_code",
         "source",
         "event_type",
-        "status",
+        "external_id",
         "signature_verified",
-        "retry_count",
-        "max_retries",
+        "retries",
         "next_retry_at",
         "short_error",
     ]
@@ -75,6 +76,14 @@ class WebhookAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Integration", ordering="integration__code")
+    def integration_code(self, obj: Webhook) -> str:
+        return obj.integration.code if obj.integration else "—"
+
+    @admin.display(description="Tries", ordering="retry_count")
+    def retries(self, obj: Webhook) -> str:
+        return f"{obj.retry_count} / {obj.max_retries}"
 
     @admin.display(description="Last error")
     def short_error(self, obj: Webhook) -> str:
