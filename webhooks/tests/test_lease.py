@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations.tests.factories import IntegrationFactory
+from vendhub_integrations.testing.worker import wait_until
 from webhooks.handlers import unregister_webhook_handler, webhook_handler
 from webhooks.lease import LeaseKeeper
 from webhooks.models import Webhook, WebhookStatus
@@ -58,31 +59,40 @@ def test_a_slow_handler_keeps_its_claim_past_the_lease(slow_handler) -> None:
     assert slow_handler == [str(webhook.pk)]
 
 
-def test_renewal_stops_after_the_time_limit_so_a_hung_worker_loses_the_webhook() -> None:
+def test_renewal_stops_after_the_time_limit_so_a_hung_worker_loses_the_webhook(caplog) -> None:
     webhook = WebhookFactory(status=WebhookStatus.PROCESSING)
-    token = timezone.now() + timedelta(seconds=0.3)
+    token = timezone.now() + timedelta(seconds=1.5)
     Webhook.objects.filter(pk=webhook.pk).update(locked_until=token)
 
-    with LeaseKeeper(webhook.pk, token, lease_seconds=0.3, max_seconds=1.0) as keeper:
-        time.sleep(0.5)
-        assert webhook_sweep().reclaimed == 0  # renewed while within the limit
-        time.sleep(1.5)  # "hung" past max_seconds: renewal stopped, the lease ran out
-        reclaimed = webhook_sweep().reclaimed
+    # Renewed every 0.5 s while within the limit (about 1 s in: 1 s + one 1.5 s lease = 2.5 s).
+    with LeaseKeeper(webhook.pk, token, lease_seconds=1.5, max_seconds=2.5) as keeper:
+        past_first_lease = wait_until(
+            lambda: timezone.now() > token + timedelta(seconds=0.1), timeout=10, interval=0.02
+        )
+        assert past_first_lease and keeper.renewals >= 1
+        assert webhook_sweep().reclaimed == 0  # the first lease ran out, the renewal holds it
+        # Still "hung" in the block: renewal stopped at the limit, so the lease runs out.
+        reclaimed = wait_until(lambda: webhook_sweep().reclaimed == 1, timeout=20)
 
-    assert keeper.renewals >= 1
-    assert reclaimed == 1
+    assert reclaimed
+    assert "no longer renewing its lease" in caplog.text
     webhook.refresh_from_db()
     assert webhook.status == WebhookStatus.PENDING
 
 
-def test_a_keeper_whose_claim_was_taken_stops_and_keeps_the_old_token() -> None:
+def test_a_keeper_whose_claim_was_taken_stops_and_keeps_the_old_token(caplog) -> None:
     webhook = WebhookFactory(status=WebhookStatus.PROCESSING)
-    token = timezone.now() + timedelta(seconds=0.3)
+    token = timezone.now() + timedelta(seconds=1.5)
     Webhook.objects.filter(pk=webhook.pk).update(locked_until=token)
 
-    with LeaseKeeper(webhook.pk, token, lease_seconds=0.3, max_seconds=60) as keeper:
+    # Its first renewal is due 0.5 s in: the claim is taken back well before that.
+    with LeaseKeeper(webhook.pk, token, lease_seconds=1.5, max_seconds=60) as keeper:
         Webhook.objects.filter(pk=webhook.pk).update(locked_until=timezone.now())  # taken back
-        time.sleep(0.5)
+        gave_up = wait_until(lambda: "processing claim was lost" in caplog.text, timeout=10)
+        time.sleep(1.2)  # two more renewal periods: a keeper that stopped tries no more
 
+    assert gave_up
+    assert caplog.text.count("processing claim was lost") == 1
     assert keeper.renewals == 0
     assert keeper.token == token
+    assert Webhook.objects.get(pk=webhook.pk).locked_until != token
