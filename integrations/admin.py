@@ -7,7 +7,9 @@ engine adds "test connection" and "trigger sync", the webhook pipeline "rotate w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 from urllib.parse import unquote
 
@@ -15,15 +17,36 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from integrations.models import SECRET_FIELDS, Integration, IntegrationLog, json_contains_nul
+from integrations.models import (
+    SECRET_FIELDS,
+    Integration,
+    IntegrationLog,
+    IntegrationStatus,
+    json_contains_nul,
+)
 from integrations.redaction import mask_config, unmask_config
 from integrations.services import integration_create, integration_delete, integration_update
 from vendhub_integrations.admin_utils import pretty_json, short
 
 _extra_actions: list[Callable[..., Any]] = []
+
+
+def _when(iso: Any) -> str:
+    """' at 2025-02-10 12:00:05' in the admin's time zone, from a time kept in metadata."""
+    moment = parse_datetime(iso) if isinstance(iso, str) else None
+    if moment is None:
+        return ""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return f" at {timezone.localtime(moment):%Y-%m-%d %H:%M:%S}"
 
 
 def register_integration_action(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,8 +56,28 @@ def register_integration_action(function: Callable[..., Any]) -> Callable[..., A
     return function
 
 
+class PrettyJSONField(forms.JSONField):
+    """A JSON textarea that shows its value indented, one key a line, Cyrillic as it is."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+
+
 class IntegrationAdminForm(forms.ModelForm):
     """The model's fields plus write-only inputs for each secret and a box to clear it."""
+
+    config = PrettyJSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80, "spellcheck": "false"}),
+        help_text='A JSON object. Secrets kept here show as "[REDACTED]": leave them to keep them.',
+    )
+    metadata = PrettyJSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "spellcheck": "false"}),
+        help_text="A JSON object; the hub keeps its last test and error here.",
+    )
 
     api_key_input = forms.CharField(
         label="API key",
@@ -78,6 +121,7 @@ class IntegrationAdminForm(forms.ModelForm):
             "config",
             "metadata",
         ]
+        labels = {"api_endpoint": "API endpoint", "webhook_url": "Webhook URL"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -144,7 +188,22 @@ class DeletedFilter(admin.SimpleListFilter):
     parameter_name = "deleted"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("live", "Live"), ("deleted", "Deleted"), ("all", "All")]
+        return [("deleted", "Deleted"), ("all", "All")]
+
+    def choices(self, changelist: Any) -> Any:
+        # Without a choice the list shows live integrations only: that choice is "Live", not the
+        # usual "All" (which would read as live and deleted).
+        yield {
+            "selected": self.value() in (None, "live"),
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Live",
+        }
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "deleted":
@@ -164,12 +223,10 @@ class IntegrationAdmin(admin.ModelAdmin):
         "provider",
         "status",
         "secrets_set",
-        "auto_sync_enabled",
-        "sync_interval_minutes",
+        "schedule",
         "last_sync_at",
-        "next_sync_at",
+        "last_test_ok",
         "last_error",
-        "updated_at",
     ]
     list_filter = [
         "status",
@@ -183,9 +240,10 @@ class IntegrationAdmin(admin.ModelAdmin):
     ordering = ["name"]
     readonly_fields = [
         "id",
+        "health",
+        "related",
         "secret_status",
         "last_sync_at",
-        "config_pretty",
         "metadata_pretty",
         "created_at",
         "updated_at",
@@ -193,6 +251,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["id", "name", "code", "type", "provider", "status", "description"]}),
+        ("Health", {"fields": ["health", "related"]}),
         ("Connection", {"fields": ["api_endpoint", "webhook_url"]}),
         (
             "Credentials (write-only, stored encrypted)",
@@ -216,7 +275,7 @@ class IntegrationAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Configuration", {"fields": ["config", "config_pretty"]}),
+        ("Configuration", {"fields": ["config"]}),
         ("Metadata", {"classes": ["collapse"], "fields": ["metadata", "metadata_pretty"]}),
         ("Audit", {"fields": ["created_at", "updated_at", "deleted_at"]}),
     ]
@@ -224,6 +283,25 @@ class IntegrationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Integration]:
         return Integration.all_objects.all()
+
+    def get_fieldsets(self, request: HttpRequest, obj: Integration | None = None) -> list:
+        if obj is not None:
+            return self.fieldsets
+        # Adding: no id yet (the one a blank form would show is not the one saved), no health,
+        # history or stored secrets, nothing to clear.
+        credentials = [("api_key_input",), ("api_secret_input",), ("webhook_secret_input",)]
+        hidden = {"id", "last_sync_at", "metadata", "metadata_pretty"}
+        fieldsets = []
+        for title, options in self.fieldsets:
+            if title in ("Health", "Audit"):
+                continue
+            if title and title.startswith("Credentials"):
+                fieldsets.append((title, {**options, "fields": credentials}))
+                continue
+            fields = [name for name in options["fields"] if name not in hidden]
+            if fields:
+                fieldsets.append((title, {**options, "fields": fields}))
+        return fieldsets
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -251,14 +329,76 @@ class IntegrationAdmin(admin.ModelAdmin):
             f"{name}: {'set' if obj.has_secret(name) else 'not set'}" for name in SECRET_FIELDS
         )
 
+    @admin.display(description="Auto sync", ordering="sync_interval_minutes")
+    def schedule(self, obj: Integration) -> str:
+        if not obj.auto_sync_enabled or not obj.sync_interval_minutes:
+            return "off"
+        text = f"every {obj.sync_interval_minutes} min"
+        if obj.next_sync_at:
+            text += f", next {timezone.localtime(obj.next_sync_at):%Y-%m-%d %H:%M}"
+        return text
+
+    @admin.display(description="Last test", boolean=True)
+    def last_test_ok(self, obj: Integration) -> bool | None:
+        return (obj.metadata or {}).get("last_test_ok")
+
     @admin.display(description="Last error")
     def last_error(self, obj: Integration) -> str:
+        """Why the integration is in error, else the failed last test; a passed test is no error."""
         metadata = obj.metadata or {}
-        return short(metadata.get("error_reason") or metadata.get("last_test_message"), 60)
+        if obj.status == IntegrationStatus.ERROR and metadata.get("error_reason"):
+            return short(metadata["error_reason"], 60)
+        if metadata.get("last_test_ok") is False:
+            return short(metadata.get("last_test_message"), 60)
+        return ""
 
-    @admin.display(description="Config (formatted)")
-    def config_pretty(self, obj: Integration) -> str:
-        return pretty_json(mask_config(obj.config or {}))
+    @admin.display(description="Health")
+    def health(self, obj: Integration) -> str:
+        if not obj.pk:
+            return "—"
+        metadata = obj.metadata or {}
+        lines = []
+        if obj.status == IntegrationStatus.ERROR:
+            since = _when(metadata.get("error_at"))
+            reason = metadata.get("error_reason") or "no reason recorded"
+            lines.append(format_html("<strong>In error</strong>{}: {}", since, reason))
+        if metadata.get("last_test_at"):
+            verdict = "passed" if metadata.get("last_test_ok") else "FAILED"
+            lines.append(
+                format_html(
+                    "Last connection test {}{}: {}",
+                    verdict,
+                    _when(metadata.get("last_test_at")),
+                    metadata.get("last_test_message") or "",
+                )
+            )
+        else:
+            lines.append(format_html("{}", "Connection never tested."))
+        job_id = metadata.get("last_sync_job_id")
+        if job_id:
+            url = reverse("admin:syncjobs_syncjob_change", args=[job_id])
+            lines.append(format_html('Last successful sync: <a href="{}">job {}</a>', url, job_id))
+        expires = (obj.config or {}).get("previous_webhook_secret_expires_at")
+        until = parse_datetime(expires) if isinstance(expires, str) else None
+        if until is not None and timezone.is_aware(until) and until > timezone.now():
+            lines.append(format_html("Previous webhook secret accepted until{}", _when(expires)))
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+
+    @admin.display(description="History")
+    def related(self, obj: Integration) -> str:
+        if not obj.pk:
+            return "—"
+        links = [
+            ("webhooks_webhook", "Webhooks"),
+            ("syncjobs_syncjob", "Sync jobs"),
+            ("syncjobs_syncedrecord", "Synced records"),
+            ("integrations_integrationlog", "Logs"),
+        ]
+        return format_html_join(
+            " · ",
+            '<a href="{}?integration__id__exact={}">{}</a>',
+            ((reverse(f"admin:{name}_changelist"), obj.pk, label) for name, label in links),
+        )
 
     @admin.display(description="Metadata (formatted)")
     def metadata_pretty(self, obj: Integration) -> str:

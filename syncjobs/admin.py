@@ -9,7 +9,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from integrations.admin import register_integration_action
 from integrations.models import Integration
@@ -33,7 +35,7 @@ def test_connection(modeladmin: Any, request: HttpRequest, queryset: QuerySet[In
     for integration in queryset.filter(deleted_at__isnull=True):
         result = integration_test_connection(integration=integration)
         level = messages.SUCCESS if result.success else messages.ERROR
-        modeladmin.message_user(request, f"{integration.code}: {result.message}", level)
+        modeladmin.message_user(request, f"{integration}: {result.message}", level)
 
 
 @register_integration_action
@@ -47,13 +49,30 @@ def trigger_sync(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Integ
         except SyncJobAlreadyActive as error:
             modeladmin.message_user(
                 request,
-                f"{integration.code}: a job is already active ({error.active_job_id}).",
+                format_html(
+                    '{}: <a href="{}">a job is already active</a> ({}).',
+                    integration,
+                    _job_url(error.active_job_id),
+                    error.active_job_id,
+                ),
                 messages.WARNING,
             )
         except SyncJobError as error:
-            modeladmin.message_user(request, f"{integration.code}: {error}", messages.ERROR)
+            modeladmin.message_user(request, f"{integration}: {error}", messages.ERROR)
         else:
-            modeladmin.message_user(request, f"{integration.code}: sync job {job.pk} queued.")
+            modeladmin.message_user(
+                request,
+                format_html(
+                    '{}: <a href="{}">sync job {}</a> queued.',
+                    integration,
+                    _job_url(job.pk),
+                    job.pk,
+                ),
+            )
+
+
+def _job_url(job_id: Any) -> str:
+    return reverse("admin:syncjobs_syncjob_change", args=[job_id])
 
 
 @admin.register(SyncJob)
@@ -161,7 +180,11 @@ class SyncJobAdmin(admin.ModelAdmin):
                 continue
             cancelled += 1
         skipped = queryset.count() - cancelled
-        self.message_user(request, f"Cancelled {cancelled} job(s); {skipped} already finished.")
+        self.message_user(
+            request,
+            f"Cancelled {cancelled} job(s); {skipped} already finished.",
+            messages.SUCCESS if cancelled else messages.WARNING,
+        )
 
 
 @admin.register(SyncedRecord)
