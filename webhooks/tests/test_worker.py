@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -58,9 +59,11 @@ def test_broker_down_at_receive_time(worker_broker_url, forward_server, broker_d
     second_took = time.monotonic() - started
     print(f"\nreceive, broker down: {first_took * 1000:.0f} ms, then {second_took * 1000:.0f} ms")
     assert (first.status_code, second.status_code) == (202, 202)
-    # One connection timeout at most, then the process stops waiting for a broker it knows is down.
-    assert first_took < 3.5
-    assert second_took < 0.5
+    # One connection timeout at most, then the process stops waiting for a broker it knows is down
+    # (bounds with room for a busy machine, still short of a second timeout and of a first one).
+    timeout = settings.CELERY_BROKER_CONNECTION_TIMEOUT
+    assert first_took < 2 * timeout
+    assert second_took < timeout / 2
     ids = [first.json()["id"], second.json()["id"]]
     assert all(status_of(webhook_id) == "pending" for webhook_id in ids)
     assert not Webhook.objects.filter(pk__in=ids, enqueued_at__isnull=False).exists()
@@ -86,8 +89,12 @@ def test_broker_back_the_sweeper_sends_what_was_stored(
         time.sleep(0.5)
         assert status_of(webhook_id) == "pending"
         assert forward_server.requests == []
-        # The sweeper's next run, once the row is past the grace it leaves to its own request.
-        wait_until(lambda: webhook_sweep().enqueued == 1, timeout=10, interval=0.5)
+        # The sweeper's next run, once the row is past the grace it leaves to its own request
+        # (aged here rather than waited for; test_sweeper covers the grace itself).
+        Webhook.objects.filter(pk=webhook_id).update(
+            updated_at=timezone.now() - timedelta(seconds=10)
+        )
+        assert webhook_sweep().enqueued == 1
         done = wait_until(lambda: status_of(webhook_id) == "completed", timeout=20)
         assert done, worker.output()[-3000:]
     waited = time.monotonic() - received_at
