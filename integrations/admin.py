@@ -334,6 +334,9 @@ class IntegrationAdmin(admin.ModelAdmin):
         if not obj.auto_sync_enabled or not obj.sync_interval_minutes:
             return "off"
         text = f"every {obj.sync_interval_minutes} min"
+        if obj.status != IntegrationStatus.ACTIVE:
+            # The scheduler runs active integrations only.
+            return f"{text}, paused while {obj.status}"
         if obj.next_sync_at:
             text += f", next {timezone.localtime(obj.next_sync_at):%Y-%m-%d %H:%M}"
         return text

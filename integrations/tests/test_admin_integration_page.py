@@ -43,6 +43,18 @@ def test_last_error_shows_failures_only(admin_client: Client) -> None:
     assert "3 scheduled syncs failed in a row" in listing
 
 
+def test_auto_sync_column_says_when_the_scheduler_skips_the_integration(
+    admin_client: Client,
+) -> None:
+    IntegrationFactory(auto_sync_enabled=True, sync_interval_minutes=60, status="testing")
+    IntegrationFactory(auto_sync_enabled=False, sync_interval_minutes=60)
+
+    listing = admin_client.get(LIST).content.decode()
+
+    assert "every 60 min, paused while testing" in listing
+    assert ">off<" in listing
+
+
 def test_deleted_filter_says_live_by_default(admin_client: Client) -> None:
     IntegrationFactory(code="alive")
     gone = IntegrationFactory(code="gone")
