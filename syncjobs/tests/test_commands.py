@@ -109,3 +109,53 @@ def test_help(command: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout
+
+
+def test_ctrl_c_while_following_a_job_says_the_worker_goes_on(
+    onec_integration: Integration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncjobs.management.commands import sync as sync_command
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sync_command.Command, "_follow", interrupted)
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("sync", "onec", "--wait", stdout=io.StringIO(), stderr=err)
+
+    job = SyncJob.objects.get()
+    assert exited.value.code == 130
+    assert job.status == "pending"
+    assert f"Stopped following job {job.pk}; the worker goes on with it." in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
+def test_ctrl_c_during_an_inline_sync_cancels_its_job(
+    onec_integration: Integration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncjobs.management.commands import sync as sync_command
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sync_command, "sync_job_execute", interrupted)
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("sync", "onec", "--inline", stdout=io.StringIO(), stderr=err)
+
+    job = SyncJob.objects.get()
+    assert exited.value.code == 130
+    assert job.status == "cancelled"
+    assert f"Interrupted: job {job.pk} is cancelled." in err.getvalue()
+
+
+def test_test_integration_prints_the_result_once(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    out = io.StringIO()
+    call_command("test_integration", "onec", stdout=out)
+
+    line = out.getvalue().strip()
+    assert line.startswith("onec: Connected: HTTP 200 in ")
+    assert "(status" not in line

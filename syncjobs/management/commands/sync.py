@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from typing import Any
@@ -12,7 +13,12 @@ from tqdm import tqdm
 from integrations.models import Integration
 from syncjobs.engine import sync_job_execute
 from syncjobs.models import FINISHED_STATUSES, JobType, SyncJob, SyncJobStatus
-from syncjobs.services import SyncJobAlreadyActive, SyncJobError, sync_job_create
+from syncjobs.services import (
+    SyncJobAlreadyActive,
+    SyncJobError,
+    sync_job_cancel,
+    sync_job_create,
+)
 
 POLL_SECONDS = 0.5
 
@@ -63,11 +69,15 @@ class Command(BaseCommand):
         except SyncJobError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(f"Sync job {job.pk} ({job.job_type}) created for {integration.code}.")
-        if inline:
-            sync_job_execute(job_id=job.pk)
-        elif not options["wait"]:
-            return
-        job = self._follow(job, timeout=options["timeout"])
+        try:
+            if inline:
+                sync_job_execute(job_id=job.pk)
+            elif not options["wait"]:
+                return
+            job = self._follow(job, timeout=options["timeout"])
+        except KeyboardInterrupt:
+            self._interrupted(job, inline=inline)
+            sys.exit(130)
         self._report(job)
         if job.status != SyncJobStatus.COMPLETED:
             sys.exit(1)
@@ -87,6 +97,21 @@ class Command(BaseCommand):
                     self.stderr.write("Stopped waiting (--timeout); the job goes on.")
                     return job
                 time.sleep(POLL_SECONDS)
+
+    def _interrupted(self, job: SyncJob, *, inline: bool) -> None:
+        """Ctrl-C: a job run here is cancelled (nothing else would run it); a worker's job goes
+        on, and the operator is told how to stop it."""
+        self.stderr.write("")
+        if inline:
+            with contextlib.suppress(SyncJobError):  # it had ended meanwhile
+                sync_job_cancel(job=job)
+            job.refresh_from_db()
+            self.stderr.write(f"Interrupted: job {job.pk} is {job.status}.")
+            return
+        self.stderr.write(
+            f"Stopped following job {job.pk}; the worker goes on with it. Cancel it from the "
+            f"admin's sync job list or with POST /api/sync-jobs/{job.pk}/cancel."
+        )
 
     def _report(self, job: SyncJob) -> None:
         summary = (
