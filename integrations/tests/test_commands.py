@@ -284,3 +284,18 @@ def test_ensure_dev_access_prints_a_working_admin_and_key_and_keeps_them(tmp_pat
     assert authenticates(key)
     assert APIKey.objects.count() == 1
     assert oct((tmp_path / "dev_api_key").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.django_db
+def test_ensure_dev_access_prints_the_port_make_run_serves_on(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("VENDHUB_RUN_PORT", "8040")
+    with override_settings(
+        DEBUG=True,
+        VAR_DIR=tmp_path,
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
+        out, _ = run("ensure_dev_access")
+
+    assert "Admin:   http://127.0.0.1:8040/admin/" in out
+    assert "http://127.0.0.1:8040/api/integrations" in out
+    assert ":8000" not in out

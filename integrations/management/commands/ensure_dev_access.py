@@ -58,10 +58,11 @@ class Command(BaseCommand):
             _, key = api_key_create(name="make run (local development)")
             _write_private(key_file, key)
 
-        self.stdout.write(
-            f"Admin:   http://127.0.0.1:8000/admin/  user {username}  password {password}"
-        )
+        # Where `make run` serves (scripts/run_all.py reads the same variables).
+        host = os.environ.get("VENDHUB_RUN_HOST", "127.0.0.1")
+        base = f"http://{host}:{os.environ.get('VENDHUB_RUN_PORT', '8000')}"
+        self.stdout.write(f"Admin:   {base}/admin/  user {username}  password {password}")
         self.stdout.write(f"API key: {key}")
         self.stdout.write(
-            "         curl -H 'Authorization: Api-Key <key>' http://127.0.0.1:8000/api/integrations"
+            f"         curl -H 'Authorization: Api-Key <key>' {base}/api/integrations"
         )
