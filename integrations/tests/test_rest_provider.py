@@ -224,7 +224,7 @@ def test_a_stop_request_cuts_a_long_retry_after_short(
     )
 
     assert result.status_code == 503
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # stopped about 0.6 s in, not after the 30 s asked
 
 
 def test_registry_finds_providers_by_name_and_falls_back_to_rest_for_apis() -> None:
