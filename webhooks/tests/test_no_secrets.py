@@ -72,6 +72,15 @@ def test_no_secret_anywhere(api_client, anonymous_client, forward_server, caplog
     for webhook in Webhook.objects.filter(status="pending"):
         webhook_process(webhook_id=webhook.id)
 
+    pages = [
+        api_client.get("/api/webhooks?page_size=100"),
+        api_client.get("/api/integration-logs?page_size=100"),
+        api_client.get(f"/api/integrations/{integration.id}"),
+    ]
+    # The pages searched below must show what was stored, or a leak could not show in them.
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert len(pages[0].json()["results"]) == Webhook.objects.count() == 3
+    assert len(pages[1].json()["results"]) == IntegrationLog.objects.count()
     texts = [
         json.dumps(
             list(
@@ -82,9 +91,7 @@ def test_no_secret_anywhere(api_client, anonymous_client, forward_server, caplog
             default=str,
         ),
         json.dumps(list(Webhook.objects.values()), default=str),
-        api_client.get("/api/webhooks?page_size=100").content.decode(),
-        api_client.get("/api/integration-logs?page_size=100").content.decode(),
-        api_client.get(f"/api/integrations/{integration.id}").content.decode(),
+        *(page.content.decode() for page in pages),
         "\n".join(record.getMessage() for record in caplog.records),
     ]
     assert IntegrationLog.objects.filter(action="webhook_forward").exists()
