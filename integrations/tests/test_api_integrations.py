@@ -238,7 +238,9 @@ def test_patch_changes_only_what_it_names(api_client: APIClient) -> None:
     )
     assert body["name"] == created["name"]
     assert body["config"] == created["config"]
-    assert body["updated_at"] >= created["updated_at"]
+    assert datetime.fromisoformat(body["updated_at"]) > datetime.fromisoformat(
+        created["updated_at"]
+    )
 
 
 def test_unknown_and_malformed_ids_are_json_404(api_client: APIClient) -> None:

@@ -6,6 +6,7 @@ import base64
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -14,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
@@ -97,7 +99,8 @@ def test_each_key_is_new_and_works_on_its_own() -> None:
 def test_create_api_key_with_an_expiry() -> None:
     key = run("create_api_key", "temporary", "--expires-in-days", "7")[0].splitlines()[-1]
 
-    assert APIKey.objects.get().expiry_date is not None
+    expires_in = APIKey.objects.get().expiry_date - timezone.now()
+    assert abs(expires_in - timedelta(days=7)) < timedelta(minutes=1)
     assert authenticates(key)
 
 

@@ -57,9 +57,15 @@ def test_rotation_with_a_given_secret_and_overlap(api_client, anonymous_client, 
         {"webhook_secret": "chosen-by-operator-1234", "overlap_hours": 1},
         format="json",
     )
+    assert response.status_code == 200, response.content
     assert response.json()["webhook_secret"] == "chosen-by-operator-1234"
     expires_at = parse_datetime(response.json()["previous_webhook_secret_expires_at"])
     assert abs((expires_at - timezone.now()) - timedelta(hours=1)) < timedelta(minutes=1)
+    chosen = post_signed(
+        anonymous_client, integration.code, {"id": "a"}, secret="chosen-by-operator-1234"
+    )
+    assert chosen.status_code == 202
+    assert post_signed(anonymous_client, integration.code, {"id": "b"}).status_code == 202
 
 
 def test_rotation_without_overlap_drops_the_old_secret(api_client, anonymous_client, integration):

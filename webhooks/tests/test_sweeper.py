@@ -66,7 +66,8 @@ def test_retry_not_yet_due_waits_and_a_due_one_is_sent(queue):
     due = WebhookFactory(next_retry_at=timezone.now() - timedelta(seconds=1), retry_count=1)
     assert webhook_sweep().enqueued == 1
     assert queue() == [str(due.id)]
-    assert later.id
+    later.refresh_from_db()
+    assert (later.status, later.enqueued_at) == (WebhookStatus.PENDING, None)
 
 
 @pytest.mark.parametrize(
