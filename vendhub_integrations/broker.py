@@ -1,0 +1,67 @@
+"""The embedded broker of ``make run``: kombu's filesystem transport, made safe between processes.
+
+kombu's filesystem transport creates a message file and only then locks and fills it, while a
+reader takes any ``*.msg`` file it lists without looking at the lock: a worker polling at the
+wrong moment reads an empty file and dies with a JSON error. The same window exists when the
+first process binds a fanout queue and creates the exchange table. This transport writes each
+message under a temporary name and renames it into place (a rename is atomic within a folder),
+and reads a half-written exchange table again instead of failing.
+
+``vendhub_integrations.celery`` installs it as the ``filesystem://`` transport in every process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any
+
+from kombu.exceptions import ChannelError
+from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.utils.encoding import str_to_bytes
+from kombu.utils.json import dumps
+
+_TABLE_READ_ATTEMPTS = 20
+
+
+class Channel(filesystem.Channel):
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+        name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        final = os.path.join(self.data_folder_out, name)
+        # Not "<queue>.msg" after the first dot, so readers skip it until the rename.
+        partial = f"{final}.partial"
+        try:
+            with open(partial, "wb") as handle:
+                handle.write(str_to_bytes(dumps(payload)))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, final)
+        except OSError as error:
+            raise ChannelError(f"Cannot add file {final!r} to directory") from error
+
+    def get_table(self, exchange: str) -> list:
+        return _retrying_half_written(super().get_table, exchange)
+
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+        _retrying_half_written(super()._queue_bind, exchange, routing_key, pattern, queue)
+
+
+def _retrying_half_written(read: Any, *args: Any) -> Any:
+    """Call ``read`` again while the exchange table it parses is still being created by another
+    process (an empty file does not parse)."""
+    for attempt in range(_TABLE_READ_ATTEMPTS):
+        try:
+            return read(*args)
+        except ValueError:
+            time.sleep(0.01 * (attempt + 1))
+    return read(*args)
+
+
+class Transport(filesystem.Transport):
+    Channel = Channel
+
+
+def install() -> None:
+    """Make ``filesystem://`` URLs use this transport."""
+    TRANSPORT_ALIASES["filesystem"] = f"{__name__}:Transport"
