@@ -169,8 +169,10 @@ def test_log_api_and_admin_show_no_credential(
 
     for page in pages:
         assert page.status_code == 200
+        assert str(log.pk).encode() in page.content  # the log is shown, redacted
         for credential in CREDENTIALS:
             assert credential.encode() not in page.content
+    assert pages[0].json()["request_data"] == {"Authorization": REDACTED, "body": REDACTED}
 
 
 def test_short_values_are_not_scrubbed_from_ordinary_text(db) -> None:
