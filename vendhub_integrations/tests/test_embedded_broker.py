@@ -6,6 +6,7 @@ A task sent by one process (as the web process sends it) is run by a worker in a
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -34,15 +35,28 @@ def _manage(env_changes: dict[str, str], *args: str) -> subprocess.CompletedProc
     )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def migrated_database(tmp_path_factory) -> str:
+    """A SQLite database ``migrate`` built once for the module; each test works on a copy."""
+    folder = tmp_path_factory.mktemp("embedded")
+    _manage(_embedded_env(folder), "migrate", "--noinput", "-v", "0")
+    return str(folder / "hub.sqlite3")
+
+
+def _fresh_database(migrated_database: str, tmp_path) -> str:
+    database = str(tmp_path / "hub.sqlite3")
+    shutil.copyfile(migrated_database, database)
+    return database
+
+
 def _heartbeats(database: str) -> list[tuple[str, int]]:
     with sqlite3.connect(database) as connection:
         return connection.execute("SELECT hostname, tasks_seen FROM worker_heartbeats").fetchall()
 
 
-def test_a_task_sent_by_one_process_runs_in_the_worker_process(tmp_path) -> None:
+def test_a_task_sent_by_one_process_runs_in_the_worker_process(migrated_database, tmp_path) -> None:
     env = _embedded_env(tmp_path)
-    database = str(tmp_path / "hub.sqlite3")
-    _manage(env, "migrate", "--noinput", "-v", "0")
+    database = _fresh_database(migrated_database, tmp_path)
 
     with celery_worker(extra_env=env) as worker:
         assert "filesystem://" in worker.output()
@@ -55,12 +69,12 @@ def test_a_task_sent_by_one_process_runs_in_the_worker_process(tmp_path) -> None
         )
         arrived = wait_until(lambda: _heartbeats(database) == [("sent-by-web", 1)], timeout=30)
         assert arrived, worker.output()[-3000:]
+        worker.kill()  # a warm shutdown polls the filesystem broker for ~5 s; nothing to keep
 
 
-def test_a_task_sent_while_no_worker_runs_waits_in_the_broker(tmp_path) -> None:
+def test_a_task_sent_while_no_worker_runs_waits_in_the_broker(migrated_database, tmp_path) -> None:
     env = _embedded_env(tmp_path)
-    database = str(tmp_path / "hub.sqlite3")
-    _manage(env, "migrate", "--noinput", "-v", "0")
+    database = _fresh_database(migrated_database, tmp_path)
     _manage(
         env,
         "shell",
@@ -73,3 +87,4 @@ def test_a_task_sent_while_no_worker_runs_waits_in_the_broker(tmp_path) -> None:
     with celery_worker(extra_env=env) as worker:
         arrived = wait_until(lambda: _heartbeats(database) == [("queued", 1)], timeout=30)
         assert arrived, worker.output()[-3000:]
+        worker.kill()  # a warm shutdown polls the filesystem broker for ~5 s; nothing to keep
