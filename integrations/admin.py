@@ -34,7 +34,7 @@ from integrations.models import (
 )
 from integrations.redaction import mask_config, unmask_config
 from integrations.services import integration_create, integration_delete, integration_update
-from vendhub_integrations.admin_utils import pretty_json, short
+from vendhub_integrations.admin_utils import HistoryAdmin, pretty_json, short
 
 _extra_actions: list[Callable[..., Any]] = []
 
@@ -448,7 +448,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntegrationLog)
-class IntegrationLogAdmin(admin.ModelAdmin):
+class IntegrationLogAdmin(HistoryAdmin):
     list_display = [
         "created_at",
         "integration_code",
@@ -485,16 +485,6 @@ class IntegrationLogAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     exclude = ["endpoint", "request_data", "response_data", "metadata"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # The record of every call in and out: the API cannot delete it and neither can the admin.
-        return False
 
     @admin.display(description="Endpoint")
     def endpoint_readable(self, obj: IntegrationLog) -> str:

@@ -23,7 +23,7 @@ from syncjobs.services import (
     sync_job_cancel,
     sync_job_create,
 )
-from vendhub_integrations.admin_utils import pretty_json, short
+from vendhub_integrations.admin_utils import HistoryAdmin, pretty_json, short
 
 # Where the name of a synced record usually is: 1C's catalogues, then common REST spellings.
 TITLE_FIELDS = ("Description", "Наименование", "name", "title", "Name", "Title")
@@ -76,7 +76,7 @@ def _job_url(job_id: Any) -> str:
 
 
 @admin.register(SyncJob)
-class SyncJobAdmin(admin.ModelAdmin):
+class SyncJobAdmin(HistoryAdmin):
     list_display = [
         "created_at",
         "status",
@@ -115,16 +115,6 @@ class SyncJobAdmin(admin.ModelAdmin):
     ]
     exclude = ["metadata"]
     actions = ["cancel_jobs"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Jobs are history, as in the API: a job that should not run is cancelled, not deleted.
-        return False
 
     @admin.display(description="Integration", ordering="integration__code")
     def integration_code(self, obj: SyncJob) -> str:
@@ -188,7 +178,7 @@ class SyncJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncedRecord)
-class SyncedRecordAdmin(admin.ModelAdmin):
+class SyncedRecordAdmin(HistoryAdmin):
     list_display = [
         "external_id",
         "title",
@@ -215,16 +205,6 @@ class SyncedRecordAdmin(admin.ModelAdmin):
     ]
     exclude = ["data"]
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # What the sync stored is changed by syncs only (the API cannot delete it either).
-        return False
 
     @admin.display(description="Title")
     def title(self, obj: SyncedRecord) -> str:

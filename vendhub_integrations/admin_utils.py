@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.html import format_html
 
 from integrations.redaction import redact
@@ -26,3 +28,21 @@ def short(text: str | None, limit: int = 80) -> str:
     if not text:
         return ""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the hub writes (webhooks, jobs, logs): operators look and act, never edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class HistoryAdmin(ViewOnlyAdmin):
+    """A record of what happened (logs, sync jobs, synced records): the API cannot delete it and
+    neither can the admin."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

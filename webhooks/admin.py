@@ -3,8 +3,6 @@ action added to the integration list)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -12,13 +10,13 @@ from django.template.response import TemplateResponse
 
 from integrations.admin import register_integration_action
 from integrations.models import Integration
-from vendhub_integrations.admin_utils import pretty_json, short
+from vendhub_integrations.admin_utils import ViewOnlyAdmin, pretty_json, short
 from webhooks.models import Webhook
 from webhooks.services import webhook_retry_many, webhook_secret_rotate
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(ViewOnlyAdmin):
     # Status first: it is what an operator scans for, and it must not scroll out of sight.
     list_display = [
         "created_at",
@@ -70,12 +68,6 @@ class WebhookAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     exclude = ["payload", "headers", "metadata"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="Integration", ordering="integration__code")
     def integration_code(self, obj: Webhook) -> str:
