@@ -214,30 +214,17 @@ def webhook_receive(
             webhook=webhook,
             reason=reason,
         )
-        _log_inbound(
-            integration=integration,
-            endpoint=endpoint,
-            headers=stored_headers,
-            payload=payload,
-            outcome=outcome,
-            started=started,
-        )
-        return outcome
-
-    common["signature_verified"] = scheme.requires_secret
-    common["metadata"] = {"signature_scheme": scheme_name_for(integration)}
-    webhook, duplicate = _store(
-        integration=integration, fields={**common, "status": WebhookStatus.PENDING}
-    )
-    if duplicate:
-        outcome = ReceiveOutcome(
-            status_code=200,
-            body={"id": str(webhook.id), "status": webhook.status, "duplicate": True},
-            webhook=webhook,
-        )
     else:
+        common["signature_verified"] = scheme.requires_secret
+        common["metadata"] = {"signature_scheme": scheme_name_for(integration)}
+        webhook, duplicate = _store(
+            integration=integration, fields={**common, "status": WebhookStatus.PENDING}
+        )
+        answer: dict[str, Any] = {"id": str(webhook.id), "status": webhook.status}
+        if duplicate:
+            answer["duplicate"] = True
         outcome = ReceiveOutcome(
-            status_code=202, body={"id": str(webhook.id), "status": webhook.status}, webhook=webhook
+            status_code=200 if duplicate else 202, body=answer, webhook=webhook
         )
     _log_inbound(
         integration=integration,
