@@ -537,6 +537,13 @@ def _retryable() -> Q:
     return Q(status=WebhookStatus.FAILED) | Q(status=WebhookStatus.IGNORED, rejected=False)
 
 
+def webhook_is_retryable(webhook: Webhook) -> bool:
+    """``_retryable`` for a webhook in hand: failed, or ignored and not refused at receipt."""
+    return webhook.status == WebhookStatus.FAILED or (
+        webhook.status == WebhookStatus.IGNORED and not webhook.rejected
+    )
+
+
 def webhook_retry(*, webhook: Webhook) -> Webhook:
     """Put a failed (or ignored, not rejected) webhook back to ``pending`` with a fresh set of
     retries, and send it to a worker once committed. The one path of the API, admin and command."""
@@ -584,11 +591,8 @@ def webhook_retry_many(
     report = RetryReport()
     for webhook in webhooks:
         report.matched += 1
-        retryable = webhook.status == WebhookStatus.FAILED or (
-            webhook.status == WebhookStatus.IGNORED and not webhook.rejected
-        )
         if dry_run:
-            if retryable:
+            if webhook_is_retryable(webhook):
                 report.retried += 1
                 report.ids.append(str(webhook.pk))
             else:
