@@ -2,7 +2,9 @@
 
 Secrets are entered through write-only password inputs and shown only as "set" / "not set". Other
 apps add operator actions to the integration list with ``register_integration_action`` (the sync
-engine adds "test connection" and "trigger sync", the webhook pipeline "rotate webhook secret").
+engine adds "test connection" and "trigger sync", the webhook pipeline "rotate webhook secret");
+an action registered with a ``button`` label is also a button on the integration's page, which
+runs the same action on that one integration.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ from integrations.models import (
 )
 from integrations.redaction import mask_config, unmask_config
 from integrations.services import integration_create, integration_delete, integration_update
-from vendhub_integrations.admin_utils import HistoryAdmin, pretty_json, short
+from vendhub_integrations.admin_utils import (
+    HistoryAdmin,
+    ObjectButton,
+    ObjectButtonsMixin,
+    pretty_json,
+    short,
+)
 
 _extra_actions: list[Callable[..., Any]] = []
 
@@ -49,11 +57,22 @@ def _when(iso: Any) -> str:
     return f" at {timezone.localtime(moment):%Y-%m-%d %H:%M:%S}"
 
 
-def register_integration_action(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Add an admin action (a function decorated with ``@admin.action``) to the integration list."""
-    if function not in _extra_actions:
-        _extra_actions.append(function)
-    return function
+def register_integration_action(
+    function: Callable[..., Any] | None = None, *, button: str = "", confirm: str = ""
+) -> Any:
+    """Add an admin action (a function decorated with ``@admin.action``) to the integration list.
+
+    With ``button`` (its label) the action is also a button on a live integration's page, run on
+    that integration alone; with ``confirm`` too, the button first shows that text and asks."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        function.button_label = button  # type: ignore[attr-defined]
+        function.button_confirm = confirm  # type: ignore[attr-defined]
+        if function not in _extra_actions:
+            _extra_actions.append(function)
+        return function
+
+    return register(function) if function is not None else register
 
 
 class PrettyJSONField(forms.JSONField):
@@ -214,7 +233,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
     form = IntegrationAdminForm
     list_display = [
         "name",
@@ -314,6 +333,28 @@ class IntegrationAdmin(admin.ModelAdmin):
                 getattr(function, "short_description", name.replace("_", " ")),
             )
         return actions
+
+    def object_buttons(self, request: HttpRequest) -> list[ObjectButton]:
+        return [
+            ObjectButton(
+                name=function.__name__,
+                label=function.button_label,
+                action=function.__name__,
+                run=self._action_runner(function),
+                applies=lambda integration: integration.deleted_at is None,
+                confirm=function.button_confirm,
+            )
+            for function in _extra_actions
+            if getattr(function, "button_label", "")
+        ]
+
+    def _action_runner(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """The list action on a queryset of this one integration: the button's only path."""
+
+        def run(request: HttpRequest, integration: Integration) -> Any:
+            return function(self, request, self.get_queryset(request).filter(pk=integration.pk))
+
+        return run
 
     @admin.display(description="Secrets")
     def secrets_set(self, obj: Integration) -> str:

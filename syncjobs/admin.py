@@ -23,13 +23,19 @@ from syncjobs.services import (
     sync_job_cancel,
     sync_job_create,
 )
-from vendhub_integrations.admin_utils import HistoryAdmin, pretty_json, short
+from vendhub_integrations.admin_utils import (
+    HistoryAdmin,
+    ObjectButton,
+    ObjectButtonsMixin,
+    pretty_json,
+    short,
+)
 
 # Where the name of a synced record usually is: 1C's catalogues, then common REST spellings.
 TITLE_FIELDS = ("Description", "Наименование", "name", "title", "Name", "Title")
 
 
-@register_integration_action
+@register_integration_action(button="Test connection")
 @admin.action(description="Test connection of selected integrations")
 def test_connection(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
     for integration in queryset.filter(deleted_at__isnull=True):
@@ -38,7 +44,7 @@ def test_connection(modeladmin: Any, request: HttpRequest, queryset: QuerySet[In
         modeladmin.message_user(request, f"{integration}: {result.message}", level)
 
 
-@register_integration_action
+@register_integration_action(button="Sync now")
 @admin.action(description="Trigger a sync of selected integrations")
 def trigger_sync(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
     for integration in queryset.filter(deleted_at__isnull=True):
@@ -76,7 +82,7 @@ def _job_url(job_id: Any) -> str:
 
 
 @admin.register(SyncJob)
-class SyncJobAdmin(HistoryAdmin):
+class SyncJobAdmin(ObjectButtonsMixin, HistoryAdmin):
     list_display = [
         "created_at",
         "status",
@@ -115,6 +121,25 @@ class SyncJobAdmin(HistoryAdmin):
     ]
     exclude = ["metadata"]
     actions = ["cancel_jobs"]
+
+    def object_buttons(self, request: HttpRequest) -> list[ObjectButton]:
+        return [
+            ObjectButton(
+                name="cancel",
+                label="Cancel",
+                action="cancel_jobs",
+                run=self._cancel,
+                applies=lambda job: job.status in ACTIVE_STATUSES,
+            )
+        ]
+
+    def _cancel(self, request: HttpRequest, job: SyncJob) -> None:
+        try:
+            sync_job_cancel(job=job)
+        except SyncJobError as error:
+            self.message_user(request, str(error), messages.WARNING)
+        else:
+            self.message_user(request, f"Sync job {job.pk} cancelled.")
 
     @admin.display(description="Integration", ordering="integration__code")
     def integration_code(self, obj: SyncJob) -> str:

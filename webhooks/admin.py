@@ -1,5 +1,6 @@
-"""Admin screens for stored webhooks, the retry action, and the webhook secret's rotation (an
-action added to the integration list)."""
+"""Admin screens for stored webhooks, the retry action (also a button on a webhook's page), and
+the webhook secret's rotation (an action added to the integration list, and a button on an
+integration's page that asks first)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,26 @@ from django.template.response import TemplateResponse
 
 from integrations.admin import register_integration_action
 from integrations.models import Integration
-from vendhub_integrations.admin_utils import ViewOnlyAdmin, pretty_json, short
+from vendhub_integrations.admin_utils import (
+    ObjectButton,
+    ObjectButtonsMixin,
+    ViewOnlyAdmin,
+    pretty_json,
+    short,
+)
 from webhooks.models import Webhook
-from webhooks.services import webhook_retry_many, webhook_secret_rotate
+from webhooks.services import (
+    DEFAULT_SECRET_OVERLAP_HOURS,
+    WebhookNotRetryable,
+    webhook_is_retryable,
+    webhook_retry,
+    webhook_retry_many,
+    webhook_secret_rotate,
+)
 
 
 @admin.register(Webhook)
-class WebhookAdmin(ViewOnlyAdmin):
+class WebhookAdmin(ObjectButtonsMixin, ViewOnlyAdmin):
     # Status first: it is what an operator scans for, and it must not scroll out of sight.
     list_display = [
         "created_at",
@@ -69,6 +83,25 @@ class WebhookAdmin(ViewOnlyAdmin):
     ]
     exclude = ["payload", "headers", "metadata"]
 
+    def object_buttons(self, request: HttpRequest) -> list[ObjectButton]:
+        return [
+            ObjectButton(
+                name="retry",
+                label="Retry",
+                action="retry_selected",
+                run=self._retry,
+                applies=webhook_is_retryable,
+            )
+        ]
+
+    def _retry(self, request: HttpRequest, webhook: Webhook) -> None:
+        try:
+            webhook_retry(webhook=webhook)
+        except WebhookNotRetryable as error:
+            self.message_user(request, str(error), messages.WARNING)
+        else:
+            self.message_user(request, "Webhook queued to be processed again.")
+
     @admin.display(description="Integration", ordering="integration__code")
     def integration_code(self, obj: Webhook) -> str:
         return obj.integration.code if obj.integration else "—"
@@ -104,8 +137,18 @@ class WebhookAdmin(ViewOnlyAdmin):
         )
 
 
-@register_integration_action
-@admin.action(description="Rotate webhook secret (the old one keeps working for 24 h)")
+@register_integration_action(
+    button="Rotate webhook secret",
+    confirm=(
+        "This replaces the integration's webhook secret with a new one, shown once on the next "
+        f"page. The old secret keeps working for {DEFAULT_SECRET_OVERLAP_HOURS} hours, so the "
+        "sender can switch over without a refused delivery."
+    ),
+)
+@admin.action(
+    description=f"Rotate webhook secret (the old one keeps working for "
+    f"{DEFAULT_SECRET_OVERLAP_HOURS} h)"
+)
 def rotate_webhook_secret(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Integration]
 ) -> TemplateResponse:
