@@ -326,6 +326,11 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         for function in _extra_actions:
+            # The same rule Django applies to the admin's own actions: every permission named
+            # in @admin.action(permissions=[...]) must be held.
+            required = getattr(function, "allowed_permissions", ())
+            if not all(getattr(self, f"has_{name}_permission")(request) for name in required):
+                continue
             name = function.__name__
             actions[name] = (
                 function,

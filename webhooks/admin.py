@@ -147,7 +147,9 @@ class WebhookAdmin(ObjectButtonsMixin, ViewOnlyAdmin):
 )
 @admin.action(
     description=f"Rotate webhook secret (the old one keeps working for "
-    f"{DEFAULT_SECRET_OVERLAP_HOURS} h)"
+    f"{DEFAULT_SECRET_OVERLAP_HOURS} h)",
+    # Replacing a credential is a change to the integration, not something a viewer may do.
+    permissions=["change"],
 )
 def rotate_webhook_secret(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Integration]

@@ -164,3 +164,21 @@ def test_other_methods_are_refused(admin_client: Client, integration: Integratio
     assert admin_client.put(rotate_url(integration)).status_code == 405
     integration.refresh_from_db()
     assert integration.webhook_secret == SECRET
+
+
+def test_rotation_needs_change_permission_not_just_view(integration: Integration) -> None:
+    from django.contrib.auth.models import Permission
+
+    viewer = User.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_integration"))
+    client = Client()
+    client.force_login(viewer)
+
+    page = client.get(integration_page(integration))
+    assert page.status_code == 200
+    assert rotate_url(integration) not in page.content.decode()
+    changelist = client.get("/admin/integrations/integration/").content.decode()
+    assert "rotate_webhook_secret" not in changelist
+    client.post(rotate_url(integration))
+    integration.refresh_from_db()
+    assert integration.webhook_secret == SECRET and integration.previous_webhook_secret is None
