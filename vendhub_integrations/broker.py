@@ -5,7 +5,8 @@ reader takes any ``*.msg`` file it lists without looking at the lock: a worker p
 wrong moment reads an empty file and dies with a JSON error. The same window exists when the
 first process binds a fanout queue and creates the exchange table. This transport writes each
 message under a temporary name and renames it into place (a rename is atomic within a folder),
-and reads a half-written exchange table again instead of failing.
+reads a half-written exchange table again instead of failing, and lets threads of one process
+bind a queue and route by its table in turn.
 
 ``vendhub_integrations.celery`` installs it as the ``filesystem://`` transport in every process.
 """
@@ -13,6 +14,7 @@ and reads a half-written exchange table again instead of failing.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from typing import Any
@@ -26,6 +28,15 @@ _TABLE_READ_ATTEMPTS = 20
 
 
 class Channel(filesystem.Channel):
+    # Connections of one process share kombu's in-memory binding state: a thread that finds a
+    # binding there routes by the table on disk, which the binding thread may not have written
+    # yet (its message would go to no queue). Binding and reading the table take turns.
+    _binding_lock = threading.RLock()
+
+    def queue_bind(self, *args: Any, **kwargs: Any) -> Any:
+        with self._binding_lock:
+            return super().queue_bind(*args, **kwargs)
+
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
@@ -41,7 +52,8 @@ class Channel(filesystem.Channel):
             raise ChannelError(f"Cannot add file {final!r} to directory") from error
 
     def get_table(self, exchange: str) -> list:
-        return _retrying_half_written(super().get_table, exchange)
+        with self._binding_lock:
+            return _retrying_half_written(super().get_table, exchange)
 
     def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
         _retrying_half_written(super()._queue_bind, exchange, routing_key, pattern, queue)
