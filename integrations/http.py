@@ -20,7 +20,7 @@ from typing import Any
 import requests
 
 from integrations.models import Integration, LogDirection
-from integrations.services import integration_log_create
+from integrations.services import integration_log_create, integration_secret_values
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +146,8 @@ class IntegrationHttpClient:
         log_metadata: dict[str, Any] | None = None,
     ) -> None:
         self.integration = integration
+        # Decrypted once per client (a sync job's pages share one), for scrubbing the logs.
+        self._secrets = integration_secret_values(integration)
         # Added to every log entry, e.g. the sync job a page belongs to.
         self.log_metadata = dict(log_metadata or {})
         config_retries = (integration.config or {}).get("http_retries", DEFAULT_RETRIES)
@@ -263,6 +265,7 @@ class IntegrationHttpClient:
             body = body.decode("utf-8", errors="replace")
         integration_log_create(
             integration=self.integration,
+            secrets=self._secrets,
             action=action,
             direction=LogDirection.OUTBOUND,
             endpoint=f"{method} {sent_url}",

@@ -107,9 +107,15 @@ def integration_log_create(
     duration_ms: int = 0,
     error_message: str | None = None,
     metadata: dict[str, Any] | None = None,
+    secrets: list[str] | None = None,
 ) -> IntegrationLog:
-    """Write one log entry with credentials redacted and each payload cut to 64 KiB."""
-    secrets = integration_secret_values(integration)
+    """Write one log entry with credentials redacted and each payload cut to 64 KiB.
+
+    ``secrets`` is the integration's ``integration_secret_values`` when the caller already has
+    them (a receive, an HTTP client serving a whole sync), so they are not decrypted again.
+    """
+    if secrets is None:
+        secrets = integration_secret_values(integration)
     limit = settings.INTEGRATION_LOG_MAX_BYTES
 
     def clean(data: Any) -> Any:

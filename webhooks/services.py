@@ -100,9 +100,11 @@ def _log_inbound(
     payload: Any,
     outcome: ReceiveOutcome,
     started: float,
+    secrets: list[str] | None = None,
 ) -> None:
     integration_log_create(
         integration=integration,
+        secrets=secrets,
         action="webhook_receive",
         direction=LogDirection.INBOUND,
         endpoint=endpoint,
@@ -233,6 +235,7 @@ def webhook_receive(
         payload=payload,
         outcome=outcome,
         started=started,
+        secrets=secrets,
     )
     return outcome
 
