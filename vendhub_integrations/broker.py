@@ -70,6 +70,15 @@ def _retrying_half_written(read: Any, *args: Any) -> Any:
     return read(*args)
 
 
+def _fresh_lock_after_fork() -> None:
+    # Celery's prefork pool forks the worker; a child must not inherit the lock held by a thread
+    # that does not exist in it.
+    Channel._binding_lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_after_fork)
+
+
 class Transport(filesystem.Transport):
     Channel = Channel
 
