@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,9 +18,12 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from vendhub_integrations.encryption_keys import decode_key, key_id_of, validate_key_list
+
+__all__ = ["Ciphertext", "DecryptionError", "Keyring", "key_id_of", "keyring", "validate_key_list"]
+
 PREFIX = "enc:v1:"
 NONCE_BYTES = 12
-KEY_BYTES = 32
 
 
 class DecryptionError(Exception):
@@ -36,37 +38,6 @@ class Ciphertext(str):
     @property
     def key_id(self) -> str:
         return self.split(":", 3)[2] if self.count(":") >= 3 else ""
-
-
-def _decode_key(encoded: str) -> bytes:
-    try:
-        raw = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ValueError("a key is not valid base64") from error
-    if len(raw) != KEY_BYTES:
-        raise ValueError(f"a key decodes to {len(raw)} bytes, not {KEY_BYTES}")
-    return raw
-
-
-def key_id_of(raw_key: bytes) -> str:
-    return hashlib.sha256(raw_key).hexdigest()[:8]
-
-
-def validate_key_list(encoded_keys: list[str]) -> str | None:
-    """Return what is wrong with a FIELD_ENCRYPTION_KEYS list, or None when it is usable."""
-    if not encoded_keys:
-        return "no key given"
-    seen: set[str] = set()
-    for position, encoded in enumerate(encoded_keys, start=1):
-        try:
-            raw = _decode_key(encoded)
-        except ValueError as error:
-            return f"key #{position}: {error}"
-        kid = key_id_of(raw)
-        if kid in seen:
-            return f"key #{position} is listed twice"
-        seen.add(kid)
-    return None
 
 
 @dataclass(frozen=True)
@@ -84,7 +55,7 @@ class Keyring:
         keys: dict[str, AESGCM] = {}
         primary_id = ""
         for encoded in encoded_keys:
-            raw = _decode_key(encoded)
+            raw = decode_key(encoded)
             kid = key_id_of(raw)
             keys[kid] = AESGCM(raw)
             primary_id = primary_id or kid

@@ -45,7 +45,7 @@ if not FIELD_ENCRYPTION_KEYS:
 
     FIELD_ENCRYPTION_KEYS = [development_encryption_key(VAR_DIR)]
 
-from integrations.crypto import validate_key_list  # noqa: E402  (needs the list read above)
+from vendhub_integrations.encryption_keys import validate_key_list  # noqa: E402
 
 _key_problem = validate_key_list(FIELD_ENCRYPTION_KEYS)
 if _key_problem:
@@ -163,7 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "vendhub_integrations.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "vendhub_integrations.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

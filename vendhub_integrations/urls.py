@@ -4,20 +4,17 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from vendhub_integrations.api.health import HealthView
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/health", HealthView.as_view(), name="health"),
     path("api/", include("integrations.api.urls")),
     path("api/", include("webhooks.api.urls")),
     path("api/", include("syncjobs.api.urls")),
 ]
 
-handler404 = "vendhub_integrations.api.errors.not_found"
-handler500 = "vendhub_integrations.api.errors.server_error"
+handler404 = "integrations.api.errors.not_found"
+handler500 = "integrations.api.errors.server_error"
 
 admin.site.site_header = "VendHub integration hub"
 admin.site.site_title = "VendHub integrations"

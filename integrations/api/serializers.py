@@ -161,14 +161,5 @@ class ConnectionTestResultSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class SyncRequestSerializer(serializers.Serializer):
-    job_type = serializers.CharField(
-        required=False,
-        allow_null=True,
-        max_length=64,
-        help_text="manual_sync (default), full_sync, scheduled_sync or sync_<entity>.",
-    )
-
-
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()

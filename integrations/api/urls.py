@@ -1,3 +1,6 @@
+from django.urls import path
+
+from integrations.api.health import HealthView
 from integrations.api.views import IntegrationLogViewSet, IntegrationViewSet
 from vendhub_integrations.api.routers import OptionalSlashRouter
 
@@ -5,4 +8,4 @@ router = OptionalSlashRouter()
 router.register("integrations", IntegrationViewSet, basename="integration")
 router.register("integration-logs", IntegrationLogViewSet, basename="integration-log")
 
-urlpatterns = router.urls
+urlpatterns = [path("health", HealthView.as_view(), name="health"), *router.urls]

@@ -1,10 +1,13 @@
-"""Integrations API: CRUD with soft delete, connection test, manual sync; integration logs."""
+"""Integrations API: CRUD with soft delete, connection test; integration logs.
+
+Endpoints of other apps under ``integrations/<id>/`` live in those apps' ``api/urls.py``
+(``…/sync`` in syncjobs, ``…/rotate-webhook-secret`` in webhooks)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -15,19 +18,11 @@ from integrations.api.serializers import (
     ErrorSerializer,
     IntegrationLogSerializer,
     IntegrationSerializer,
-    SyncRequestSerializer,
 )
 from integrations.filters import IntegrationFilter, IntegrationLogFilter
 from integrations.models import Integration, IntegrationLog
 from integrations.providers.services import integration_test_connection
 from integrations.services import integration_delete
-from syncjobs.api.serializers import ConflictSerializer, SyncJobSerializer
-from syncjobs.services import (
-    SyncJobAlreadyActive,
-    SyncJobConflict,
-    SyncJobInvalid,
-    sync_job_create,
-)
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input: the body names each field in error."),
@@ -79,42 +74,6 @@ class IntegrationViewSet(viewsets.ModelViewSet):
     def test(self, request: Request, pk: str | None = None) -> Response:
         result = integration_test_connection(integration=self.get_object())
         return Response(ConnectionTestResultSerializer(result).data)
-
-    @extend_schema(
-        summary="Start a manual sync",
-        request=SyncRequestSerializer,
-        responses={
-            202: OpenApiResponse(SyncJobSerializer, description="The new sync job (pending)."),
-            409: OpenApiResponse(
-                ConflictSerializer,
-                description="A job is already pending or running (its id is in active_job_id), "
-                "or the integration is inactive.",
-            ),
-            **_ERRORS,
-        },
-    )
-    @action(detail=True, methods=["post"])
-    def sync(self, request: Request, pk: str | None = None) -> Response:
-        integration = self.get_object()
-        serializer = SyncRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            job = sync_job_create(
-                integration=integration,
-                job_type=serializer.validated_data.get("job_type") or "manual_sync",
-                requested_by="api",
-            )
-        except SyncJobAlreadyActive as error:
-            active_id = str(error.active_job_id) if error.active_job_id else None
-            return Response(
-                {"detail": str(error), "active_job_id": active_id},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except SyncJobConflict as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-        except SyncJobInvalid as error:
-            raise ValidationError({"job_type": [str(error)]}) from None
-        return Response(SyncJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(

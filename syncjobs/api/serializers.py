@@ -52,3 +52,12 @@ class SyncedRecordSerializer(serializers.ModelSerializer):
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     active_job_id = serializers.UUIDField(required=False, allow_null=True)
+
+
+class SyncRequestSerializer(serializers.Serializer):
+    job_type = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=64,
+        help_text="manual_sync (default), full_sync, scheduled_sync or sync_<entity>.",
+    )
