@@ -8,8 +8,8 @@ generic schemes live in ``webhooks.signatures.schemes``; a provider module adds 
 Which scheme applies: ``config.signature_scheme`` when set, else the default for the provider,
 else ``hmac_sha256`` when a webhook secret is set and ``none`` when it is not.
 
-Secret rotation: while ``config.previous_webhook_secret_expires_at`` lies in the future, the
-previous secret verifies as well as the current one.
+Which secrets a request may be signed with (the previous one too, during a rotation) is decided
+in ``webhooks.services.rotation``; a scheme is handed them.
 """
 
 from __future__ import annotations
@@ -18,11 +18,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from integrations.models import Integration
 
@@ -144,29 +140,6 @@ def scheme_for(integration: Integration) -> SignatureScheme:
         return _schemes[name]
     except KeyError:
         raise SignatureError(f"unknown signature scheme {name!r} in config") from None
-
-
-def previous_secret_expires_at(integration: Integration) -> datetime | None:
-    raw = (integration.config or {}).get("previous_webhook_secret_expires_at")
-    if not raw:
-        return None
-    try:
-        moment = parse_datetime(str(raw))
-    except ValueError:  # shaped like a date-time but no real one (month 13): the overlap is over
-        return None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, UTC)
-    return moment
-
-
-def verification_secrets(integration: Integration) -> list[str]:
-    """The current webhook secret, then the previous one while its overlap lasts."""
-    found = [integration.webhook_secret] if integration.webhook_secret else []
-    expires_at = previous_secret_expires_at(integration)
-    previous = integration.previous_webhook_secret
-    if previous and expires_at is not None and expires_at > timezone.now():
-        found.append(previous)
-    return found
 
 
 def tolerance_seconds(config: Mapping[str, Any]) -> int:

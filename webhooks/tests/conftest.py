@@ -117,14 +117,14 @@ def broker_down() -> Iterator[BrokerOutage]:
     """This process's Celery app pointed at a port where no broker listens, as in an outage;
     ``broker_down.restore()`` ends the outage."""
     from vendhub_integrations.celery import app
-    from webhooks import services
+    from webhooks.services import enqueue
 
     def point_at(url: str) -> None:
         app.conf.broker_url = url
         app.conf.broker_write_url = url
         app._pool = None
         app.amqp._producer_pool = None
-        services._broker_paused_until = 0.0
+        enqueue._broker_paused_until = 0.0
 
     original = app.conf.broker_write_url
     point_at("redis://127.0.0.1:1/0")

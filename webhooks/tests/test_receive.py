@@ -455,7 +455,7 @@ def test_the_record_survives_a_failure_after_it_was_stored(monkeypatch, integrat
     def broken_log(**kwargs):
         raise RuntimeError("log storage down")
 
-    monkeypatch.setattr("webhooks.services.integration_log_create", broken_log)
+    monkeypatch.setattr("webhooks.services.receive.integration_log_create", broken_log)
     client = Client(raise_request_exception=False)
     body = b'{"id": "evt_keep"}'
     response = client.post(

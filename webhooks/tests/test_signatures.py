@@ -13,13 +13,13 @@ import time_machine
 from standardwebhooks import Webhook as StandardWebhook
 
 from integrations.tests.factories import IntegrationFactory
+from webhooks.services.rotation import verification_secrets
 from webhooks.signatures import (
     InboundRequest,
     SignatureError,
     register_signature_scheme,
     scheme_for,
     scheme_name_for,
-    verification_secrets,
 )
 from webhooks.signatures.schemes import (
     GithubScheme,

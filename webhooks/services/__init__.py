@@ -1,0 +1,72 @@
+"""Writes on webhooks: receive, process, retry, sweep, and the webhook secret's rotation.
+
+The database row is the truth and the queue only a wake-up call. A delivery is committed before
+the sender gets its 2xx; the message that asks a worker to process it is sent after the commit,
+and when that message is lost (broker down, worker killed) the sweeper sends another. Every
+status change is a conditional update, so two workers can never both process one webhook (see
+the transition table in ``webhooks.models``).
+
+One module per operation group, re-exported here: ``receive``, ``enqueue``, ``process``,
+``sweep``, ``retry`` and ``rotation``; the shared tunables and config readers in ``_common``.
+"""
+
+from webhooks.services._common import (
+    BROKER_PAUSE_SECONDS,
+    DEFAULT_RETRY_ATTEMPTS,
+    DEFAULT_RETRY_BACKOFF_SECONDS,
+    DEFAULT_SECRET_OVERLAP_HOURS,
+    MAX_RETRIES,
+    MAX_RETRY_DELAY_SECONDS,
+    max_retries_for,
+)
+from webhooks.services.enqueue import webhook_enqueue
+from webhooks.services.process import lease_seconds, retry_delay_seconds, webhook_process
+from webhooks.services.receive import (
+    ReceiveOutcome,
+    webhook_emit,
+    webhook_receive,
+    webhook_refuse,
+)
+from webhooks.services.retry import (
+    RetryReport,
+    WebhookNotRetryable,
+    webhook_is_retryable,
+    webhook_retry,
+    webhook_retry_many,
+)
+from webhooks.services.rotation import (
+    RotatedSecret,
+    previous_secret_expires_at,
+    verification_secrets,
+    webhook_secret_rotate,
+)
+from webhooks.services.sweep import SweepReport, webhook_sweep
+
+__all__ = [
+    "BROKER_PAUSE_SECONDS",
+    "DEFAULT_RETRY_ATTEMPTS",
+    "DEFAULT_RETRY_BACKOFF_SECONDS",
+    "DEFAULT_SECRET_OVERLAP_HOURS",
+    "MAX_RETRIES",
+    "MAX_RETRY_DELAY_SECONDS",
+    "ReceiveOutcome",
+    "RetryReport",
+    "RotatedSecret",
+    "SweepReport",
+    "WebhookNotRetryable",
+    "lease_seconds",
+    "max_retries_for",
+    "previous_secret_expires_at",
+    "retry_delay_seconds",
+    "verification_secrets",
+    "webhook_emit",
+    "webhook_enqueue",
+    "webhook_is_retryable",
+    "webhook_process",
+    "webhook_receive",
+    "webhook_refuse",
+    "webhook_retry",
+    "webhook_retry_many",
+    "webhook_secret_rotate",
+    "webhook_sweep",
+]

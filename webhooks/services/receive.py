@@ -1,0 +1,209 @@
+"""Receiving: verify an inbound request, deduplicate it and store it as pending, with the inbound
+log; and ``webhook_emit``, which puts an event the hub itself produced into the same pipeline.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from integrations.models import Integration, LogDirection
+from integrations.redaction import redact
+from integrations.services import integration_log_create, integration_secret_values
+from webhooks.inbound import scrub_values
+from webhooks.models import Webhook, WebhookStatus
+from webhooks.services._common import _config, max_retries_for
+from webhooks.services.enqueue import webhook_enqueue
+from webhooks.services.rotation import verification_secrets
+from webhooks.signatures import InboundRequest, SignatureError, scheme_for, scheme_name_for
+
+
+@dataclass
+class ReceiveOutcome:
+    """What the receive URL answers: ``status_code`` and ``body``, and the row when one exists."""
+
+    status_code: int
+    body: dict[str, Any]
+    webhook: Webhook | None = None
+    reason: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _log_inbound(
+    *,
+    integration: Integration,
+    endpoint: str,
+    headers: dict[str, str],
+    payload: Any,
+    outcome: ReceiveOutcome,
+    started: float,
+    secrets: list[str] | None = None,
+) -> None:
+    integration_log_create(
+        integration=integration,
+        secrets=secrets,
+        action="webhook_receive",
+        direction=LogDirection.INBOUND,
+        endpoint=endpoint,
+        request_data={"headers": headers, "body": payload},
+        response_data=outcome.body,
+        status_code=outcome.status_code,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        error_message=outcome.reason,
+        metadata={"webhook_id": str(outcome.webhook.id) if outcome.webhook else None},
+    )
+
+
+def webhook_refuse(
+    *,
+    integration: Integration,
+    endpoint: str,
+    headers: dict[str, str],
+    status_code: int,
+    error: str,
+    reason: str,
+    started: float,
+    extra_headers: dict[str, str] | None = None,
+) -> ReceiveOutcome:
+    """Answer a request that is refused before anything is stored (inactive, too large): only the
+    inbound log records it."""
+    outcome = ReceiveOutcome(
+        status_code=status_code,
+        body={"error": error, "detail": reason},
+        reason=reason,
+        headers=extra_headers or {},
+    )
+    _log_inbound(
+        integration=integration,
+        endpoint=endpoint,
+        headers=headers,
+        payload={},
+        outcome=outcome,
+        started=started,
+    )
+    return outcome
+
+
+def _store(*, integration: Integration, fields: dict[str, Any]) -> tuple[Webhook, bool]:
+    """Insert the row; ``(original, True)`` when the database says it is a duplicate delivery.
+
+    The partial unique index on (integration, external_id) decides, not a prior SELECT: two
+    identical deliveries arriving together both try to insert, one wins, the other reads it.
+    """
+    try:
+        with transaction.atomic():
+            webhook = Webhook.objects.create(integration=integration, **fields)
+            transaction.on_commit(lambda: webhook_enqueue(webhook_id=webhook.id))
+        return webhook, False
+    except IntegrityError:
+        original = Webhook.objects.filter(
+            integration=integration, external_id=fields.get("external_id"), rejected=False
+        ).first()
+        if original is None or not fields.get("external_id"):
+            raise
+        return original, True
+
+
+def webhook_receive(
+    *,
+    integration: Integration,
+    body: bytes,
+    headers: dict[str, str],
+    payload: Any,
+    endpoint: str,
+    started: float | None = None,
+) -> ReceiveOutcome:
+    """Steps 2 to 4 of the contract: verify, deduplicate, store as pending (committed on return,
+    with the processing message sent right after the commit)."""
+    started = time.monotonic() if started is None else started
+    config = _config(integration)
+    secrets = integration_secret_values(integration)
+    stored_headers = scrub_values(headers, secrets)
+    request = InboundRequest(body=body, headers=headers, payload=payload)
+    common: dict[str, Any] = {
+        "source": integration.provider,
+        "payload": payload,
+        "headers": stored_headers,
+        "max_retries": max_retries_for(integration),
+    }
+    try:
+        scheme = scheme_for(integration)
+        # Kept for the record and served by the API: a sender that puts the secret itself in
+        # the header (a token, not a signature) must not have it stored.
+        common["signature"] = redact(scheme.signature(request, config), secrets=secrets)
+        common["external_id"] = _cut(scheme.external_id(request, config))
+        common["event_type"] = _cut(scheme.event_type(request, config)) or "unknown"
+        valid_secrets = verification_secrets(integration)
+        if scheme.requires_secret and not valid_secrets:
+            raise SignatureError(f"no webhook secret is set for the {scheme.name} scheme")
+        scheme.verify(request, secrets=valid_secrets, config=config)
+    except SignatureError as error:
+        reason = f"invalid signature: {error}"
+        webhook = Webhook.objects.create(
+            integration=integration,
+            **common,
+            status=WebhookStatus.IGNORED,
+            signature_verified=False,
+            rejected=True,
+            error_message=reason,
+        )
+        outcome = ReceiveOutcome(
+            status_code=401,
+            body={"error": "invalid_signature", "detail": str(error), "id": str(webhook.id)},
+            webhook=webhook,
+            reason=reason,
+        )
+    else:
+        common["signature_verified"] = scheme.requires_secret
+        common["metadata"] = {"signature_scheme": scheme_name_for(integration)}
+        webhook, duplicate = _store(
+            integration=integration, fields={**common, "status": WebhookStatus.PENDING}
+        )
+        answer: dict[str, Any] = {"id": str(webhook.id), "status": webhook.status}
+        if duplicate:
+            answer["duplicate"] = True
+        outcome = ReceiveOutcome(
+            status_code=200 if duplicate else 202, body=answer, webhook=webhook
+        )
+    _log_inbound(
+        integration=integration,
+        endpoint=endpoint,
+        headers=stored_headers,
+        payload=payload,
+        outcome=outcome,
+        started=started,
+        secrets=secrets,
+    )
+    return outcome
+
+
+def webhook_emit(
+    *,
+    integration: Integration,
+    event_type: str,
+    payload: dict[str, Any],
+    external_id: str | None = None,
+) -> Webhook:
+    """Put an event the hub itself produced (a payment state change) into the same pipeline, so
+    handlers and ``forward_url`` see it like any received webhook. Idempotent on ``external_id``."""
+    webhook, _ = _store(
+        integration=integration,
+        fields={
+            "source": integration.provider,
+            "event_type": event_type,
+            "external_id": _cut(external_id),
+            "payload": payload,
+            "status": WebhookStatus.PENDING,
+            "signature_verified": True,
+            "max_retries": max_retries_for(integration),
+            "metadata": {"emitted": True},
+        },
+    )
+    return webhook
+
+
+def _cut(value: str | None, limit: int = 255) -> str | None:
+    return value[:limit] if value else value
