@@ -1,25 +1,15 @@
-"""Admin screens for integrations and their logs.
-
-Secrets are entered through write-only password inputs and shown only as "set" / "not set". Other
-apps add operator actions to the integration list with ``register_integration_action`` (the sync
-engine adds "test connection" and "trigger sync", the webhook pipeline "rotate webhook secret");
-an action registered with a ``button`` label is also a button on the integration's page, which
-runs the same action on that one integration.
+"""The integration's admin: list, health and history on its page, writes through the services
+(the delete is soft), and the actions and buttons other apps register.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC
 from typing import Any
-from urllib.parse import unquote
 
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -27,24 +17,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from integrations.models import (
-    SECRET_FIELDS,
-    Integration,
-    IntegrationLog,
-    IntegrationStatus,
-    json_contains_nul,
-)
-from integrations.redaction import mask_config, unmask_config
+from integrations.admin.actions import _extra_actions
+from integrations.admin.filters import DeletedFilter, HasSecretFilter
+from integrations.admin.forms import IntegrationAdminForm
+from integrations.models import SECRET_FIELDS, Integration, IntegrationStatus
 from integrations.services import integration_create, integration_delete, integration_update
-from vendhub_integrations.admin_utils import (
-    HistoryAdmin,
-    ObjectButton,
-    ObjectButtonsMixin,
-    pretty_json,
-    short,
-)
-
-_extra_actions: list[Callable[..., Any]] = []
+from vendhub_integrations.admin_utils import ObjectButton, ObjectButtonsMixin, pretty_json, short
 
 
 def _when(iso: Any) -> str:
@@ -55,181 +33,6 @@ def _when(iso: Any) -> str:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
     return f" at {timezone.localtime(moment):%Y-%m-%d %H:%M:%S}"
-
-
-def register_integration_action(
-    function: Callable[..., Any] | None = None, *, button: str = "", confirm: str = ""
-) -> Any:
-    """Add an admin action (a function decorated with ``@admin.action``) to the integration list.
-
-    With ``button`` (its label) the action is also a button on a live integration's page, run on
-    that integration alone; with ``confirm`` too, the button first shows that text and asks."""
-
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        function.button_label = button  # type: ignore[attr-defined]
-        function.button_confirm = confirm  # type: ignore[attr-defined]
-        if function not in _extra_actions:
-            _extra_actions.append(function)
-        return function
-
-    return register(function) if function is not None else register
-
-
-class PrettyJSONField(forms.JSONField):
-    """A JSON textarea that shows its value indented, one key a line, Cyrillic as it is."""
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, InvalidJSONInput):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
-
-
-class IntegrationAdminForm(forms.ModelForm):
-    """The model's fields plus write-only inputs for each secret and a box to clear it."""
-
-    config = PrettyJSONField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 12, "cols": 80, "spellcheck": "false"}),
-        help_text='A JSON object. Secrets kept here show as "[REDACTED]": leave them to keep them.',
-    )
-    metadata = PrettyJSONField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "spellcheck": "false"}),
-        help_text="A JSON object; the hub keeps its last test and error here.",
-    )
-
-    api_key_input = forms.CharField(
-        label="API key",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the current value.",
-    )
-    clear_api_key = forms.BooleanField(label="Clear API key", required=False)
-    api_secret_input = forms.CharField(
-        label="API secret",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the current value.",
-    )
-    clear_api_secret = forms.BooleanField(label="Clear API secret", required=False)
-    webhook_secret_input = forms.CharField(
-        label="Webhook secret",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Replaces the secret at once; use the rotate action for an overlap.",
-    )
-    clear_webhook_secret = forms.BooleanField(label="Clear webhook secret", required=False)
-
-    class Meta:
-        model = Integration
-        fields = [
-            "name",
-            "code",
-            "type",
-            "provider",
-            "status",
-            "description",
-            "api_endpoint",
-            "webhook_url",
-            "sync_interval_minutes",
-            "auto_sync_enabled",
-            "next_sync_at",
-            "config",
-            "metadata",
-        ]
-        labels = {"api_endpoint": "API endpoint", "webhook_url": "Webhook URL"}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The form shows config with its secrets masked; clean_config puts them back.
-        if self.instance.pk and isinstance(self.initial.get("config"), dict):
-            self.initial["config"] = mask_config(self.initial["config"])
-
-    def clean_code(self) -> str:
-        code = self.cleaned_data["code"]
-        taken = Integration.objects.filter(code=code)
-        if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise ValidationError("An integration with this code already exists.")
-        return code
-
-    def clean_provider(self) -> str:
-        return self.cleaned_data["provider"].strip().lower()
-
-    def _clean_object(self, name: str) -> dict:
-        # As in the API: everything downstream reads config and metadata as objects.
-        value = self.cleaned_data.get(name)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ValidationError("Must be a JSON object.")
-        if json_contains_nul(value):
-            raise ValidationError("Null characters are not allowed.")
-        return value
-
-    def clean_config(self) -> dict:
-        stored = self.instance.config if self.instance.pk else {}
-        return unmask_config(self._clean_object("config"), stored)
-
-    def clean_metadata(self) -> dict:
-        return self._clean_object("metadata")
-
-    def secret_changes(self) -> dict[str, str | None]:
-        """The secrets the operator set or cleared, for the service."""
-        changes: dict[str, str | None] = {}
-        for name in SECRET_FIELDS:
-            if self.cleaned_data.get(f"clear_{name}"):
-                changes[name] = None
-            elif self.cleaned_data.get(f"{name}_input"):
-                changes[name] = self.cleaned_data[f"{name}_input"]
-        return changes
-
-
-class HasSecretFilter(admin.SimpleListFilter):
-    title = "webhook secret"
-    parameter_name = "has_webhook_secret"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Set"), ("no", "Not set")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(webhook_secret__isnull=self.value() == "no")
-        return queryset
-
-
-class DeletedFilter(admin.SimpleListFilter):
-    title = "deleted"
-    parameter_name = "deleted"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("deleted", "Deleted"), ("all", "All")]
-
-    def choices(self, changelist: Any) -> Any:
-        # Without a choice the list shows live integrations only: that choice is "Live", not the
-        # usual "All" (which would read as live and deleted).
-        yield {
-            "selected": self.value() in (None, "live"),
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "Live",
-        }
-        for value, label in self.lookup_choices:
-            yield {
-                "selected": self.value() == value,
-                "query_string": changelist.get_query_string({self.parameter_name: value}),
-                "display": label,
-            }
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "deleted":
-            return queryset.filter(deleted_at__isnull=False)
-        if self.value() == "all":
-            return queryset
-        return queryset.filter(deleted_at__isnull=True)
 
 
 @admin.register(Integration)
@@ -491,72 +294,3 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
             integration_delete(integration=integration)
             count += 1
         self.message_user(request, f"Deleted {count} integration(s) at {timezone.now():%H:%M:%S}.")
-
-
-@admin.register(IntegrationLog)
-class IntegrationLogAdmin(HistoryAdmin):
-    list_display = [
-        "created_at",
-        "integration_code",
-        "direction",
-        "action",
-        "status_code",
-        "duration_ms",
-        "short_error",
-        "short_endpoint",
-    ]
-    list_filter = [
-        ("integration", admin.RelatedOnlyFieldListFilter),
-        "direction",
-        "action",
-        "status_code",
-        "created_at",
-    ]
-    search_fields = ["endpoint", "action", "error_message", "integration__code"]
-    list_select_related = ["integration"]
-    date_hierarchy = "created_at"
-    readonly_fields = [
-        "id",
-        "integration",
-        "action",
-        "direction",
-        "endpoint_readable",
-        "status_code",
-        "duration_ms",
-        "error_message",
-        "request_pretty",
-        "response_pretty",
-        "metadata_pretty",
-        "created_at",
-        "updated_at",
-    ]
-    exclude = ["endpoint", "request_data", "response_data", "metadata"]
-
-    @admin.display(description="Endpoint")
-    def endpoint_readable(self, obj: IntegrationLog) -> str:
-        return unquote(obj.endpoint or "")
-
-    @admin.display(description="Integration", ordering="integration__code")
-    def integration_code(self, obj: IntegrationLog) -> str:
-        return obj.integration.code if obj.integration else "—"
-
-    @admin.display(description="Endpoint")
-    def short_endpoint(self, obj: IntegrationLog) -> str:
-        # 1C entity sets are Cyrillic: percent-encoded they are unreadable and three times longer.
-        return short(unquote(obj.endpoint or ""), 60)
-
-    @admin.display(description="Error")
-    def short_error(self, obj: IntegrationLog) -> str:
-        return short(obj.error_message, 60)
-
-    @admin.display(description="Request")
-    def request_pretty(self, obj: IntegrationLog) -> str:
-        return pretty_json(obj.request_data, redact_keys=True)
-
-    @admin.display(description="Response")
-    def response_pretty(self, obj: IntegrationLog) -> str:
-        return pretty_json(obj.response_data, redact_keys=True)
-
-    @admin.display(description="Metadata")
-    def metadata_pretty(self, obj: IntegrationLog) -> str:
-        return pretty_json(obj.metadata)
