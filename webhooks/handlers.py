@@ -1,4 +1,4 @@
-"""Handlers registered in code for (provider, event type), and provider receivers.
+"""Handlers registered in code for (provider, event type).
 
     @webhook_handler(provider="stripe", event_type="payment_intent.*")
     def record_payment(webhook: Webhook) -> None: ...
@@ -10,7 +10,7 @@ webhook may be handled again after a retry or a worker crash (at-least-once deli
 are registered when their module is imported; an app imports its handler modules in ``ready()``.
 
 A provider whose senders speak their own protocol on the receive URL (Payme's JSON-RPC, Click's
-form posts) takes the whole request over with ``register_webhook_receiver("payme", view)``.
+form posts) declares it as its ``receive_protocol`` in ``integrations.providers``.
 """
 
 from __future__ import annotations
@@ -20,13 +20,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest, HttpResponse
-
-    from integrations.models import Integration
     from webhooks.models import Webhook
 
 WebhookHandler = Callable[["Webhook"], Any]
-WebhookReceiver = Callable[["HttpRequest", "Integration"], "HttpResponse"]
 
 
 def pattern_matches(pattern: str, value: str) -> bool:
@@ -50,7 +46,6 @@ class _Registration:
 
 
 _handlers: list[_Registration] = []
-_receivers: dict[str, WebhookReceiver] = {}
 
 
 def webhook_handler(
@@ -74,14 +69,3 @@ def unregister_webhook_handler(function: WebhookHandler) -> None:
 def handlers_for(*, provider: str, event_type: str) -> list[WebhookHandler]:
     """The matching handlers, in the order they were registered."""
     return [entry.function for entry in _handlers if entry.matches(provider.lower(), event_type)]
-
-
-def register_webhook_receiver(provider: str, receiver: WebhookReceiver) -> WebhookReceiver:
-    """Let ``receiver(request, integration)`` answer every request to the receive URL of that
-    provider's integrations (after the 404 for an unknown code; all else is up to it)."""
-    _receivers[provider.lower()] = receiver
-    return receiver
-
-
-def receiver_for(provider: str) -> WebhookReceiver | None:
-    return _receivers.get((provider or "").lower())

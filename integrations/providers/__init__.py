@@ -1,39 +1,79 @@
-"""Provider registry: one module per outside system, found by ``integration.provider``.
+"""The provider registry: one explicit table of every outside system the hub speaks to.
 
-Every module in this package is imported once on first use, so adding a provider is adding one
-file that defines a ``Provider`` subclass decorated with ``@register``.
+``PROVIDERS`` maps an integration's ``provider`` to the dotted path of its declaration, a
+``Provider`` subclass in a module of its own (healthchecks keeps its ``TRANSPORTS`` the same way).
+A declaration says what the provider can do: test the connection, sync entities, which signature
+scheme its senders use, and whether its senders speak their own protocol on the receive URL
+(``receive_protocol``). Paths are imported on first use, so this module imports no provider, and
+a provider module may name code in the apps above this one (a receive protocol in ``payments``)
+without this base app importing them.
+
+Adding a provider is one new module in this package and one line here.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from functools import cache
+
+from django.utils.module_loading import import_string
 
 from integrations.models import Integration, IntegrationType
-from integrations.providers.base import Provider, registered
+from integrations.providers.base import Provider, ReceiveProtocol
 
-# Modules of this package that are machinery, not providers.
-_NOT_PROVIDERS = frozenset({"base", "services"})
-# Integrations of an unknown provider that are plain APIs are spoken to as generic REST.
-_FALLBACK_PROVIDER = "rest"
-_discovered = False
+PROVIDERS: dict[str, str] = {
+    "1c": "integrations.providers.onec.OneCOData",
+    "onec": "integrations.providers.onec.OneCOData",
+    "1c_odata": "integrations.providers.onec.OneCOData",
+    "rest": "integrations.providers.rest.GenericRest",
+    "github": "integrations.providers.github.GitHub",
+    "stripe": "integrations.providers.stripe.Stripe",
+    "standard_webhooks": "integrations.providers.standard_webhooks.StandardWebhooks",
+    "svix": "integrations.providers.standard_webhooks.StandardWebhooks",
+}
+
+# Integrations whose provider has no connector of its own but that are plain APIs (type ``api``,
+# or an ``api_endpoint`` set) are spoken to as generic REST: the contract's rule.
+FALLBACK_PROVIDER = "rest"
 
 
-def _discover() -> None:
-    global _discovered
-    if _discovered:
-        return
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in _NOT_PROVIDERS and not module.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{module.name}")
-    _discovered = True
+@cache
+def _load(path: str) -> type[Provider]:
+    return import_string(path)
+
+
+def declaration_for(name: str | None) -> type[Provider] | None:
+    """The declaration registered for a provider name (any case), or None."""
+    path = PROVIDERS.get((name or "").lower())
+    return _load(path) if path else None
 
 
 def provider_for(integration: Integration) -> Provider | None:
-    """The provider that speaks to ``integration``: by its ``provider``, else generic REST for
-    type ``api`` (the contract's rule) and for any other integration with an ``api_endpoint``."""
-    _discover()
-    provider = registered(integration.provider or "")
-    if provider is None and (integration.type == IntegrationType.API or integration.api_endpoint):
-        provider = registered(_FALLBACK_PROVIDER)
-    return provider() if provider else None
+    """The connector that tests and syncs ``integration``: its provider's, when that provider
+    has one, else generic REST for a plain API; None when nothing can speak to it."""
+    declaration = declaration_for(integration.provider)
+    if declaration is None or not (declaration.can_test or declaration.can_sync):
+        if integration.type == IntegrationType.API or integration.api_endpoint:
+            declaration = declaration_for(FALLBACK_PROVIDER)
+        else:
+            declaration = None
+    return declaration() if declaration else None
+
+
+def default_signature_scheme(integration: Integration) -> str | None:
+    """The signature scheme the provider's senders use, when it declares one."""
+    declaration = declaration_for(integration.provider)
+    return declaration.signature_scheme if declaration else None
+
+
+def receive_protocol_for(integration: Integration) -> ReceiveProtocol | None:
+    """The provider's own receive protocol (a gateway's RPC), which answers the whole request
+    in place of the generic verify-store-process path; None for ordinary webhook senders."""
+    declaration = declaration_for(integration.provider)
+    if declaration is None or not declaration.receive_protocol:
+        return None
+    return _load_protocol(declaration.receive_protocol)
+
+
+@cache
+def _load_protocol(path: str) -> ReceiveProtocol:
+    return import_string(path)

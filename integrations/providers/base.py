@@ -1,8 +1,9 @@
-"""What a provider module declares, and the registry that finds the one for an integration.
+"""What a provider declares, and the helpers its connector shares.
 
-A provider is a small class over the shared ``IntegrationHttpClient``: it knows how to test the
-connection and, when it can sync, how to read an entity page by page and what a record's key,
-version and deletion mark are. Each provider module registers its class with ``register``.
+A provider is a small class over the shared ``IntegrationHttpClient``. It says what it can do
+(``can_test``, ``can_sync``, ``signature_scheme``, ``receive_protocol``) and, where it has a
+connector, how to test the connection and how to read an entity page by page, with what a
+record's key, version and deletion mark are. ``integrations.providers.PROVIDERS`` lists them.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from integrations.http import HttpError, HttpResult, IntegrationHttpClient
 from integrations.models import Integration
 
-_registry: dict[str, type[Provider]] = {}
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
+# A gateway's own protocol on the receive URL: it answers the whole request itself.
+ReceiveProtocol = Callable[["HttpRequest", Integration], "HttpResponse"]
 
 
 class SyncSourceError(Exception):
@@ -111,11 +116,17 @@ def probe_connection(
 
 
 class Provider:
-    """Base class: override ``test_connection`` and, for syncing, ``pages``."""
+    """Base declaration: a provider with a connector sets ``can_test`` and overrides
+    ``test_connection``, and for syncing sets ``can_sync`` and overrides ``pages``."""
 
-    names: ClassVar[tuple[str, ...]] = ()
-    default_key_field: ClassVar[str] = "id"
+    # What the provider can do.
+    can_test: ClassVar[bool] = False
     can_sync: ClassVar[bool] = False
+    # The default ``config.signature_scheme`` of its integrations (a name in webhooks' schemes).
+    signature_scheme: ClassVar[str | None] = None
+    # Dotted path of a ``ReceiveProtocol`` when its senders speak their own protocol.
+    receive_protocol: ClassVar[str | None] = None
+    default_key_field: ClassVar[str] = "id"
 
     def test_connection(
         self, integration: Integration, client: IntegrationHttpClient
@@ -140,14 +151,3 @@ class Provider:
 
     def record_is_deleted(self, record: dict[str, Any]) -> bool:
         return False
-
-
-def register(provider: type[Provider]) -> type[Provider]:
-    """Class decorator: make ``provider`` the one for each of its ``names``."""
-    for name in provider.names:
-        _registry[name.lower()] = provider
-    return provider
-
-
-def registered(name: str) -> type[Provider] | None:
-    return _registry.get(name.lower())

@@ -25,7 +25,6 @@ from integrations.providers.base import (
     config_value,
     parse_json,
     probe_connection,
-    register,
 )
 
 DEFAULT_PAGE_SIZE = 500
@@ -46,9 +45,8 @@ def _auth_headers(integration: Integration) -> dict[str, str]:
     return headers
 
 
-@register
 class OneCOData(Provider):
-    names = ("1c", "onec", "1c_odata")
+    can_test = True
     default_key_field = "Ref_Key"
     can_sync = True
 

@@ -24,7 +24,6 @@ from integrations.providers.base import (
     config_value,
     parse_json,
     probe_connection,
-    register,
 )
 
 
@@ -47,9 +46,8 @@ def join_url(base: str, path: str) -> str:
     return f"{base.rstrip('/')}/{path.lstrip('/')}" if path else base
 
 
-@register
 class GenericRest(Provider):
-    names = ("rest",)
+    can_test = True
     default_key_field = "id"
     can_sync = True
 

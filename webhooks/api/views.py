@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.models import Integration, IntegrationStatus
+from integrations.providers import receive_protocol_for
 from webhooks.api.serializers import (
     ReceivedSerializer,
     ReceiveErrorSerializer,
@@ -26,7 +27,6 @@ from webhooks.api.serializers import (
     WebhookSerializer,
 )
 from webhooks.filters import WebhookFilter
-from webhooks.handlers import receiver_for
 from webhooks.inbound import BodyTooLarge, max_body_bytes, parse_payload, read_body, request_headers
 from webhooks.models import Webhook
 from webhooks.services import (
@@ -75,9 +75,9 @@ class WebhookReceiveView(APIView):
         if integration is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         http_request = request._request
-        receiver = receiver_for(integration.provider)
-        if receiver is not None:
-            return receiver(http_request, integration)
+        protocol = receive_protocol_for(integration)
+        if protocol is not None:
+            return protocol(http_request, integration)
         headers = request_headers(http_request)
         endpoint = f"POST {http_request.path}"
         if integration.status == IntegrationStatus.INACTIVE:

@@ -2,11 +2,12 @@
 
 A scheme checks that an inbound request really comes from the sender holding the integration's
 webhook secret, and says where that sender puts the delivery id and the event type. The five
-generic schemes live in ``webhooks.signatures.schemes``; a provider module adds its own with
-``register_signature_scheme("payme", PaymeScheme(), providers=("payme",))``.
+generic schemes live in ``webhooks.signatures.schemes``; an app adds its own with
+``register_signature_scheme("name", Scheme())``.
 
-Which scheme applies: ``config.signature_scheme`` when set, else the default for the provider,
-else ``hmac_sha256`` when a webhook secret is set and ``none`` when it is not.
+Which scheme applies: ``config.signature_scheme`` when set, else the one the provider's
+declaration names (``integrations.providers.PROVIDERS``), else ``hmac_sha256`` when a webhook
+secret is set and ``none`` when it is not.
 
 Which secrets a request may be signed with (the previous one too, during a rotation) is decided
 in ``webhooks.services.rotation``; a scheme is handed them.
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from integrations.models import Integration
+from integrations.providers import default_signature_scheme
 
 DEFAULT_TOLERANCE_SECONDS = 300
 
@@ -104,18 +106,13 @@ class SignatureScheme:
 
 
 _schemes: dict[str, SignatureScheme] = {}
-_provider_defaults: dict[str, str] = {}
 
 
-def register_signature_scheme(
-    name: str, scheme: SignatureScheme, *, providers: Iterable[str] = ()
-) -> SignatureScheme:
-    """Make ``scheme`` available as ``config.signature_scheme = name``, and the default for
-    integrations of the given providers."""
+def register_signature_scheme(name: str, scheme: SignatureScheme) -> SignatureScheme:
+    """Make ``scheme`` available as ``config.signature_scheme = name``. Which scheme a provider's
+    integrations use by default is the provider's declaration (``integrations.providers``)."""
     scheme.name = name
     _schemes[name] = scheme
-    for provider in providers:
-        _provider_defaults[provider.lower()] = name
     return scheme
 
 
@@ -127,7 +124,7 @@ def scheme_name_for(integration: Integration) -> str:
     configured = (integration.config or {}).get("signature_scheme")
     if configured:
         return str(configured)
-    default = _provider_defaults.get((integration.provider or "").lower())
+    default = default_signature_scheme(integration)
     if default:
         return default
     return "hmac_sha256" if integration.has_webhook_secret else "none"

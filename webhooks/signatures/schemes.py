@@ -209,9 +209,7 @@ class NoSignatureScheme(SignatureScheme):
 
 
 register_signature_scheme("hmac_sha256", HmacSha256Scheme())
-register_signature_scheme("github", GithubScheme(), providers=("github",))
-register_signature_scheme("stripe", StripeScheme(), providers=("stripe",))
-register_signature_scheme(
-    "standard_webhooks", StandardWebhooksScheme(), providers=("svix", "standard_webhooks")
-)
+register_signature_scheme("github", GithubScheme())
+register_signature_scheme("stripe", StripeScheme())
+register_signature_scheme("standard_webhooks", StandardWebhooksScheme())
 register_signature_scheme("none", NoSignatureScheme())

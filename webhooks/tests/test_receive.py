@@ -14,6 +14,8 @@ from django.test import Client, RequestFactory, override_settings
 from standardwebhooks import Webhook as StandardWebhook
 
 from integrations.models import IntegrationLog, IntegrationStatus
+from integrations.providers import PROVIDERS
+from integrations.providers.base import Provider
 from integrations.services import integration_delete
 from integrations.tests.factories import IntegrationFactory
 from webhooks.inbound import BodyTooLarge, read_body
@@ -468,24 +470,22 @@ def test_the_record_survives_a_failure_after_it_was_stored(monkeypatch, integrat
     assert Webhook.objects.filter(external_id="evt_keep").exists()
 
 
-def test_a_provider_receiver_takes_the_request_over(anonymous_client):
+def gateway_protocol(request, integration):
     from django.http import JsonResponse
 
-    from webhooks import handlers
+    return JsonResponse({"jsonrpc": "2.0", "code": integration.code, "body": request.body.decode()})
 
-    def gateway(request, integration):
-        return JsonResponse(
-            {"jsonrpc": "2.0", "code": integration.code, "body": request.body.decode()}
-        )
 
-    handlers.register_webhook_receiver("test-gateway", gateway)
-    try:
-        integration = IntegrationFactory(provider="test-gateway", status=IntegrationStatus.INACTIVE)
-        response = anonymous_client.post(
-            receive_url(integration.code), data=b'{"method": "x"}', content_type="application/json"
-        )
-    finally:
-        handlers._receivers.pop("test-gateway")
+class GatewayProvider(Provider):
+    receive_protocol = f"{__name__}.gateway_protocol"
+
+
+def test_a_provider_receiver_takes_the_request_over(anonymous_client, monkeypatch):
+    monkeypatch.setitem(PROVIDERS, "test-gateway", f"{__name__}.GatewayProvider")
+    integration = IntegrationFactory(provider="test-gateway", status=IntegrationStatus.INACTIVE)
+    response = anonymous_client.post(
+        receive_url(integration.code), data=b'{"method": "x"}', content_type="application/json"
+    )
     assert response.status_code == 200
     assert response.json() == {
         "jsonrpc": "2.0",

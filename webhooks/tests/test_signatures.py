@@ -12,6 +12,8 @@ import pytest
 import time_machine
 from standardwebhooks import Webhook as StandardWebhook
 
+from integrations.providers import PROVIDERS
+from integrations.providers.base import Provider
 from integrations.tests.factories import IntegrationFactory
 from webhooks.services.rotation import verification_secrets
 from webhooks.signatures import (
@@ -283,13 +285,19 @@ def test_unknown_configured_scheme_is_refused():
         scheme_for(integration)
 
 
-@pytest.mark.django_db
-def test_a_provider_module_can_register_its_scheme():
-    class Always(HmacSha256Scheme):
-        def verify(self, request, *, secrets, config):
-            return None
+class AlwaysScheme(HmacSha256Scheme):
+    def verify(self, request, *, secrets, config):
+        return None
 
-    register_signature_scheme("test_always", Always(), providers=("test_provider",))
+
+class AlwaysProvider(Provider):
+    signature_scheme = "test_always"
+
+
+@pytest.mark.django_db
+def test_a_provider_module_can_register_its_scheme(monkeypatch):
+    register_signature_scheme("test_always", AlwaysScheme())
+    monkeypatch.setitem(PROVIDERS, "test_provider", f"{__name__}.AlwaysProvider")
     integration = IntegrationFactory(provider="test_provider")
     assert scheme_for(integration).name == "test_always"
 
