@@ -24,8 +24,6 @@ from integrations.services import integration_log_create, integration_secret_val
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_MS = 30_000
-DEFAULT_RETRIES = 3
 MAX_BACKOFF_SECONDS = 60.0
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _LOGGED_BODY_CHARS = 64 * 1024
@@ -57,16 +55,6 @@ class HttpResult:
     @property
     def ok(self) -> bool:
         return 200 <= self.response.status_code < 300
-
-
-def timeout_seconds(integration: Integration) -> float:
-    """``config.timeout`` in milliseconds (as the seed writes it), as seconds for requests."""
-    raw = (integration.config or {}).get("timeout", DEFAULT_TIMEOUT_MS)
-    try:
-        milliseconds = float(raw)
-    except (TypeError, ValueError):
-        milliseconds = DEFAULT_TIMEOUT_MS
-    return max(0.1, milliseconds / 1000.0)
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -150,12 +138,12 @@ class IntegrationHttpClient:
         self._secrets = integration_secret_values(integration)
         # Added to every log entry, e.g. the sync job a page belongs to.
         self.log_metadata = dict(log_metadata or {})
-        config_retries = (integration.config or {}).get("http_retries", DEFAULT_RETRIES)
-        self.retries = retries if retries is not None else int(config_retries)
+        config = integration.typed_config
+        self.retries = retries if retries is not None else config.http_retries
         self.backoff_base = backoff_base
         self.session = session or requests.Session()
         self.sleep = sleep
-        self.timeout = timeout_seconds(integration)
+        self.timeout = config.timeout_seconds
         # Requests sent (each one logged), over every call of this client.
         self.attempts_made = 0
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import uuid
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from integrations.config import IntegrationConfig, config_errors
 from integrations.fields import EncryptedTextField, stored_values
 
 CODE_PATTERN = r"^[a-z0-9_-]{1,64}$"
@@ -18,6 +20,9 @@ code_validator = RegexValidator(
     CODE_PATTERN, "Use 1 to 64 characters: lowercase letters, digits, '_' and '-'."
 )
 SECRET_FIELDS = ("api_key", "api_secret", "webhook_secret")
+DUPLICATE_CODE = "An integration with this code already exists."
+# Where API clients see the previous webhook secret's expiry: in config (the contract's place).
+EXPIRY_KEY = "previous_webhook_secret_expires_at"
 
 
 def json_contains_nul(value: Any) -> bool:
@@ -96,8 +101,10 @@ class Integration(TimestampedModel):
     api_secret = EncryptedTextField()
     webhook_url = models.CharField(max_length=2048, null=True, blank=True)
     webhook_secret = EncryptedTextField()
-    # The secret being rotated out; it verifies until config.previous_webhook_secret_expires_at.
+    # The secret being rotated out; it verifies until previous_webhook_secret_expires_at (shown
+    # to API clients inside config, where the contract puts it).
     previous_webhook_secret = EncryptedTextField()
+    previous_webhook_secret_expires_at = models.DateTimeField(null=True, blank=True)
     sync_interval_minutes = models.PositiveIntegerField(default=0)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     next_sync_at = models.DateTimeField(null=True, blank=True)
@@ -118,7 +125,7 @@ class Integration(TimestampedModel):
                 fields=["code"],
                 condition=Q(deleted_at__isnull=True),
                 name="integrations_code_unique_live",
-                violation_error_message="An integration with this code already exists.",
+                violation_error_message=DUPLICATE_CODE,
             ),
             models.CheckConstraint(
                 condition=Q(code__regex=CODE_PATTERN), name="integrations_code_format"
@@ -137,6 +144,36 @@ class Integration(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        """The rules of every integration write (the service runs them through ``full_clean``;
+        the API and the admin report what they find, field by field)."""
+        errors: dict[str, list[str]] = {}
+        self.provider = (self.provider or "").strip().lower()
+        if not self.provider:
+            errors["provider"] = ["This field may not be blank."]
+        if self.api_endpoint:
+            parts = urlsplit(self.api_endpoint)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                errors["api_endpoint"] = ["Enter an absolute http:// or https:// URL."]
+        else:
+            self.api_endpoint = None
+        for name in ("config", "metadata"):
+            value = getattr(self, name)
+            if value is None:
+                setattr(self, name, {})
+            elif not isinstance(value, dict):
+                # Everything downstream reads config and metadata as objects.
+                errors[name] = ["Must be a JSON object."]
+            elif json_contains_nul(value):
+                # PostgreSQL's jsonb cannot store \u0000: without this the save is a 500.
+                errors[name] = ["Null characters are not allowed."]
+        if "config" not in errors and (wrong := config_errors(self.config)):
+            errors["config"] = list(wrong.values())
+        if self.code and Integration.objects.filter(code=self.code).exclude(pk=self.pk).exists():
+            errors["code"] = [DUPLICATE_CODE]
+        if errors:
+            raise ValidationError(errors)
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         # Django copies every field from a fresh instance with getattr(): copy secrets as stored,
@@ -165,6 +202,11 @@ class Integration(TimestampedModel):
     @property
     def has_webhook_secret(self) -> bool:
         return self.has_secret("webhook_secret")
+
+    @property
+    def typed_config(self) -> IntegrationConfig:
+        """``config`` read through ``IntegrationConfig``: typed, with the contract's defaults."""
+        return IntegrationConfig.read(self.config)
 
     @property
     def default_webhook_url(self) -> str:

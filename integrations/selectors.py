@@ -1,17 +1,11 @@
-"""Reads on integrations and their logs."""
+"""Reads on integrations: the live one behind a receive URL, the config as it is shown."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
-
-from integrations.filters import IntegrationFilter, IntegrationLogFilter
-from integrations.models import Integration, IntegrationLog
-
-
-def integration_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Integration]:
-    return IntegrationFilter(filters or {}, queryset=Integration.objects.all()).qs
+from integrations.models import EXPIRY_KEY, Integration
+from integrations.redaction import mask_config
 
 
 def integration_get_live(*, code: str) -> Integration | None:
@@ -19,6 +13,11 @@ def integration_get_live(*, code: str) -> Integration | None:
     return Integration.objects.filter(code=code).first()
 
 
-def integration_log_list(*, filters: dict[str, Any] | None = None) -> QuerySet[IntegrationLog]:
-    queryset = IntegrationLog.objects.select_related("integration")
-    return IntegrationLogFilter(filters or {}, queryset=queryset).qs
+def integration_config_shown(integration: Integration) -> dict[str, Any]:
+    """``config`` as API clients and operators see it: secrets kept there masked, and the
+    previous webhook secret's expiry where the contract puts it (its own column, in truth)."""
+    shown = mask_config(integration.config or {})
+    expires_at = integration.previous_webhook_secret_expires_at
+    if expires_at is not None:
+        shown = {**shown, EXPIRY_KEY: expires_at.isoformat()}
+    return shown

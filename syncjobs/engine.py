@@ -25,7 +25,6 @@ from integrations.providers.base import (
     SyncContext,
     SyncSourceError,
     canonical_json,
-    sync_mapping,
 )
 from integrations.redaction import redact
 from integrations.services import integration_secret_values
@@ -110,7 +109,7 @@ class SyncRun:
         provider = provider_for(integration)
         if provider is None or not provider.can_sync:
             raise SyncSourceError(f"Provider {integration.provider!r} has no sync connector.")
-        mapping = sync_mapping(integration)
+        mapping = integration.typed_config.mapping
         entities = [e for e in self.metadata.get("entities_requested") or mapping if e in mapping]
         if not entities:
             raise SyncSourceError("config.mapping names no entity to sync.")

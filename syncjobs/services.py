@@ -17,17 +17,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.http import timeout_seconds
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import provider_for
-from integrations.providers.base import sync_mapping
 from integrations.providers.services import integration_metadata_update
 from syncjobs.models import JobType, SyncJob, SyncJobStatus, statuses_leading_to
 from syncjobs.selectors import sync_job_get_active
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_CONSECUTIVE_FAILURES = 5
 # A pending job whose wake-up message was sent this long ago and that no worker took is sent
 # again (the message may be lost: broker down at commit, or flushed). Claiming is conditional, so
 # a duplicate message is harmless.
@@ -64,7 +61,7 @@ class SyncJobAlreadyActive(SyncJobConflict):
 
 def sync_job_entities(*, integration: Integration, job_type: str) -> list[str]:
     """The entities a job of ``job_type`` syncs; SyncJobInvalid if it names none we know."""
-    mapping = sync_mapping(integration)
+    mapping = integration.typed_config.mapping
     if job_type in JobType.ALL_ENTITIES:
         return list(mapping)
     if job_type.startswith(JobType.ENTITY_PREFIX):
@@ -168,7 +165,7 @@ def _after_finish(job: SyncJob, *, succeeded: bool, error_message: str | None = 
         return
     if job.job_type != JobType.SCHEDULED:
         return
-    limit = _max_consecutive_failures(integration)
+    limit = integration.typed_config.max_consecutive_failures
     with transaction.atomic():
         integration = Integration.all_objects.select_for_update().get(pk=integration.pk)
         failures = int((integration.metadata or {}).get("consecutive_sync_failures", 0)) + 1
@@ -189,14 +186,6 @@ def _after_finish(job: SyncJob, *, succeeded: bool, error_message: str | None = 
             status=IntegrationStatus.ERROR,
         )
     logger.warning("integration %s turned to error: %s", integration.code, reason)
-
-
-def _max_consecutive_failures(integration: Integration) -> int:
-    raw = (integration.config or {}).get("max_consecutive_failures")
-    try:
-        return max(1, int(raw)) if raw not in (None, "") else DEFAULT_MAX_CONSECUTIVE_FAILURES
-    except (TypeError, ValueError):
-        return DEFAULT_MAX_CONSECUTIVE_FAILURES
 
 
 def sync_job_complete(*, job: SyncJob, metadata: dict[str, Any] | None = None) -> bool:
@@ -306,7 +295,7 @@ def sync_jobs_sweep(*, now: datetime | None = None) -> tuple[int, int]:
     for job in SyncJob.objects.filter(status=SyncJobStatus.RUNNING).select_related("integration"):
         beat_at = _metadata_time(job.metadata, "heartbeat_at") or job.started_at or job.created_at
         silent_allowed = max(
-            RUNNING_STALE_AFTER, timedelta(seconds=3 * timeout_seconds(job.integration))
+            RUNNING_STALE_AFTER, timedelta(seconds=3 * job.integration.typed_config.timeout_seconds)
         )
         if now - beat_at < silent_allowed:
             continue

@@ -53,7 +53,7 @@ def forward_headers(webhook: Webhook, body: bytes, *, forward_secret: str | None
 def webhook_forward(*, webhook: Webhook, integration: Integration, url: str) -> int:
     """POST the webhook to ``url``; return the 2xx status or raise ForwardError."""
     body = forward_body(webhook)
-    forward_secret = (integration.config or {}).get("forward_secret") or None
+    forward_secret = integration.typed_config.forward_secret
     headers = forward_headers(webhook, body, forward_secret=forward_secret)
     client = IntegrationHttpClient(integration, retries=0)
     try:

@@ -10,9 +10,12 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
+from django.forms.models import construct_instance
 
-from integrations.models import SECRET_FIELDS, Integration, json_contains_nul
-from integrations.redaction import mask_config, unmask_config
+from integrations.models import SECRET_FIELDS, Integration
+from integrations.redaction import unmask_config
+from integrations.selectors import integration_config_shown
+from integrations.services import integration_validate
 
 
 class PrettyJSONField(forms.JSONField):
@@ -85,38 +88,41 @@ class IntegrationAdminForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The form shows config with its secrets masked; clean_config puts them back.
-        if self.instance.pk and isinstance(self.initial.get("config"), dict):
-            self.initial["config"] = mask_config(self.initial["config"])
-
-    def clean_code(self) -> str:
-        code = self.cleaned_data["code"]
-        taken = Integration.objects.filter(code=code)
         if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise ValidationError("An integration with this code already exists.")
-        return code
+            self.initial["config"] = integration_config_shown(self.instance)
 
-    def clean_provider(self) -> str:
-        return self.cleaned_data["provider"].strip().lower()
-
-    def _clean_object(self, name: str) -> dict:
-        # As in the API: everything downstream reads config and metadata as objects.
-        value = self.cleaned_data.get(name)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ValidationError("Must be a JSON object.")
-        if json_contains_nul(value):
-            raise ValidationError("Null characters are not allowed.")
-        return value
-
-    def clean_config(self) -> dict:
+    def clean_config(self) -> Any:
+        # Shaping only: masked secrets are put back. The rules are the model's (the form's
+        # full_clean and the service run Integration.clean), reported here field by field.
         stored = self.instance.config if self.instance.pk else {}
-        return unmask_config(self._clean_object("config"), stored)
+        value = self.cleaned_data.get("config")
+        return {} if value is None else unmask_config(value, stored)
 
-    def clean_metadata(self) -> dict:
-        return self._clean_object("metadata")
+    def clean_metadata(self) -> Any:
+        value = self.cleaned_data.get("metadata")
+        return {} if value is None else value
+
+    def service_data(self) -> dict[str, Any]:
+        """What the service is handed: the model fields of the form, and the secrets set or
+        cleared. (The form the admin builds from the fieldsets lists the write-only inputs and
+        clear boxes too, which are not model fields: hence this class's own Meta.fields.)"""
+        fields = IntegrationAdminForm.Meta.fields
+        data = {name: self.cleaned_data[name] for name in fields if name in self.cleaned_data}
+        data.update(self.secret_changes())
+        return data
+
+    def _post_clean(self) -> None:
+        # The rules are the service's: it checks what save_model will hand it, and its errors
+        # become this form's field errors (in place of ModelForm's own model validation).
+        adding = self.instance._state.adding
+        stored = None if adding else Integration.all_objects.get(pk=self.instance.pk)
+        try:
+            integration_validate(integration=stored, data=self.service_data())
+        except ValidationError as error:
+            self._update_errors(error)
+        self.instance = construct_instance(
+            self, self.instance, self._meta.fields, self._meta.exclude
+        )
 
     def secret_changes(self) -> dict[str, str | None]:
         """The secrets the operator set or cleared, for the service."""

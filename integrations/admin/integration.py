@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import admin
@@ -26,8 +26,11 @@ from vendhub_integrations.admin_utils import ObjectButton, ObjectButtonsMixin, p
 
 
 def _when(iso: Any) -> str:
-    """' at 2025-02-10 12:00:05' in the admin's time zone, from a time kept in metadata."""
-    moment = parse_datetime(iso) if isinstance(iso, str) else None
+    """' at 2025-02-10 12:00:05' in the admin's time zone, from a time kept in metadata (or a
+    datetime)."""
+    moment = (
+        iso if isinstance(iso, datetime) else parse_datetime(iso) if isinstance(iso, str) else None
+    )
     if moment is None:
         return ""
     if timezone.is_naive(moment):
@@ -230,10 +233,9 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         if job_id:
             url = reverse("admin:syncjobs_syncjob_change", args=[job_id])
             lines.append(format_html('Last successful sync: <a href="{}">job {}</a>', url, job_id))
-        expires = (obj.config or {}).get("previous_webhook_secret_expires_at")
-        until = parse_datetime(expires) if isinstance(expires, str) else None
-        if until is not None and timezone.is_aware(until) and until > timezone.now():
-            lines.append(format_html("Previous webhook secret accepted until{}", _when(expires)))
+        until = obj.previous_webhook_secret_expires_at
+        if until is not None and until > timezone.now():
+            lines.append(format_html("Previous webhook secret accepted until{}", _when(until)))
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     @admin.display(description="History")
@@ -257,14 +259,7 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         return pretty_json(obj.metadata or {})
 
     def save_model(self, request: HttpRequest, obj: Integration, form: Any, change: bool) -> None:
-        # IntegrationAdminForm's own list: the form the admin builds from the fieldsets also
-        # lists the write-only inputs and clear boxes, which are not model fields.
-        data = {
-            name: form.cleaned_data[name]
-            for name in IntegrationAdminForm.Meta.fields
-            if name in form.cleaned_data
-        }
-        data.update(form.secret_changes())
+        data = form.service_data()
         if change:
             fresh = Integration.all_objects.get(pk=obj.pk)
             saved = integration_update(integration=fresh, data=data)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from rest_framework import serializers
 
 from integrations.models import (
-    CODE_PATTERN,
-    SECRET_FIELDS,
     Integration,
     IntegrationLog,
-    json_contains_nul,
 )
-from integrations.redaction import mask_config, unmask_config
+from integrations.redaction import unmask_config
+from integrations.selectors import integration_config_shown
 
 
 def _secret_field(label: str) -> serializers.CharField:
@@ -67,62 +63,23 @@ class IntegrationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-        # Uniqueness of code among live integrations is checked in validate_code (and by the
-        # database constraint, which the service turns into the same 400).
+        # Uniqueness of code among live integrations is a rule of the model, which the service
+        # checks; the serializer only shapes input.
         validators: list = []
 
-    def validate_code(self, value: str) -> str:
-        if not re.fullmatch(CODE_PATTERN, value):
-            raise serializers.ValidationError(
-                "Use 1 to 64 characters: lowercase letters, digits, '_' and '-'."
-            )
-        taken = Integration.objects.filter(code=value)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise serializers.ValidationError("An integration with this code already exists.")
-        return value
-
-    def validate_provider(self, value: str) -> str:
-        value = value.strip().lower()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
-
-    def validate_api_endpoint(self, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise serializers.ValidationError("Enter an absolute http:// or https:// URL.")
-        return value
-
-    def _validate_object(self, value: Any) -> dict:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be a JSON object.")
-        if json_contains_nul(value):
-            # PostgreSQL's jsonb cannot store \u0000: without this check the save is a 500.
-            raise serializers.ValidationError("Null characters are not allowed.")
-        return value
-
-    def validate_config(self, value: Any) -> dict:
-        value = self._validate_object(value)
+    def validate_config(self, value: Any) -> Any:
+        # Shaping only: the secrets a client sent back masked are put back. The rules (an
+        # object, no NUL, the known keys' types) are the model's, reported by the service.
         return unmask_config(value, self.instance.config if self.instance is not None else {})
-
-    def validate_metadata(self, value: Any) -> dict:
-        return self._validate_object(value)
 
     def to_representation(self, instance: Integration) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["config"] = mask_config(data.get("config"))
+        data["config"] = integration_config_shown(instance)
         return data
 
     def create(self, validated_data: dict[str, Any]) -> Integration:
         from integrations.services import integration_create
 
-        for name in SECRET_FIELDS:
-            if validated_data.get(name) == "":
-                validated_data[name] = None
         return integration_create(data=validated_data)
 
     def update(self, instance: Integration, validated_data: dict[str, Any]) -> Integration:

@@ -54,29 +54,6 @@ def content_hash(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def config_value(integration: Integration, name: str, default: Any) -> Any:
-    value = (integration.config or {}).get(name)
-    return default if value in (None, "") else value
-
-
-def sync_mapping(integration: Integration) -> dict[str, str]:
-    """``config.mapping`` as entity → source (a 1C entity set, a REST path).
-
-    The usual form is an object; a list of names (each its own source) and objects with
-    ``entity_set`` or ``path`` are accepted too, as operators write them by hand."""
-    mapping = (integration.config or {}).get("mapping") or {}
-    if isinstance(mapping, list):
-        return {str(name): str(name) for name in mapping if name}
-    if not isinstance(mapping, dict):
-        return {}
-    result: dict[str, str] = {}
-    for entity, source in mapping.items():
-        if isinstance(source, dict):
-            source = source.get("entity_set") or source.get("path") or entity
-        result[str(entity)] = str(source or entity)
-    return result
-
-
 def check_answer(result: HttpResult, *, what: str) -> None:
     """Raise SyncSourceError for an answer a sync cannot go on with."""
     status = result.status_code
@@ -138,7 +115,7 @@ class Provider:
         raise NotImplementedError
 
     def key_field(self, integration: Integration) -> str:
-        return str(config_value(integration, "key_field", self.default_key_field))
+        return integration.typed_config.key_field or self.default_key_field
 
     def record_key(self, integration: Integration, record: dict[str, Any]) -> str | None:
         value = record.get(self.key_field(integration))

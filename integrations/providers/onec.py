@@ -22,12 +22,10 @@ from integrations.providers.base import (
     SyncContext,
     SyncSourceError,
     check_answer,
-    config_value,
     parse_json,
     probe_connection,
 )
 
-DEFAULT_PAGE_SIZE = 500
 # Characters 1C allows in entity set paths beyond letters and digits (function calls on registers).
 _PATH_SAFE = "/()'=,_"
 
@@ -67,7 +65,7 @@ class OneCOData(Provider):
         integration = context.integration
         if not integration.api_endpoint:
             raise SyncSourceError("api_endpoint (the OData root) is not set")
-        page_size = max(1, int(config_value(integration, "page_size", DEFAULT_PAGE_SIZE)))
+        page_size = integration.typed_config.page_size
         key_field = self.key_field(integration)
         url = f"{_root(integration)}/{quote(source, safe=_PATH_SAFE)}"
         headers = _auth_headers(integration)

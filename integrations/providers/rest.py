@@ -21,7 +21,6 @@ from integrations.providers.base import (
     SyncContext,
     SyncSourceError,
     check_answer,
-    config_value,
     parse_json,
     probe_connection,
 )
@@ -29,7 +28,7 @@ from integrations.providers.base import (
 
 def auth_headers(integration: Integration) -> dict[str, str]:
     headers = {"Accept": "application/json"}
-    scheme = str(config_value(integration, "auth", "bearer")).strip()
+    scheme = integration.typed_config.auth.strip()
     api_key = integration.api_key
     if scheme.lower() == "none" or not api_key:
         return headers
@@ -56,7 +55,7 @@ class GenericRest(Provider):
     ) -> ConnectionTestResult:
         if not integration.api_endpoint:
             return ConnectionTestResult(False, None, 0, "api_endpoint is not set")
-        url = join_url(integration.api_endpoint, str(config_value(integration, "test_path", "")))
+        url = join_url(integration.api_endpoint, integration.typed_config.test_path)
         return probe_connection(
             client, url, headers=auth_headers(integration), refused="the credentials were refused"
         )
@@ -65,8 +64,8 @@ class GenericRest(Provider):
         integration = context.integration
         if not integration.api_endpoint:
             raise SyncSourceError("api_endpoint is not set")
-        results_field = str(config_value(integration, "results_field", "results"))
-        next_field = str(config_value(integration, "next_field", "next"))
+        config = integration.typed_config
+        results_field, next_field = config.results_field, config.next_field
         headers = auth_headers(integration)
         url: str | None = join_url(integration.api_endpoint, source)
         seen: set[str] = set()

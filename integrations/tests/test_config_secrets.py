@@ -3,6 +3,8 @@ and saving a config read back from the API or the admin keeps them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from integrations.models import Integration
@@ -20,9 +22,9 @@ def integration() -> Integration:
         config={
             "forward_url": "http://127.0.0.1:9/hook",
             "forward_secret": FORWARD_SECRET,
-            "previous_webhook_secret_expires_at": "2026-11-28T10:00:00+00:00",
             "nested": {"access_token": "tok-123456"},
-        }
+        },
+        previous_webhook_secret_expires_at=datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
     )
 
 

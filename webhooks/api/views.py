@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import receive_protocol_for
+from integrations.selectors import integration_get_live
 from webhooks.api.serializers import (
     ReceivedSerializer,
     ReceiveErrorSerializer,
@@ -71,7 +72,7 @@ class WebhookReceiveView(APIView):
     )
     def post(self, request: Request, code: str) -> HttpResponseBase:
         started = time.monotonic()
-        integration = Integration.objects.filter(code=code).first()
+        integration = integration_get_live(code=code)
         if integration is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         http_request = request._request

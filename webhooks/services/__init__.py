@@ -7,17 +7,13 @@ status change is a conditional update, so two workers can never both process one
 the transition table in ``webhooks.models``).
 
 One module per operation group, re-exported here: ``receive``, ``enqueue``, ``process``,
-``sweep``, ``retry`` and ``rotation``; the shared tunables and config readers in ``_common``.
+``sweep``, ``retry`` and ``rotation``; the shared tunables in ``_common``.
 """
 
 from webhooks.services._common import (
     BROKER_PAUSE_SECONDS,
-    DEFAULT_RETRY_ATTEMPTS,
-    DEFAULT_RETRY_BACKOFF_SECONDS,
     DEFAULT_SECRET_OVERLAP_HOURS,
-    MAX_RETRIES,
     MAX_RETRY_DELAY_SECONDS,
-    max_retries_for,
 )
 from webhooks.services.enqueue import webhook_enqueue
 from webhooks.services.process import lease_seconds, retry_delay_seconds, webhook_process
@@ -36,7 +32,6 @@ from webhooks.services.retry import (
 )
 from webhooks.services.rotation import (
     RotatedSecret,
-    previous_secret_expires_at,
     verification_secrets,
     webhook_secret_rotate,
 )
@@ -44,10 +39,7 @@ from webhooks.services.sweep import SweepReport, webhook_sweep
 
 __all__ = [
     "BROKER_PAUSE_SECONDS",
-    "DEFAULT_RETRY_ATTEMPTS",
-    "DEFAULT_RETRY_BACKOFF_SECONDS",
     "DEFAULT_SECRET_OVERLAP_HOURS",
-    "MAX_RETRIES",
     "MAX_RETRY_DELAY_SECONDS",
     "ReceiveOutcome",
     "RetryReport",
@@ -55,8 +47,6 @@ __all__ = [
     "SweepReport",
     "WebhookNotRetryable",
     "lease_seconds",
-    "max_retries_for",
-    "previous_secret_expires_at",
     "retry_delay_seconds",
     "verification_secrets",
     "webhook_emit",

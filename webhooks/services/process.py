@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.http import timeout_seconds
+from integrations.config import IntegrationConfig
 from integrations.models import Integration
 from integrations.redaction import redact
 from integrations.services import integration_secret_values
@@ -21,41 +21,26 @@ from webhooks.forwarding import ForwardError, webhook_forward
 from webhooks.handlers import handlers_for
 from webhooks.lease import LeaseKeeper
 from webhooks.models import Webhook, WebhookStatus
-from webhooks.services._common import (
-    _EARLY_CLAIM,
-    DEFAULT_RETRY_BACKOFF_SECONDS,
-    MAX_RETRY_DELAY_SECONDS,
-    _config,
-    _number_config,
-)
+from webhooks.services._common import _EARLY_CLAIM, MAX_RETRY_DELAY_SECONDS
 from webhooks.services.enqueue import webhook_enqueue
 
 logger = logging.getLogger(__name__)
 
 
+def _config_of(integration: Integration | None) -> IntegrationConfig:
+    return integration.typed_config if integration is not None else IntegrationConfig()
+
+
 def lease_seconds(integration: Integration | None) -> float:
-    """How long a worker may hold a webhook: longer than a forward may take (``config.timeout``)
-    plus time for the handlers; ``config.processing_lease_seconds`` overrides it."""
-    if integration is None:
-        return 300.0
-    configured = _config(integration).get("processing_lease_seconds")
-    if configured is not None:
-        try:
-            return max(1.0, float(configured))
-        except (TypeError, ValueError):
-            pass
-    return max(300.0, timeout_seconds(integration) + 120.0)
+    """How long a worker may hold a webhook (``IntegrationConfig.lease_seconds``)."""
+    return _config_of(integration).lease_seconds
 
 
 def retry_delay_seconds(*, integration: Integration | None, retry_count: int) -> float:
     """``retry_backoff_seconds`` × 2^(retry_count − 1), ±20 % jitter, at most one hour."""
-    base = (
-        _number_config(integration, "retry_backoff_seconds", DEFAULT_RETRY_BACKOFF_SECONDS)
-        if integration
-        else DEFAULT_RETRY_BACKOFF_SECONDS
-    )
+    base = _config_of(integration).retry_backoff_seconds
     # Past 2^62 every positive base is over the cap; a larger power would not fit a float.
-    delay = max(0.0, base) * (2 ** min(max(0, retry_count - 1), 62))
+    delay = base * (2 ** min(max(0, retry_count - 1), 62))
     return min(delay * random.uniform(0.8, 1.2), MAX_RETRY_DELAY_SECONDS)
 
 
@@ -87,7 +72,7 @@ def _run(webhook: Webhook, integration: Integration | None) -> str | None:
     Raises on failure."""
     provider = (integration.provider if integration else webhook.source) or ""
     handlers = handlers_for(provider=provider, event_type=webhook.event_type)
-    forward_url = _config(integration).get("forward_url") if integration else None
+    forward_url = _config_of(integration).forward_url
     if not handlers and not forward_url:
         return (
             f"no handler for provider {provider!r} and event type {webhook.event_type!r}, "

@@ -15,7 +15,6 @@ from integrations.redaction import redact
 from integrations.services import integration_log_create, integration_secret_values
 from webhooks.inbound import scrub_values
 from webhooks.models import Webhook, WebhookStatus
-from webhooks.services._common import _config, max_retries_for
 from webhooks.services.enqueue import webhook_enqueue
 from webhooks.services.rotation import verification_secrets
 from webhooks.signatures import InboundRequest, SignatureError, scheme_for, scheme_name_for
@@ -119,7 +118,7 @@ def webhook_receive(
     """Steps 2 to 4 of the contract: verify, deduplicate, store as pending (committed on return,
     with the processing message sent right after the commit)."""
     started = time.monotonic() if started is None else started
-    config = _config(integration)
+    config = integration.typed_config
     secrets = integration_secret_values(integration)
     stored_headers = scrub_values(headers, secrets)
     request = InboundRequest(body=body, headers=headers, payload=payload)
@@ -127,7 +126,7 @@ def webhook_receive(
         "source": integration.provider,
         "payload": payload,
         "headers": stored_headers,
-        "max_retries": max_retries_for(integration),
+        "max_retries": config.max_retries,
     }
     try:
         scheme = scheme_for(integration)
@@ -198,7 +197,7 @@ def webhook_emit(
             "payload": payload,
             "status": WebhookStatus.PENDING,
             "signature_verified": True,
-            "max_retries": max_retries_for(integration),
+            "max_retries": integration.typed_config.max_retries,
             "metadata": {"emitted": True},
         },
     )

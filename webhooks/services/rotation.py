@@ -1,7 +1,7 @@
 """The webhook secret's rotation: replace the secret while the previous one keeps verifying for
 an overlap, and the secrets a delivery may be signed with meanwhile.
 
-While ``config.previous_webhook_secret_expires_at`` lies in the future, the previous secret
+While ``Integration.previous_webhook_secret_expires_at`` lies in the future, the previous secret
 verifies as well as the current one.
 """
 
@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from integrations.models import Integration
 from webhooks.services._common import DEFAULT_SECRET_OVERLAP_HOURS
@@ -22,23 +21,10 @@ from webhooks.signatures import SignatureError, SignatureScheme, scheme_for
 logger = logging.getLogger(__name__)
 
 
-def previous_secret_expires_at(integration: Integration) -> datetime | None:
-    raw = (integration.config or {}).get("previous_webhook_secret_expires_at")
-    if not raw:
-        return None
-    try:
-        moment = parse_datetime(str(raw))
-    except ValueError:  # shaped like a date-time but no real one (month 13): the overlap is over
-        return None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, UTC)
-    return moment
-
-
 def verification_secrets(integration: Integration) -> list[str]:
     """The current webhook secret, then the previous one while its overlap lasts."""
     found = [integration.webhook_secret] if integration.webhook_secret else []
-    expires_at = previous_secret_expires_at(integration)
+    expires_at = integration.previous_webhook_secret_expires_at
     previous = integration.previous_webhook_secret
     if previous and expires_at is not None and expires_at > timezone.now():
         found.append(previous)
@@ -70,19 +56,21 @@ def webhook_secret_rotate(
             except SignatureError:
                 new_secret = SignatureScheme().generate_secret()
         current = locked.webhook_secret
-        config = dict(locked.config or {})
         expires_at: datetime | None = None
         if current and overlap_hours > 0:
             expires_at = timezone.now() + timedelta(hours=overlap_hours)
             locked.previous_webhook_secret = current
-            config["previous_webhook_secret_expires_at"] = expires_at.isoformat()
         else:
             locked.previous_webhook_secret = None
-            config.pop("previous_webhook_secret_expires_at", None)
+        locked.previous_webhook_secret_expires_at = expires_at
         locked.webhook_secret = new_secret
-        locked.config = config
         locked.save(
-            update_fields=["webhook_secret", "previous_webhook_secret", "config", "updated_at"]
+            update_fields=[
+                "webhook_secret",
+                "previous_webhook_secret",
+                "previous_webhook_secret_expires_at",
+                "updated_at",
+            ]
         )
     integration.refresh_from_db()
     logger.info(

@@ -21,10 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from integrations.config import IntegrationConfig
 from integrations.models import Integration
 from integrations.providers import default_signature_scheme
-
-DEFAULT_TOLERANCE_SECONDS = 300
 
 
 class SignatureError(Exception):
@@ -74,12 +73,12 @@ class SignatureScheme:
     signature_headers: tuple[str, ...] = ()
 
     def verify(
-        self, request: InboundRequest, *, secrets: list[str], config: Mapping[str, Any]
+        self, request: InboundRequest, *, secrets: list[str], config: IntegrationConfig
     ) -> None:
         """Return when one of ``secrets`` signed the request; raise SignatureError otherwise."""
         raise NotImplementedError
 
-    def signature(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
+    def signature(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
         """The signature as sent, stored on the row for the record."""
         for name in self.signature_headers:
             value = request.header(name)
@@ -87,11 +86,11 @@ class SignatureScheme:
                 return value
         return None
 
-    def external_id(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
-        return _as_text(dot_path(request.payload, config.get("external_id_field") or "id"))
+    def external_id(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
+        return _as_text(dot_path(request.payload, config.external_id_field))
 
-    def event_type(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
-        field = config.get("event_type_field")
+    def event_type(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
+        field = config.event_type_field
         for path in [field] if field else ["type", "event", "event_type"]:
             value = _as_text(dot_path(request.payload, path))
             if value:
@@ -121,9 +120,9 @@ def signature_scheme_names() -> list[str]:
 
 
 def scheme_name_for(integration: Integration) -> str:
-    configured = (integration.config or {}).get("signature_scheme")
+    configured = integration.typed_config.signature_scheme
     if configured:
-        return str(configured)
+        return configured
     default = default_signature_scheme(integration)
     if default:
         return default
@@ -139,14 +138,7 @@ def scheme_for(integration: Integration) -> SignatureScheme:
         raise SignatureError(f"unknown signature scheme {name!r} in config") from None
 
 
-def tolerance_seconds(config: Mapping[str, Any]) -> int:
-    try:
-        return int(config.get("tolerance_seconds", DEFAULT_TOLERANCE_SECONDS))
-    except (TypeError, ValueError):
-        return DEFAULT_TOLERANCE_SECONDS
-
-
-def check_timestamp(raw: str | None, config: Mapping[str, Any]) -> int:
+def check_timestamp(raw: str | None, config: IntegrationConfig) -> int:
     """The signed unix timestamp, which must lie within the tolerance of now, either way."""
     import time
 
@@ -156,7 +148,7 @@ def check_timestamp(raw: str | None, config: Mapping[str, Any]) -> int:
         stamp = int(raw)
     except ValueError:
         raise SignatureError("malformed signature timestamp") from None
-    tolerance = tolerance_seconds(config)
+    tolerance = config.tolerance_seconds
     drift = int(time.time()) - stamp
     if drift > tolerance:
         raise SignatureError(f"signature timestamp is too old (tolerance {tolerance} s)")

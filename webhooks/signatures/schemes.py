@@ -10,9 +10,8 @@ import base64
 import binascii
 import re
 import secrets
-from collections.abc import Mapping
-from typing import Any
 
+from integrations.config import IntegrationConfig
 from webhooks.signatures import (
     InboundRequest,
     SignatureError,
@@ -24,6 +23,9 @@ from webhooks.signatures import (
 )
 
 _SEPARATORS = re.compile(r"[\s,]+")
+# Stripe and Standard Webhooks senders put the id and the type in the body, whatever the config.
+_BODY_ID = IntegrationConfig(external_id_field="id")
+_BODY_TYPE = IntegrationConfig(event_type_field="type")
 
 
 def _hex_signatures(value: str) -> list[str]:
@@ -41,14 +43,14 @@ def _hex_signatures(value: str) -> list[str]:
 class HmacSha256Scheme(SignatureScheme):
     """Hex HMAC-SHA256 of the raw body in ``config.signature_header`` (default ``X-Signature``)."""
 
-    def header_name(self, config: Mapping[str, Any]) -> str:
-        return str(config.get("signature_header") or "X-Signature")
+    def header_name(self, config: IntegrationConfig) -> str:
+        return config.signature_header
 
-    def signature(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
+    def signature(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
         return request.header(self.header_name(config))
 
     def verify(
-        self, request: InboundRequest, *, secrets: list[str], config: Mapping[str, Any]
+        self, request: InboundRequest, *, secrets: list[str], config: IntegrationConfig
     ) -> None:
         header = self.header_name(config)
         value = request.header(header)
@@ -68,7 +70,7 @@ class GithubScheme(SignatureScheme):
     signature_headers = ("X-Hub-Signature-256",)
 
     def verify(
-        self, request: InboundRequest, *, secrets: list[str], config: Mapping[str, Any]
+        self, request: InboundRequest, *, secrets: list[str], config: IntegrationConfig
     ) -> None:
         value = request.header("X-Hub-Signature-256")
         if not value:
@@ -82,10 +84,10 @@ class GithubScheme(SignatureScheme):
                 return
         raise SignatureError("X-Hub-Signature-256 does not match the body")
 
-    def external_id(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
+    def external_id(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
         return request.header("X-GitHub-Delivery")
 
-    def event_type(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
+    def event_type(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
         return request.header("X-GitHub-Event") or super().event_type(request, config)
 
 
@@ -96,7 +98,7 @@ class StripeScheme(SignatureScheme):
     signature_headers = ("Stripe-Signature",)
 
     def verify(
-        self, request: InboundRequest, *, secrets: list[str], config: Mapping[str, Any]
+        self, request: InboundRequest, *, secrets: list[str], config: IntegrationConfig
     ) -> None:
         value = request.header("Stripe-Signature")
         if not value:
@@ -119,11 +121,11 @@ class StripeScheme(SignatureScheme):
                 return
         raise SignatureError("no v1 signature in Stripe-Signature matches the body")
 
-    def external_id(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
-        return SignatureScheme.external_id(self, request, {"external_id_field": "id"})
+    def external_id(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
+        return SignatureScheme.external_id(self, request, _BODY_ID)
 
-    def event_type(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
-        return SignatureScheme.event_type(self, request, {"event_type_field": "type"}) or (
+    def event_type(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
+        return SignatureScheme.event_type(self, request, _BODY_TYPE) or (
             super().event_type(request, config)
         )
 
@@ -157,7 +159,7 @@ class StandardWebhooksScheme(SignatureScheme):
         return request.header(f"webhook-{suffix}") or request.header(f"svix-{suffix}")
 
     def verify(
-        self, request: InboundRequest, *, secrets: list[str], config: Mapping[str, Any]
+        self, request: InboundRequest, *, secrets: list[str], config: IntegrationConfig
     ) -> None:
         message_id = self._header(request, "id")
         value = self._header(request, "signature")
@@ -182,11 +184,11 @@ class StandardWebhooksScheme(SignatureScheme):
                 return
         raise SignatureError("no v1 signature in webhook-signature matches the body")
 
-    def external_id(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
+    def external_id(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
         return self._header(request, "id")
 
-    def event_type(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
-        return SignatureScheme.event_type(self, request, {"event_type_field": "type"}) or (
+    def event_type(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
+        return SignatureScheme.event_type(self, request, _BODY_TYPE) or (
             super().event_type(request, config)
         )
 
@@ -199,11 +201,11 @@ class NoSignatureScheme(SignatureScheme):
 
     requires_secret = False
 
-    def signature(self, request: InboundRequest, config: Mapping[str, Any]) -> str | None:
+    def signature(self, request: InboundRequest, config: IntegrationConfig) -> str | None:
         return None
 
     def verify(
-        self, request: InboundRequest, *, secrets: list[str], config: Mapping[str, Any]
+        self, request: InboundRequest, *, secrets: list[str], config: IntegrationConfig
     ) -> None:
         return None
 

@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from integrations.models import Integration
 from webhooks.models import Webhook, WebhookStatus
@@ -124,7 +123,7 @@ def test_rotation_shows_the_new_secret_once_and_keeps_the_previous_one(
     new_secret = integration.webhook_secret
     assert new_secret and new_secret != SECRET
     assert integration.previous_webhook_secret == SECRET
-    expires_at = parse_datetime(integration.config["previous_webhook_secret_expires_at"])
+    expires_at = integration.previous_webhook_secret_expires_at
     overlap = timedelta(hours=DEFAULT_SECRET_OVERLAP_HOURS)
     assert abs(expires_at - timezone.now() - overlap) < timedelta(minutes=1)
 

@@ -241,34 +241,31 @@ def test_a_raising_handler_fails_the_attempt(registered):
 
 
 def test_backoff_doubles_with_jitter_and_is_capped_at_one_hour():
-    class Config:
-        config = {"retry_backoff_seconds": 30}
+    integration = IntegrationFactory.build(config={"retry_backoff_seconds": 30})
 
     for retry_count, nominal in [(1, 30), (2, 60), (3, 120), (4, 240)]:
         delays = [
-            retry_delay_seconds(integration=Config, retry_count=retry_count) for _ in range(50)
+            retry_delay_seconds(integration=integration, retry_count=retry_count) for _ in range(50)
         ]
         assert all(0.8 * nominal <= delay <= 1.2 * nominal for delay in delays)
         assert len(set(delays)) > 1
-    assert retry_delay_seconds(integration=Config, retry_count=20) == 3600
+    assert retry_delay_seconds(integration=integration, retry_count=20) == 3600
 
 
 @pytest.mark.parametrize(
     ("backoff", "nominal"), [("nan", 30), ("inf", 30), ("soon", 30), (-10, 0), (None, 30)]
 )
 def test_backoff_of_an_odd_config_is_still_a_delay(backoff, nominal):
-    class Config:
-        config = {"retry_backoff_seconds": backoff}
+    integration = IntegrationFactory.build(config={"retry_backoff_seconds": backoff})
 
-    delay = retry_delay_seconds(integration=Config, retry_count=1)
+    delay = retry_delay_seconds(integration=integration, retry_count=1)
     assert 0.8 * nominal <= delay <= 1.2 * nominal
 
 
 def test_backoff_of_a_late_retry_is_the_cap_not_an_overflow():
-    class Config:
-        config = {"retry_backoff_seconds": 30}
+    integration = IntegrationFactory.build(config={"retry_backoff_seconds": 30})
 
-    assert retry_delay_seconds(integration=Config, retry_count=5000) == 3600
+    assert retry_delay_seconds(integration=integration, retry_count=5000) == 3600
 
 
 # --- Claims and leases ------------------------------------------------------------------------

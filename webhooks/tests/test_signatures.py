@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from standardwebhooks import Webhook as StandardWebhook
 
+from integrations.config import IntegrationConfig
 from integrations.providers import PROVIDERS
 from integrations.providers.base import Provider
 from integrations.tests.factories import IntegrationFactory
@@ -73,29 +74,39 @@ def sw_request(signature: str = SW_SIGNATURE, prefix: str = "webhook") -> Inboun
 
 def test_standard_webhooks_public_vector_verifies():
     with at(SW_TS):
-        StandardWebhooksScheme().verify(sw_request(), secrets=[SW_SECRET], config={})
+        StandardWebhooksScheme().verify(
+            sw_request(), secrets=[SW_SECRET], config=IntegrationConfig()
+        )
 
 
 def test_standard_webhooks_svix_headers_verify():
     with at(SW_TS):
-        StandardWebhooksScheme().verify(sw_request(prefix="svix"), secrets=[SW_SECRET], config={})
+        StandardWebhooksScheme().verify(
+            sw_request(prefix="svix"), secrets=[SW_SECRET], config=IntegrationConfig()
+        )
 
 
 def test_standard_webhooks_unpadded_secret_verifies():
     with at(SW_TS):
-        StandardWebhooksScheme().verify(sw_request(), secrets=[SW_SECRET.rstrip("=")], config={})
+        StandardWebhooksScheme().verify(
+            sw_request(), secrets=[SW_SECRET.rstrip("=")], config=IntegrationConfig()
+        )
 
 
 def test_standard_webhooks_one_valid_v1_among_several_passes():
     header = f"v1a,AAAA v2,abcd v1,{base64.b64encode(b'x' * 32).decode()} {SW_SIGNATURE}"
     with at(SW_TS):
-        StandardWebhooksScheme().verify(sw_request(header), secrets=[SW_SECRET], config={})
+        StandardWebhooksScheme().verify(
+            sw_request(header), secrets=[SW_SECRET], config=IntegrationConfig()
+        )
 
 
 def test_standard_webhooks_only_other_versions_fails():
     header = "v1a," + SW_SIGNATURE.split(",")[1]
     with at(SW_TS), pytest.raises(SignatureError, match="no v1"):
-        StandardWebhooksScheme().verify(sw_request(header), secrets=[SW_SECRET], config={})
+        StandardWebhooksScheme().verify(
+            sw_request(header), secrets=[SW_SECRET], config=IntegrationConfig()
+        )
 
 
 def test_standard_webhooks_tampered_body_fails():
@@ -104,7 +115,7 @@ def test_standard_webhooks_tampered_body_fails():
         **{"webhook-id": SW_ID, "webhook-timestamp": str(SW_TS), "webhook-signature": SW_SIGNATURE},
     )
     with at(SW_TS), pytest.raises(SignatureError, match="matches"):
-        StandardWebhooksScheme().verify(tampered, secrets=[SW_SECRET], config={})
+        StandardWebhooksScheme().verify(tampered, secrets=[SW_SECRET], config=IntegrationConfig())
 
 
 @pytest.mark.parametrize(
@@ -113,20 +124,28 @@ def test_standard_webhooks_tampered_body_fails():
 def test_standard_webhooks_tolerance_edges_both_ways(offset, valid):
     with at(SW_TS, offset):
         if valid:
-            StandardWebhooksScheme().verify(sw_request(), secrets=[SW_SECRET], config={})
+            StandardWebhooksScheme().verify(
+                sw_request(), secrets=[SW_SECRET], config=IntegrationConfig()
+            )
         else:
             with pytest.raises(SignatureError, match=r"too old|future"):
-                StandardWebhooksScheme().verify(sw_request(), secrets=[SW_SECRET], config={})
+                StandardWebhooksScheme().verify(
+                    sw_request(), secrets=[SW_SECRET], config=IntegrationConfig()
+                )
 
 
 def test_tolerance_comes_from_config():
     with at(SW_TS, 100):
         StandardWebhooksScheme().verify(
-            sw_request(), secrets=[SW_SECRET], config={"tolerance_seconds": 100}
+            sw_request(),
+            secrets=[SW_SECRET],
+            config=IntegrationConfig.read({"tolerance_seconds": 100}),
         )
         with pytest.raises(SignatureError):
             StandardWebhooksScheme().verify(
-                sw_request(), secrets=[SW_SECRET], config={"tolerance_seconds": 99}
+                sw_request(),
+                secrets=[SW_SECRET],
+                config=IntegrationConfig.read({"tolerance_seconds": 99}),
             )
 
 
@@ -141,11 +160,13 @@ def test_the_standardwebhooks_package_signs_what_the_hub_accepts():
         "webhook-signature": signature,
     }
     StandardWebhooksScheme().verify(
-        request(body.encode(), **headers), secrets=[SW_SECRET], config={}
+        request(body.encode(), **headers), secrets=[SW_SECRET], config=IntegrationConfig()
     )
     with pytest.raises(SignatureError):
         StandardWebhooksScheme().verify(
-            request(body.encode() + b" ", **headers), secrets=[SW_SECRET], config={}
+            request(body.encode() + b" ", **headers),
+            secrets=[SW_SECRET],
+            config=IntegrationConfig(),
         )
 
 
@@ -156,7 +177,7 @@ def test_github_public_vector_verifies():
     GithubScheme().verify(
         request(GITHUB_BODY, **{"X-Hub-Signature-256": GITHUB_SIGNATURE}),
         secrets=[GITHUB_SECRET],
-        config={},
+        config=IntegrationConfig(),
     )
 
 
@@ -172,7 +193,9 @@ def test_github_public_vector_verifies():
 def test_github_missing_or_wrong_signature_fails(header):
     headers = {"X-Hub-Signature-256": header} if header is not None else {}
     with pytest.raises(SignatureError):
-        GithubScheme().verify(request(GITHUB_BODY, **headers), secrets=[GITHUB_SECRET], config={})
+        GithubScheme().verify(
+            request(GITHUB_BODY, **headers), secrets=[GITHUB_SECRET], config=IntegrationConfig()
+        )
 
 
 def test_github_wrong_secret_fails():
@@ -180,7 +203,7 @@ def test_github_wrong_secret_fails():
         GithubScheme().verify(
             request(GITHUB_BODY, **{"X-Hub-Signature-256": GITHUB_SIGNATURE}),
             secrets=["another secret"],
-            config={},
+            config=IntegrationConfig(),
         )
 
 
@@ -194,17 +217,23 @@ def stripe_request(header: str) -> InboundRequest:
 def test_stripe_signature_verifies():
     header = f"t={STRIPE_TS},v1={stripe_v1(STRIPE_SECRET, STRIPE_TS, STRIPE_BODY)}"
     with at(STRIPE_TS):
-        StripeScheme().verify(stripe_request(header), secrets=[STRIPE_SECRET], config={})
+        StripeScheme().verify(
+            stripe_request(header), secrets=[STRIPE_SECRET], config=IntegrationConfig()
+        )
 
 
 def test_stripe_any_of_several_v1_passes_and_v0_is_ignored():
     good = stripe_v1(STRIPE_SECRET, STRIPE_TS, STRIPE_BODY)
     header = f"t={STRIPE_TS},v0={good},v1={'0' * 64},v1={good}"
     with at(STRIPE_TS):
-        StripeScheme().verify(stripe_request(header), secrets=[STRIPE_SECRET], config={})
+        StripeScheme().verify(
+            stripe_request(header), secrets=[STRIPE_SECRET], config=IntegrationConfig()
+        )
         with pytest.raises(SignatureError):
             StripeScheme().verify(
-                stripe_request(f"t={STRIPE_TS},v0={good}"), secrets=[STRIPE_SECRET], config={}
+                stripe_request(f"t={STRIPE_TS},v0={good}"),
+                secrets=[STRIPE_SECRET],
+                config=IntegrationConfig(),
             )
 
 
@@ -215,10 +244,14 @@ def test_stripe_tolerance_edges_both_ways(offset, valid):
     header = f"t={STRIPE_TS},v1={stripe_v1(STRIPE_SECRET, STRIPE_TS, STRIPE_BODY)}"
     with at(STRIPE_TS, offset):
         if valid:
-            StripeScheme().verify(stripe_request(header), secrets=[STRIPE_SECRET], config={})
+            StripeScheme().verify(
+                stripe_request(header), secrets=[STRIPE_SECRET], config=IntegrationConfig()
+            )
         else:
             with pytest.raises(SignatureError, match=r"too old|future"):
-                StripeScheme().verify(stripe_request(header), secrets=[STRIPE_SECRET], config={})
+                StripeScheme().verify(
+                    stripe_request(header), secrets=[STRIPE_SECRET], config=IntegrationConfig()
+                )
 
 
 def test_stripe_signed_timestamp_cannot_be_swapped():
@@ -227,7 +260,7 @@ def test_stripe_signed_timestamp_cannot_be_swapped():
         StripeScheme().verify(
             stripe_request(f"t={STRIPE_TS + 1000},v1={signature}"),
             secrets=[STRIPE_SECRET],
-            config={},
+            config=IntegrationConfig(),
         )
 
 
@@ -238,22 +271,24 @@ def test_hmac_sha256_plain_prefixed_and_custom_header():
     body = b'{"id": 1}'
     digest = hmac.new(b"k3y-value", body, hashlib.sha256).hexdigest()
     scheme = HmacSha256Scheme()
-    scheme.verify(request(body, **{"X-Signature": digest}), secrets=["k3y-value"], config={})
+    scheme.verify(
+        request(body, **{"X-Signature": digest}), secrets=["k3y-value"], config=IntegrationConfig()
+    )
     scheme.verify(
         request(body, **{"x-signature": "sha256=" + digest.upper()}),
         secrets=["k3y-value"],
-        config={},
+        config=IntegrationConfig(),
     )
     scheme.verify(
         request(body, **{"X-Erp-Sign": f"{'0' * 64}, {digest}"}),
         secrets=["k3y-value"],
-        config={"signature_header": "X-Erp-Sign"},
+        config=IntegrationConfig.read({"signature_header": "X-Erp-Sign"}),
     )
     with pytest.raises(SignatureError, match="missing X-Erp-Sign"):
         scheme.verify(
             request(body, **{"X-Signature": digest}),
             secrets=["k3y-value"],
-            config={"signature_header": "X-Erp-Sign"},
+            config=IntegrationConfig.read({"signature_header": "X-Erp-Sign"}),
         )
 
 
@@ -308,7 +343,7 @@ def test_previous_secret_verifies_only_until_it_expires():
     integration = IntegrationFactory(
         webhook_secret="new-secret",
         previous_webhook_secret="old-secret",
-        config={"previous_webhook_secret_expires_at": expires_at.isoformat()},
+        previous_webhook_secret_expires_at=expires_at,
     )
     with time_machine.travel(expires_at - timedelta(seconds=1), tick=False):
         assert verification_secrets(integration) == ["new-secret", "old-secret"]

@@ -1,0 +1,214 @@
+"""``Integration.config`` read once, typed, with the contract's defaults.
+
+``config`` is a JSON object operators write by hand (API, admin). Every reader in the hub goes
+through ``IntegrationConfig``: ``IntegrationConfig.read(config)`` never fails (a value of the wrong
+type, written before these rules or straight into the database, reads as the key's default), and
+``config_errors(config)`` lists what is wrong with each known key, for a write (API, admin) to
+refuse with a message that names the key. Keys the hub does not know are kept as written.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+class ConfigValueError(ValueError):
+    """A value that does not fit its key; the message says what is expected."""
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (dict, list, bool)):
+        raise ConfigValueError("must be a string")
+    return str(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, (bool, dict, list)):
+        raise ConfigValueError("must be a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigValueError("must be a number") from None
+    if not math.isfinite(number):
+        raise ConfigValueError("must be a finite number")
+    return number
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise ConfigValueError("must be true or false")
+
+
+def _mapping(value: Any) -> dict[str, str]:
+    """``mapping`` as entity → source (a 1C entity set, a REST path). The usual form is an
+    object; a list of names (each its own source) and objects with ``entity_set`` or ``path``
+    are accepted too, as operators write them by hand."""
+    if isinstance(value, list):
+        return {str(name): str(name) for name in value if name}
+    if not isinstance(value, dict):
+        raise ConfigValueError("must be an object of entity → source (or a list of names)")
+    result: dict[str, str] = {}
+    for entity, source in value.items():
+        if isinstance(source, dict):
+            source = source.get("entity_set") or source.get("path") or entity
+        result[str(entity)] = str(source or entity)
+    return result
+
+
+@dataclass(frozen=True)
+class _Key:
+    """How one key of ``config`` is read: its attribute, its parser and, for numbers, its
+    bounds. A read clamps a number into the bounds (a hand-written -1 retries reads as 0); a
+    write is refused for it."""
+
+    attribute: str
+    parse: Callable[[Any], Any]
+    minimum: float | None = None
+    maximum: float | None = None
+    whole: bool = False
+
+    def value(self, raw: Any, *, strict: bool) -> Any:
+        value = self.parse(raw)
+        if self.parse is not _number:
+            return value
+        if self.whole and strict and value != int(value):
+            raise ConfigValueError("must be a whole number")
+        if self.minimum is not None and value < self.minimum:
+            if strict:
+                raise ConfigValueError(f"must be at least {self.minimum:g}")
+            value = self.minimum
+        if self.maximum is not None and value > self.maximum:
+            if strict:
+                raise ConfigValueError(f"must be at most {self.maximum:g}")
+            value = self.maximum
+        return int(value) if self.whole else value
+
+
+# The largest count the webhooks' max_retries column holds (PostgreSQL integer).
+_MAX_RETRIES = 2_147_483_647
+
+# key in config → how it is read. An absent key, null or "" means the attribute's default.
+_KEYS: dict[str, _Key] = {
+    # Receiving webhooks
+    "signature_scheme": _Key("signature_scheme", _text),
+    "signature_header": _Key("signature_header", _text),
+    "external_id_field": _Key("external_id_field", _text),
+    "event_type_field": _Key("event_type_field", _text),
+    "tolerance_seconds": _Key("tolerance_seconds", _number, minimum=0, whole=True),
+    "rate_limit_per_minute": _Key("rate_limit_per_minute", _number, minimum=1, whole=True),
+    # Processing them
+    "forward_url": _Key("forward_url", _text),
+    "forward_secret": _Key("forward_secret", _text),
+    "retry_attempts": _Key("retry_attempts", _number, minimum=0, maximum=_MAX_RETRIES, whole=True),
+    "retry_backoff_seconds": _Key("retry_backoff_seconds", _number, minimum=0),
+    "processing_lease_seconds": _Key("processing_lease_seconds", _number, minimum=1),
+    # Outbound HTTP
+    "timeout": _Key("timeout_ms", _number, minimum=100),
+    "http_retries": _Key("http_retries", _number, minimum=0, maximum=20, whole=True),
+    # Syncing
+    "mapping": _Key("mapping", _mapping),
+    "page_size": _Key("page_size", _number, minimum=1, whole=True),
+    "key_field": _Key("key_field", _text),
+    "auth": _Key("auth", _text),
+    "test_path": _Key("test_path", _text),
+    "results_field": _Key("results_field", _text),
+    "next_field": _Key("next_field", _text),
+    "max_consecutive_failures": _Key("max_consecutive_failures", _number, minimum=1, whole=True),
+    # Payment gateways
+    "account_field": _Key("account_field", _text),
+    "service_id": _Key("service_id", _text),
+    "merchant_id": _Key("merchant_id", _text),
+    "return_url": _Key("return_url", _text),
+    "test_mode": _Key("test_mode", _flag),
+}
+
+
+@dataclass(frozen=True)
+class IntegrationConfig:
+    """The known keys of ``config`` with the contract's defaults (see the README's config table)."""
+
+    signature_scheme: str | None = None
+    signature_header: str = "X-Signature"
+    external_id_field: str = "id"
+    # None: the event type is tried at ``type``, ``event``, then ``event_type``.
+    event_type_field: str | None = None
+    tolerance_seconds: int = 300
+    rate_limit_per_minute: int | None = None
+    forward_url: str | None = None
+    forward_secret: str | None = None
+    retry_attempts: int = 3
+    retry_backoff_seconds: float = 30.0
+    # None: long enough for a forward (``timeout``) plus the handlers; see ``lease_seconds``.
+    processing_lease_seconds: float | None = None
+    timeout_ms: float = 30_000.0
+    http_retries: int = 3
+    mapping: dict[str, str] = field(default_factory=dict)
+    page_size: int = 500
+    # None: the provider's own key (``Ref_Key`` for 1C, ``id`` for REST).
+    key_field: str | None = None
+    auth: str = "bearer"
+    test_path: str = ""
+    results_field: str = "results"
+    next_field: str = "next"
+    max_consecutive_failures: int = 5
+    account_field: str = "order_id"
+    service_id: str | None = None
+    merchant_id: str | None = None
+    return_url: str | None = None
+    test_mode: bool = False
+
+    @classmethod
+    def read(cls, config: Mapping[str, Any] | None) -> IntegrationConfig:
+        """The typed config; a key whose value does not parse takes its default."""
+        values: dict[str, Any] = {}
+        for key, spec in _KEYS.items():
+            raw = config.get(key) if isinstance(config, Mapping) else None
+            if raw is None or raw == "":
+                continue
+            try:
+                values[spec.attribute] = spec.value(raw, strict=False)
+            except ConfigValueError:
+                continue
+        return cls(**values)
+
+    @property
+    def timeout_seconds(self) -> float:
+        """``timeout`` is in milliseconds, as the seed writes it; requests wants seconds."""
+        return max(0.1, self.timeout_ms / 1000.0)
+
+    @property
+    def max_retries(self) -> int:
+        """``retry_attempts`` as the webhooks' ``max_retries`` column can hold it."""
+        return self.retry_attempts
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a worker may hold a webhook: longer than a forward may take plus time for
+        the handlers, unless ``processing_lease_seconds`` says otherwise."""
+        if self.processing_lease_seconds is not None:
+            return self.processing_lease_seconds
+        return max(300.0, self.timeout_seconds + 120.0)
+
+
+if {spec.attribute for spec in _KEYS.values()} != {f.name for f in fields(IntegrationConfig)}:
+    raise ImportError("integrations.config: every IntegrationConfig attribute needs a key")
+
+
+def config_errors(config: Mapping[str, Any]) -> dict[str, str]:
+    """What is wrong with each known key of ``config``, as ``{"<key>": "<message>"}``."""
+    errors: dict[str, str] = {}
+    for key, spec in _KEYS.items():
+        raw = config.get(key)
+        if raw is None or raw == "":
+            continue
+        try:
+            spec.value(raw, strict=True)
+        except ConfigValueError as error:
+            errors[key] = f"config.{key} {error}"
+    return errors
