@@ -14,6 +14,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from integrations.admin import register_integration_action
+from integrations.admin.base import (
+    HistoryAdmin,
+    ObjectButton,
+    ObjectButtonsMixin,
+    pretty_json,
+    short,
+)
 from integrations.models import Integration
 from integrations.providers.services import integration_test_connection
 from syncjobs.models import ACTIVE_STATUSES, JobType, SyncedRecord, SyncJob
@@ -22,13 +29,6 @@ from syncjobs.services import (
     SyncJobError,
     sync_job_cancel,
     sync_job_create,
-)
-from vendhub_integrations.admin_utils import (
-    HistoryAdmin,
-    ObjectButton,
-    ObjectButtonsMixin,
-    pretty_json,
-    short,
 )
 
 # Where the name of a synced record usually is: 1C's catalogues, then common REST spellings.

@@ -10,14 +10,14 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from integrations.admin import register_integration_action
-from integrations.models import Integration
-from vendhub_integrations.admin_utils import (
+from integrations.admin.base import (
     ObjectButton,
     ObjectButtonsMixin,
     ViewOnlyAdmin,
     pretty_json,
     short,
 )
+from integrations.models import Integration
 from webhooks.models import Webhook
 from webhooks.services import (
     DEFAULT_SECRET_OVERLAP_HOURS,

@@ -18,11 +18,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from integrations.admin.actions import _extra_actions
+from integrations.admin.base import ObjectButton, ObjectButtonsMixin, pretty_json, short
 from integrations.admin.filters import DeletedFilter, HasSecretFilter
 from integrations.admin.forms import IntegrationAdminForm
 from integrations.models import SECRET_FIELDS, Integration, IntegrationStatus
 from integrations.services import integration_create, integration_delete, integration_update
-from vendhub_integrations.admin_utils import ObjectButton, ObjectButtonsMixin, pretty_json, short
 
 
 def _when(iso: Any) -> str:

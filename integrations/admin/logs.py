@@ -6,8 +6,8 @@ from urllib.parse import unquote
 
 from django.contrib import admin
 
+from integrations.admin.base import HistoryAdmin, pretty_json, short
 from integrations.models import IntegrationLog
-from vendhub_integrations.admin_utils import HistoryAdmin, pretty_json, short
 
 
 @admin.register(IntegrationLog)

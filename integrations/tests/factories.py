@@ -1,10 +1,9 @@
-"""factory_boy factories for integrations, their logs, and the webhooks and sync jobs they own."""
+"""factory_boy factories for integrations and their logs (one factory per model: webhooks and
+sync jobs have theirs in their own apps' tests)."""
 
 import factory
 
 from integrations.models import Integration, IntegrationLog, IntegrationStatus, IntegrationType
-from syncjobs.models import SyncJob, SyncJobStatus
-from webhooks.models import Webhook, WebhookStatus
 
 
 class IntegrationFactory(factory.django.DjangoModelFactory):
@@ -29,25 +28,3 @@ class IntegrationLogFactory(factory.django.DjangoModelFactory):
     endpoint = "https://erp.example.uz/api"
     status_code = 200
     duration_ms = 12
-
-
-class WebhookFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Webhook
-
-    integration = factory.SubFactory(IntegrationFactory)
-    event_type = "order.created"
-    source = factory.LazyAttribute(lambda o: o.integration.provider if o.integration else None)
-    external_id = factory.Sequence(lambda n: f"evt_{n}")
-    payload = factory.LazyAttribute(lambda o: {"id": o.external_id, "type": o.event_type})
-    headers = factory.LazyFunction(lambda: {"Content-Type": "application/json"})
-    status = WebhookStatus.PENDING
-
-
-class SyncJobFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = SyncJob
-
-    integration = factory.SubFactory(IntegrationFactory)
-    job_type = "manual_sync"
-    status = SyncJobStatus.COMPLETED

@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from integrations.tests.factories import IntegrationFactory, WebhookFactory
+from integrations.tests.factories import IntegrationFactory
+from webhooks.tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -13,30 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
-SECRET = "s3cr3t-webhook-key-for-tests"
-
-
-def receive_url(code: str) -> str:
-    return f"/api/webhooks/receive/{code}"
-
-
-def hmac_hex(secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def post_signed(
-    client: APIClient, code: str, payload: Any, *, secret: str = SECRET, **headers: str
-) -> Any:
-    """POST ``payload`` as JSON with an ``X-Signature`` (the hmac_sha256 scheme)."""
-    body = json.dumps(payload).encode()
-    return client.post(
-        receive_url(code),
-        data=body,
-        content_type="application/json",
-        headers={"X-Signature": hmac_hex(secret, body), **headers},
-    )
+from webhooks.tests.helpers import SECRET
 
 
 @pytest.fixture

@@ -15,5 +15,6 @@ class WebhookFactory(factory.django.DjangoModelFactory):
     event_type = "order.created"
     external_id = factory.Sequence(lambda n: f"evt_{n}")
     payload = factory.LazyAttribute(lambda o: {"id": o.external_id, "type": o.event_type})
+    headers = factory.LazyFunction(lambda: {"Content-Type": "application/json"})
     status = WebhookStatus.PENDING
     signature_verified = True

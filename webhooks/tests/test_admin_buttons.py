@@ -14,8 +14,8 @@ from django.utils import timezone
 from integrations.models import Integration
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import DEFAULT_SECRET_OVERLAP_HOURS
-from webhooks.tests.conftest import SECRET
 from webhooks.tests.factories import WebhookFactory
+from webhooks.tests.helpers import SECRET
 
 pytestmark = pytest.mark.django_db
 

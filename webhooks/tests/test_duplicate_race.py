@@ -10,7 +10,7 @@ from django.test import Client
 
 from integrations.tests.factories import IntegrationFactory
 from webhooks.models import Webhook
-from webhooks.tests.conftest import SECRET, post_signed
+from webhooks.tests.helpers import SECRET, post_signed
 
 
 @pytest.mark.django_db(transaction=True)

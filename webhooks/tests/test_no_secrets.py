@@ -11,7 +11,7 @@ from integrations.models import IntegrationLog, IntegrationStatus
 from integrations.tests.factories import IntegrationFactory
 from webhooks.models import Webhook
 from webhooks.services import webhook_process, webhook_secret_rotate
-from webhooks.tests.conftest import post_signed, receive_url
+from webhooks.tests.helpers import post_signed, receive_url
 
 pytestmark = pytest.mark.django_db
 

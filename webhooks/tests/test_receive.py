@@ -21,7 +21,7 @@ from integrations.tests.factories import IntegrationFactory
 from webhooks.inbound import BodyTooLarge, read_body
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import webhook_process
-from webhooks.tests.conftest import SECRET, hmac_hex, post_signed, receive_url
+from webhooks.tests.helpers import SECRET, hmac_hex, post_signed, receive_url
 
 pytestmark = pytest.mark.django_db
 

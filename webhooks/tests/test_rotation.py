@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 
 from integrations.models import Integration
 from integrations.tests.factories import IntegrationFactory
-from webhooks.tests.conftest import SECRET, post_signed
+from webhooks.tests.helpers import SECRET, post_signed
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from integrations.tests.factories import IntegrationFactory
 from vendhub_integrations.testing.worker import celery_worker, wait_until
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import webhook_sweep
-from webhooks.tests.conftest import SECRET, post_signed
+from webhooks.tests.helpers import SECRET, post_signed
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

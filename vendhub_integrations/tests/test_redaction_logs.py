@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 from integrations.models import IntegrationLog
 from integrations.redaction import REDACTED, is_sensitive_key, redact, truncate_json
 from integrations.services import integration_log_create
-from integrations.tests.factories import IntegrationFactory, WebhookFactory
+from integrations.tests.factories import IntegrationFactory
+from webhooks.tests.factories import WebhookFactory
 
 API_KEY = "logged-api-key-5c1f"
 API_SECRET = "logged-api-secret-0a9b"

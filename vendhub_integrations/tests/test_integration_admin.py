@@ -12,12 +12,9 @@ from django.db import connection
 from django.test import Client
 
 from integrations.models import Integration
-from integrations.tests.factories import (
-    IntegrationFactory,
-    IntegrationLogFactory,
-    SyncJobFactory,
-    WebhookFactory,
-)
+from integrations.tests.factories import IntegrationFactory, IntegrationLogFactory
+from syncjobs.tests.factories import SyncJobFactory
+from webhooks.tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db
 

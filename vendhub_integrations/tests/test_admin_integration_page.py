@@ -11,7 +11,8 @@ from django.contrib.messages import get_messages
 from django.test import Client
 
 from integrations.models import Integration
-from integrations.tests.factories import IntegrationFactory, SyncJobFactory
+from integrations.tests.factories import IntegrationFactory
+from syncjobs.tests.factories import SyncJobFactory
 
 pytestmark = pytest.mark.django_db
 

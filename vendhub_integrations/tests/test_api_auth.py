@@ -13,12 +13,9 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
 from integrations.models import Integration
-from integrations.tests.factories import (
-    IntegrationFactory,
-    IntegrationLogFactory,
-    SyncJobFactory,
-    WebhookFactory,
-)
+from integrations.tests.factories import IntegrationFactory, IntegrationLogFactory
+from syncjobs.tests.factories import SyncJobFactory
+from webhooks.tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db
 

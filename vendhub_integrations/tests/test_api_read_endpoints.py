@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 
@@ -10,19 +11,16 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from integrations.tests.factories import (
-    IntegrationFactory,
-    IntegrationLogFactory,
-    SyncJobFactory,
-    WebhookFactory,
-)
+from integrations.tests.factories import IntegrationFactory, IntegrationLogFactory
+from syncjobs.tests.factories import SyncJobFactory
 from webhooks.models import Webhook
+from webhooks.tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db
 
 FACTORIES = {
     "/api/webhooks": WebhookFactory,
-    "/api/sync-jobs": SyncJobFactory,
+    "/api/sync-jobs": functools.partial(SyncJobFactory, status="completed"),
     "/api/integration-logs": IntegrationLogFactory,
 }
 JANUARY = datetime.fromisoformat("2025-01-10T12:00:00+05:00")
@@ -97,6 +95,7 @@ def test_webhook_detail_shows_the_stored_delivery(api_client: APIClient) -> None
 
 def test_sync_job_detail_shows_its_counts(api_client: APIClient) -> None:
     job = SyncJobFactory(
+        status="completed",
         job_type="sync_products",
         records_processed=10,
         records_created=4,

@@ -9,13 +9,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from integrations.tests.factories import (
-    IntegrationFactory,
-    IntegrationLogFactory,
-    SyncJobFactory,
-    WebhookFactory,
-)
+from integrations.tests.factories import IntegrationFactory, IntegrationLogFactory
 from syncjobs.models import SyncedRecord
+from syncjobs.tests.factories import SyncJobFactory
+from webhooks.tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db
 

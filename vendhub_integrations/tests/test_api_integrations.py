@@ -12,12 +12,9 @@ from rest_framework.test import APIClient
 
 from integrations.models import Integration
 from integrations.services import integration_create
-from integrations.tests.factories import (
-    IntegrationFactory,
-    IntegrationLogFactory,
-    SyncJobFactory,
-    WebhookFactory,
-)
+from integrations.tests.factories import IntegrationFactory, IntegrationLogFactory
+from syncjobs.tests.factories import SyncJobFactory
+from webhooks.tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db
 
