@@ -77,16 +77,6 @@ class IntegrationSerializer(serializers.ModelSerializer):
         data["config"] = integration_config_shown(instance)
         return data
 
-    def create(self, validated_data: dict[str, Any]) -> Integration:
-        from integrations.services import integration_create
-
-        return integration_create(data=validated_data)
-
-    def update(self, instance: Integration, validated_data: dict[str, Any]) -> Integration:
-        from integrations.services import integration_update
-
-        return integration_update(integration=instance, data=validated_data)
-
 
 class IntegrationLogSerializer(serializers.ModelSerializer):
     integration_id = serializers.UUIDField(read_only=True)

@@ -5,6 +5,9 @@ Endpoints of other apps under ``integrations/<id>/`` live in those apps' ``api/u
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -22,7 +25,17 @@ from integrations.api.serializers import (
 from integrations.filters import IntegrationFilter, IntegrationLogFilter
 from integrations.models import Integration, IntegrationLog
 from integrations.providers.services import integration_test_connection
-from integrations.services import integration_delete
+from integrations.services import integration_create, integration_delete, integration_update
+
+
+@contextmanager
+def _service_errors_as_400() -> Iterator[None]:
+    """The service's ValidationError (a rule of the model) as DRF's 400 naming each field."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise ValidationError(error.message_dict) from None
+
 
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input: the body names each field in error."),
@@ -55,12 +68,14 @@ class IntegrationViewSet(viewsets.ModelViewSet):
     ordering_fields = ["name", "code", "created_at", "updated_at", "last_sync_at", "next_sync_at"]
 
     def perform_create(self, serializer: IntegrationSerializer) -> None:
-        try:
-            serializer.save()
-        except DjangoValidationError as error:
-            raise ValidationError(error.message_dict) from None
+        with _service_errors_as_400():
+            serializer.instance = integration_create(data=serializer.validated_data)
 
-    perform_update = perform_create
+    def perform_update(self, serializer: IntegrationSerializer) -> None:
+        with _service_errors_as_400():
+            serializer.instance = integration_update(
+                integration=serializer.instance, data=serializer.validated_data
+            )
 
     def perform_destroy(self, instance: Integration) -> None:
         integration_delete(integration=instance)
