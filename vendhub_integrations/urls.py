@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("integrations.api.urls")),
     path("api/", include("webhooks.api.urls")),
     path("api/", include("syncjobs.api.urls")),
+    path("api/", include("payments.api.urls")),
 ]
 
 handler404 = "vendhub_integrations.api.errors.not_found"
