@@ -156,13 +156,22 @@ def _locked(payment: PaymentTransaction) -> tuple[PaymentTransaction, PaymentInv
     return current, invoice
 
 
+def _not_allowed(payment: PaymentTransaction) -> PaymeError:
+    """-31008 for a transaction past created; one cancelled by the timeout says so, as the call
+    that timed it out did, so a repeated call gets the same answer."""
+    timed_out = (
+        payment.state == TransactionState.CANCELLED and payment.reason == CancelReason.TIMEOUT
+    )
+    return PaymeError(NOT_ALLOWED, "timeout" if timed_out else "not_active")
+
+
 def _repeat_create(payment: PaymentTransaction) -> tuple[PaymentTransaction, bool]:
     """A CreateTransaction for an id we have: the same answer while it is created; a
     timed-out one is cancelled (reason 4) and answered -31008 once that is committed."""
     with transaction.atomic():
         current, invoice = _locked(payment)
         if current.state != TransactionState.CREATED:
-            raise PaymeError(NOT_ALLOWED, "not_active")
+            raise _not_allowed(current)
         if _timed_out(current, now_ms()):
             _cancel(current, invoice, reason=CancelReason.TIMEOUT)
             return current, True
@@ -236,7 +245,7 @@ def payme_transaction_perform(*, integration: Integration, payme_id: str) -> Pay
         if payment.state == TransactionState.PERFORMED:
             return payment
         if payment.state != TransactionState.CREATED:
-            raise PaymeError(NOT_ALLOWED, "not_active")
+            raise _not_allowed(payment)
         moment = now_ms()
         if _timed_out(payment, moment):
             _cancel(payment, invoice, reason=CancelReason.TIMEOUT)
