@@ -87,9 +87,18 @@ def amount_to_tiyin(text: str) -> int | None:
     return tiyin if 0 < tiyin <= MAX_AMOUNT else None
 
 
-def _fields(body: bytes) -> dict[str, str]:
+def _fields(request: HttpRequest) -> dict[str, str]:
+    """The form's fields, URL-encoded as Click sends them (or multipart, as some proxies and
+    test tools do); a field sent twice is ambiguous, so refused."""
+    if request.content_type == "multipart/form-data":
+        pairs = [(key, value) for key in request.POST for value in request.POST.getlist(key)]
+    else:
+        body = read_limited_body(request)
+        if body is None:
+            raise _Refused(service.REQUEST_ERROR, "The body is too large")
+        pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     fields: dict[str, str] = {}
-    for key, value in parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True):
+    for key, value in pairs:
         if key in fields:
             raise _Refused(service.REQUEST_ERROR, "A field is sent twice")
         fields[key] = value
@@ -184,10 +193,7 @@ def receive(request: HttpRequest, integration: Integration) -> HttpResponse:
     try:
         if request.method != "POST":
             raise _Refused(service.REQUEST_ERROR, "The request method must be POST")
-        body = read_limited_body(request)
-        if body is None:
-            raise _Refused(service.REQUEST_ERROR, "The body is too large")
-        fields = _fields(body)
+        fields = _fields(request)
         action = {PREPARE: "click.prepare", COMPLETE: "click.complete"}.get(
             fields.get("action", ""), "click"
         )

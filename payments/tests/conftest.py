@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -89,7 +90,12 @@ def click_fields(
 
 
 def click_call(client: Client, code: str, fields: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(receive_url(code), data=fields)
+    """POST the fields form-encoded, as Click does; the answer's JSON (after asserting 200)."""
+    response = client.post(
+        receive_url(code),
+        data=urlencode(fields),
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 200, response.content
     return response.json()
 
