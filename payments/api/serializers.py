@@ -101,6 +101,6 @@ class PaymentTransactionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ConflictSerializer(serializers.Serializer):
+class InvoiceConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     status = serializers.CharField()

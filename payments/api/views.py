@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from payments.api.serializers import (
-    ConflictSerializer,
+    InvoiceConflictSerializer,
     PaymentInvoiceCreateSerializer,
     PaymentInvoiceSerializer,
     PaymentTransactionSerializer,
@@ -99,7 +99,7 @@ class PaymentInvoiceViewSet(
         responses={
             200: PaymentInvoiceSerializer,
             404: _ERRORS[404],
-            409: OpenApiResponse(ConflictSerializer, description="The invoice is paid."),
+            409: OpenApiResponse(InvoiceConflictSerializer, description="The invoice is paid."),
         },
     )
     @action(detail=True, methods=["post"])
