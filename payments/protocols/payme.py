@@ -322,8 +322,11 @@ def _parse(body: bytes) -> Any:
     )
 
 
-def _answer(request: HttpRequest, integration: Integration) -> tuple[dict[str, Any], Any, str]:
-    """(answer, logged body, action name)."""
+def _answer(
+    request: HttpRequest, integration: Integration, seen: dict[str, Any]
+) -> tuple[dict[str, Any], Any, str]:
+    """(answer, logged body, action name); ``seen`` keeps what was read so far, for the answer
+    and the log of a call that fails unexpectedly."""
     if request.method != "POST":
         return _error(None, NOT_POST, "not_post"), {}, "payme"
     body = read_limited_body(request)
@@ -335,15 +338,17 @@ def _answer(request: HttpRequest, integration: Integration) -> tuple[dict[str, A
         logged = {"raw": body[:4096].decode("utf-8", errors="replace")}
         return _error(None, PARSE_ERROR, "parse_error"), logged, "payme"
     rpc = json_storable(rpc)
+    seen["body"] = rpc
     if not isinstance(rpc, dict):
         return _error(None, INVALID_REQUEST, "invalid_request"), rpc, "payme"
     request_id = rpc.get("id")
     if isinstance(request_id, (dict, list)):
         request_id = None
+    seen["id"] = request_id
     method = rpc.get("method")
     if not isinstance(method, str):
         return _error(request_id, INVALID_REQUEST, "invalid_request", "method"), rpc, "payme"
-    action = f"payme.{method}"
+    action = seen["action"] = f"payme.{method}"
     if not _authorized(request, integration.api_secret):
         return _error(request_id, INSUFFICIENT_PRIVILEGE, "insufficient_privilege"), rpc, action
     if integration.status == IntegrationStatus.INACTIVE:
@@ -365,20 +370,19 @@ def _answer(request: HttpRequest, integration: Integration) -> tuple[dict[str, A
 def receive(request: HttpRequest, integration: Integration) -> HttpResponse:
     """Answer one Payme call (HTTP 200 always) and log it."""
     started = time.monotonic()
-    body: Any = {}
-    action = "payme"
+    seen: dict[str, Any] = {"id": None, "body": {}, "action": "payme"}
+    secrets: list[str] = []
     try:
         secrets = integration_secret_values(integration)
-        answer, body, action = _answer(request, integration)
-    except DecryptionError:
-        logger.error("payme: the api_secret of %s cannot be decrypted", integration.code)
-        secrets = []
-        answer = _error(None, INTERNAL_ERROR, "internal_error")
-    except Exception:
+        answer, body, action = _answer(request, integration, seen)
+    except Exception as failure:
         # Never a 500 to the gateway: the change (if any) was rolled back with its transaction.
-        logger.exception("payme: call to %s failed", integration.code)
-        secrets = []
-        answer = _error(None, INTERNAL_ERROR, "internal_error")
+        if isinstance(failure, DecryptionError):
+            logger.error("payme: the api_secret of %s cannot be decrypted", integration.code)
+        else:
+            logger.exception("payme: call to %s failed", integration.code)
+        answer = _error(seen["id"], INTERNAL_ERROR, "internal_error")
+        body, action = seen["body"], seen["action"]
     error = answer.get("error")
     gateway_log(
         integration=integration,

@@ -323,3 +323,15 @@ def test_a_multipart_form_is_read_too(client, click, invoice):
     response = client.post(receive_url(click.code), data=click_fields(0))
     assert response.status_code == 200
     assert response.json()["error"] == 0
+
+
+def test_an_unexpected_failure_is_7_not_a_500_and_writes_nothing(client, click, invoice):
+    from unittest import mock
+
+    with mock.patch(
+        "payments.services.click.payment_event_emit", side_effect=RuntimeError("database gone")
+    ):
+        answer = prepare(client, click.code)
+    assert answer["error"] == -7
+    assert answer["error_note"] == "Failed to update user"
+    assert unchanged(invoice)

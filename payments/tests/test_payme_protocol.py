@@ -423,3 +423,17 @@ def test_a_transaction_created_before_expiry_may_still_be_performed(client, paym
     assert answer["result"]["state"] == 2
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PAID
+
+
+def test_an_unexpected_failure_is_32400_not_a_500_and_writes_nothing(client, payme, invoice):
+    from unittest import mock
+
+    with mock.patch(
+        "payments.services.payme.payment_event_emit", side_effect=RuntimeError("database gone")
+    ):
+        answer = create(client, payme.code)
+    assert answer["error"]["code"] == -32400
+    assert answer["id"] == 1
+    assert nothing_changed(invoice)
+    log = IntegrationLog.objects.get(integration=payme)
+    assert (log.action, log.response_data) == ("payme.CreateTransaction", answer)
