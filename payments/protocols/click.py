@@ -28,9 +28,10 @@ from integrations.models import Integration, IntegrationStatus, json_storable
 from integrations.services import integration_secret_values
 from payments.config import ClickConfig
 from payments.models import MAX_AMOUNT
-from payments.protocols.common import clean_order_id, gateway_log, read_limited_body
+from payments.protocols.common import gateway_log, read_limited_body
 from payments.services import click as service
 from payments.services.click import ClickError
+from payments.services.invoices import order_id_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ def _answer(fields: dict[str, str], code: int, note: str, merchant_id: int = 0) 
 
 def _dispatch(fields: dict[str, str], integration: Integration) -> dict[str, Any]:
     _check_request(fields, integration)
-    order_id = clean_order_id(fields["merchant_trans_id"])
+    order_id = order_id_or_none(fields["merchant_trans_id"])
     if order_id is None:
         raise _Refused(service.USER_NOT_FOUND)
     click_trans_id = str(int(fields["click_trans_id"]))

@@ -1,4 +1,4 @@
-"""What both gateway protocols share: the bounded body, the inbound log, validated order ids."""
+"""What both gateway protocols share: the bounded body and the inbound log."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from django.http import HttpRequest
 from integrations.models import Integration, LogDirection, json_storable
 from integrations.redaction import REDACTED
 from integrations.services import integration_log_create, integration_secret_values
-from payments.models import ORDER_ID_PATTERN
 from webhooks.inbound import BodyTooLarge, read_body, request_headers
-
-_ORDER_ID_MAX = 128
 
 
 def read_limited_body(request: HttpRequest) -> bytes | None:
@@ -30,19 +27,6 @@ def logged_headers(request: HttpRequest) -> dict[str, str]:
     if "Authorization" in request.headers:
         headers["Authorization"] = REDACTED
     return headers
-
-
-def clean_order_id(value: Any) -> str | None:
-    """An order id as the gateway sent it, or None when it cannot be one of ours (a NUL
-    character, which PostgreSQL refuses, too long, spaces)."""
-    import re
-
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    text = str(value)
-    if not text or len(text) > _ORDER_ID_MAX or not re.fullmatch(ORDER_ID_PATTERN, text):
-        return None
-    return text
 
 
 def gateway_log(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from payments.models import (
     MAX_AMOUNT,
+    ORDER_ID_PATTERN,
     CancelReason,
     InvoiceStatus,
     PaymentInvoice,
@@ -24,6 +26,15 @@ from payments.services.events import now_ms, payment_event_emit
 logger = logging.getLogger(__name__)
 
 ITEM_FIELDS = ("title", "price", "count", "code", "package_code", "vat_percent")
+
+
+def order_id_or_none(value: Any) -> str | None:
+    """An order id as a gateway sent it (text, or a number), or None when it cannot be one of
+    ours: empty, too long, spaces, a NUL character (which PostgreSQL text cannot hold)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    return text if re.fullmatch(ORDER_ID_PATTERN, text) else None
 
 
 class InvoiceNotCancellable(Exception):

@@ -27,7 +27,7 @@ from payments.models import (
     TransactionState,
 )
 from payments.services.events import datetime_of_ms, now_ms, payment_event_emit
-from payments.services.invoices import invoice_is_expired
+from payments.services.invoices import invoice_is_expired, order_id_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +57,7 @@ def _account_error(code: int, key: str, config: PaymeConfig) -> PaymeError:
 
 
 def _order_id(account: dict[str, Any], config: PaymeConfig) -> str | None:
-    value = account.get(config.account_field)
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    text = str(value).strip()
-    return text or None
+    return order_id_or_none(account.get(config.account_field))
 
 
 def _invoice_for(account: dict[str, Any], config: PaymeConfig, *, lock: bool) -> PaymentInvoice:

@@ -437,3 +437,14 @@ def test_an_unexpected_failure_is_32400_not_a_500_and_writes_nothing(client, pay
     assert nothing_changed(invoice)
     log = IntegrationLog.objects.get(integration=payme)
     assert (log.action, log.response_data) == ("payme.CreateTransaction", answer)
+
+
+def test_a_numeric_account_value_finds_the_invoice(client, payme):
+    invoice_create(order_id="1001", amount=AMOUNT)
+    answer = payme_call(
+        client,
+        payme.code,
+        "CheckPerformTransaction",
+        {"amount": AMOUNT, "account": {"order_id": 1001}},
+    )
+    assert answer["result"] == {"allow": True}
