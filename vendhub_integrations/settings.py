@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "integrations",
     "webhooks",
     "syncjobs",
+    "payments",
 ]
 
 MIDDLEWARE = [

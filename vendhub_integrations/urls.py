@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("integrations.api.urls")),
     path("api/", include("webhooks.api.urls")),
     path("api/", include("syncjobs.api.urls")),
+    path("api/", include("payments.api.urls")),
 ]
 
 handler404 = "integrations.api.errors.not_found"

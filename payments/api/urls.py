@@ -1,0 +1,8 @@
+from payments.api.views import PaymentInvoiceViewSet, PaymentTransactionViewSet
+from vendhub_integrations.api.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+router.register("payment-invoices", PaymentInvoiceViewSet, basename="payment-invoice")
+router.register("payment-transactions", PaymentTransactionViewSet, basename="payment-transaction")
+
+urlpatterns = router.urls

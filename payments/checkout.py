@@ -1,0 +1,64 @@
+"""Links a phone opens to pay an invoice, and their QR codes (what a vending machine shows)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from urllib.parse import urlencode
+
+import segno
+
+from integrations.models import Integration
+from payments.config import ClickConfig, PaymeConfig
+from payments.models import PaymentInvoice, PaymentProvider
+
+PAYME_CHECKOUT = "https://checkout.paycom.uz/"
+PAYME_TEST_CHECKOUT = "https://checkout.test.paycom.uz/"
+CLICK_CHECKOUT = "https://my.click.uz/services/pay"
+
+
+def soums(tiyin: int) -> str:
+    """``150000`` tiyin as ``"1500.00"``: integer arithmetic, never a float."""
+    return f"{tiyin // 100}.{tiyin % 100:02d}"
+
+
+def payme_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
+    config = PaymeConfig.of(integration)
+    parameters = [
+        f"m={integration.api_key or ''}",
+        f"ac.{config.account_field}={invoice.order_id}",
+        f"a={invoice.amount}",
+    ]
+    if config.return_url:
+        parameters.append(f"c={config.return_url}")
+    encoded = base64.b64encode(";".join(parameters).encode("utf-8")).decode("ascii")
+    return (PAYME_TEST_CHECKOUT if config.test_mode else PAYME_CHECKOUT) + encoded
+
+
+def click_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
+    config = ClickConfig.of(integration)
+    query = {
+        "service_id": config.service_id,
+        "merchant_id": config.merchant_id,
+        "amount": soums(invoice.amount),
+        "transaction_param": invoice.order_id,
+    }
+    if config.return_url:
+        query["return_url"] = config.return_url
+    return f"{CLICK_CHECKOUT}?{urlencode(query)}"
+
+
+def checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
+    if integration.provider == PaymentProvider.PAYME:
+        return payme_checkout_url(integration=integration, invoice=invoice)
+    return click_checkout_url(integration=integration, invoice=invoice)
+
+
+def qr_svg(url: str, *, scale: int = 4) -> str:
+    """A QR code of ``url`` as an SVG document (no XML declaration, so it can also be inlined
+    in a page)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(
+        buffer, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True
+    )
+    return buffer.getvalue().decode("utf-8")

@@ -1,0 +1,21 @@
+"""FilterSets behind the invoice and transaction list endpoints and selectors."""
+
+import django_filters
+
+from payments.models import PaymentInvoice, PaymentTransaction
+from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
+
+
+class PaymentInvoiceFilter(CreatedRangeFilterSet):
+    class Meta:
+        model = PaymentInvoice
+        fields = ["status", "order_id", "provider"]
+
+
+class PaymentTransactionFilter(CreatedRangeFilterSet):
+    invoice = django_filters.UUIDFilter(field_name="invoice_id", label="Invoice id")
+    integration = IntegrationIdFilter()
+
+    class Meta:
+        model = PaymentTransaction
+        fields = ["provider", "state", "invoice", "integration"]

@@ -1,0 +1,52 @@
+"""Reads of the payments app: invoice and transaction lists, the gateways an invoice can be paid
+through, and its checkout links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from integrations.models import Integration, IntegrationStatus
+from payments.checkout import checkout_url
+from payments.filters import PaymentInvoiceFilter, PaymentTransactionFilter
+from payments.models import InvoiceStatus, PaymentInvoice, PaymentProvider, PaymentTransaction
+
+
+def payment_invoice_list(*, filters: dict[str, Any] | None = None) -> QuerySet[PaymentInvoice]:
+    return PaymentInvoiceFilter(filters or {}, queryset=PaymentInvoice.objects.all()).qs
+
+
+def payment_transaction_list(
+    *, filters: dict[str, Any] | None = None
+) -> QuerySet[PaymentTransaction]:
+    return PaymentTransactionFilter(filters or {}, queryset=PaymentTransaction.objects.all()).qs
+
+
+def checkout_integrations() -> list[Integration]:
+    """Live Payme and Click integrations that are not inactive, by code."""
+    return list(
+        Integration.objects.filter(provider__in=PaymentProvider.values)
+        .exclude(status=IntegrationStatus.INACTIVE)
+        .order_by("code")
+    )
+
+
+def checkout_integration(code: str) -> Integration | None:
+    """One of ``checkout_integrations`` by its code."""
+    return next((found for found in checkout_integrations() if found.code == code), None)
+
+
+def invoice_checkout_urls(
+    *, invoice: PaymentInvoice, integrations: list[Integration] | None = None
+) -> dict[str, str]:
+    """``{code: url}`` for each checkout integration; empty once the invoice is not pending
+    (nothing is left to pay)."""
+    if invoice.status != InvoiceStatus.PENDING:
+        return {}
+    if integrations is None:
+        integrations = checkout_integrations()
+    return {
+        integration.code: checkout_url(integration=integration, invoice=invoice)
+        for integration in integrations
+    }

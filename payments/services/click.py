@@ -1,0 +1,201 @@
+"""Click's Prepare and Complete on invoices and transactions (the wire format and the request
+checks -8, -1, -3 are in ``payments.protocols.click``). Each raises ClickError with the code.
+
+As for Payme, every change locks the invoice row first, so one invoice can never get two active
+transactions, whichever gateways ask at the same moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from integrations.models import Integration
+from payments.models import (
+    ACTIVE_STATES,
+    InvoiceStatus,
+    PaymentCounter,
+    PaymentInvoice,
+    PaymentProvider,
+    PaymentTransaction,
+    TransactionState,
+)
+from payments.services.events import datetime_of_ms, now_ms, payment_event_emit
+from payments.services.invoices import invoice_is_expired
+
+ALREADY_PAID = -4
+WRONG_AMOUNT = -2
+USER_NOT_FOUND = -5
+TRANSACTION_NOT_FOUND = -6
+REQUEST_ERROR = -8
+CANCELLED = -9
+
+_PREPARE_COUNTER = "click_prepare"
+
+
+@dataclass
+class ClickError(Exception):
+    code: int
+    note: str
+
+
+def _next_prepare_id() -> int:
+    """The next merchant_prepare_id; the counter row stays locked until the caller commits."""
+    updated = PaymentCounter.objects.filter(name=_PREPARE_COUNTER).update(value=F("value") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():
+                PaymentCounter.objects.create(name=_PREPARE_COUNTER, value=0)
+        except IntegrityError:
+            pass
+        PaymentCounter.objects.filter(name=_PREPARE_COUNTER).update(value=F("value") + 1)
+    return PaymentCounter.objects.get(name=_PREPARE_COUNTER).value
+
+
+def _invoice(order_id: str, *, lock: bool) -> PaymentInvoice:
+    queryset = PaymentInvoice.objects.select_for_update() if lock else PaymentInvoice.objects
+    invoice = queryset.filter(order_id=order_id).first()
+    if invoice is None:
+        raise ClickError(USER_NOT_FOUND, "User does not exist")
+    return invoice
+
+
+def _cancel(payment: PaymentTransaction, invoice: PaymentInvoice, *, note: str) -> None:
+    payment.state = TransactionState.CANCELLED
+    payment.cancel_time = now_ms()
+    payment.error_note = note[:1000]
+    payment.save(update_fields=["state", "cancel_time", "error_note", "updated_at"])
+    payment_event_emit(transaction=payment, invoice=invoice)
+
+
+def click_prepare(
+    *,
+    integration: Integration,
+    click_trans_id: str,
+    click_paydoc_id: int,
+    order_id: str,
+    amount: int | None,
+) -> PaymentTransaction:
+    """Prepare (action 0): a created transaction for the invoice ``order_id``; ``amount`` in
+    tiyin, None when Click's text was not a plain amount. A repeat for the same click_trans_id
+    answers as the first time (its transaction), or -9 once it was cancelled."""
+    _invoice(order_id, lock=False)
+    with transaction.atomic():
+        invoice = _invoice(order_id, lock=True)
+        existing = (
+            PaymentTransaction.objects.filter(
+                provider=PaymentProvider.CLICK, provider_transaction_id=click_trans_id
+            )
+            .select_related("integration")
+            .first()
+        )
+        if existing is not None:
+            if existing.integration_id != integration.id or existing.invoice_id != invoice.id:
+                raise ClickError(REQUEST_ERROR, "This click_trans_id belongs to another payment")
+            if existing.state == TransactionState.CANCELLED:
+                raise ClickError(CANCELLED, "Transaction cancelled")
+            return existing
+        if invoice.status == InvoiceStatus.PAID:
+            raise ClickError(ALREADY_PAID, "Already paid")
+        if amount is None or amount != invoice.amount:
+            raise ClickError(WRONG_AMOUNT, "Incorrect parameter amount")
+        if invoice.status != InvoiceStatus.PENDING:
+            raise ClickError(CANCELLED, "Transaction cancelled: the invoice is not payable")
+        if invoice_is_expired(invoice):
+            raise ClickError(CANCELLED, "Transaction cancelled: the invoice has expired")
+        if PaymentTransaction.objects.filter(invoice=invoice, state__in=ACTIVE_STATES).exists():
+            raise ClickError(CANCELLED, "Transaction cancelled: another payment is in progress")
+        payment = PaymentTransaction.objects.create(
+            integration=integration,
+            provider=PaymentProvider.CLICK,
+            provider_transaction_id=click_trans_id,
+            invoice=invoice,
+            amount=amount,
+            state=TransactionState.CREATED,
+            create_time=now_ms(),
+            account={"merchant_trans_id": order_id},
+            click_paydoc_id=click_paydoc_id,
+            merchant_prepare_id=_next_prepare_id(),
+        )
+        payment_event_emit(transaction=payment, invoice=invoice)
+    return payment
+
+
+def click_complete(
+    *,
+    integration: Integration,
+    click_trans_id: str,
+    order_id: str,
+    merchant_prepare_id: int,
+    amount: int | None,
+    click_error: int,
+    click_error_note: str,
+) -> PaymentTransaction:
+    """Complete (action 1): the prepared transaction performed and the invoice paid, or, when
+    Click reports an error (``click_error`` < 0), cancelled (-9, unless already paid: -4).
+    A repeat answers as the first time."""
+    _invoice(order_id, lock=False)
+    cancelled_now = False
+    with transaction.atomic():
+        invoice = _invoice(order_id, lock=True)
+        payment = (
+            PaymentTransaction.objects.filter(
+                provider=PaymentProvider.CLICK,
+                integration=integration,
+                merchant_prepare_id=merchant_prepare_id,
+            )
+            .select_related("integration")
+            .first()
+        )
+        if (
+            payment is None
+            or payment.provider_transaction_id != click_trans_id
+            or payment.invoice_id != invoice.id
+        ):
+            raise ClickError(TRANSACTION_NOT_FOUND, "Transaction does not exist")
+        if click_error < 0:
+            if payment.state == TransactionState.PERFORMED:
+                raise ClickError(ALREADY_PAID, "Already paid")
+            if payment.state == TransactionState.CREATED:
+                _cancel(payment, invoice, note=click_error_note or f"Click error {click_error}")
+                cancelled_now = True
+            else:
+                raise ClickError(CANCELLED, "Transaction cancelled")
+        elif payment.state == TransactionState.PERFORMED:
+            return payment
+        elif payment.state != TransactionState.CREATED:
+            raise ClickError(CANCELLED, "Transaction cancelled")
+        elif invoice.status == InvoiceStatus.PAID:
+            raise ClickError(ALREADY_PAID, "Already paid")
+        elif amount is None or amount != payment.amount:
+            raise ClickError(WRONG_AMOUNT, "Incorrect parameter amount")
+        elif invoice.status != InvoiceStatus.PENDING:
+            _cancel(payment, invoice, note="the invoice is not payable")
+            cancelled_now = True
+        else:
+            moment = now_ms()
+            payment.state = TransactionState.PERFORMED
+            payment.perform_time = moment
+            payment.merchant_confirm_id = merchant_prepare_id
+            payment.save(
+                update_fields=["state", "perform_time", "merchant_confirm_id", "updated_at"]
+            )
+            invoice.status = InvoiceStatus.PAID
+            invoice.paid_at = datetime_of_ms(moment)
+            invoice.provider = PaymentProvider.CLICK
+            invoice.provider_transaction_id = click_trans_id
+            invoice.save(
+                update_fields=[
+                    "status",
+                    "paid_at",
+                    "provider",
+                    "provider_transaction_id",
+                    "updated_at",
+                ]
+            )
+            payment_event_emit(transaction=payment, invoice=invoice)
+    if cancelled_now:
+        raise ClickError(CANCELLED, "Transaction cancelled")
+    return payment
