@@ -22,7 +22,7 @@ class ConfigValueError(ValueError):
 def _text(value: Any) -> str:
     if isinstance(value, (dict, list, bool)):
         raise ConfigValueError("must be a string")
-    return str(value)
+    return str(value).strip()
 
 
 def _number(value: Any) -> float:
@@ -37,11 +37,17 @@ def _number(value: Any) -> float:
     return number
 
 
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
 def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
-        return value.strip().lower() in ("true", "1")
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in (*_TRUE, *_FALSE):
+        return value.strip().lower() in _TRUE
     raise ConfigValueError("must be true or false")
 
 
@@ -126,6 +132,7 @@ _KEYS: dict[str, _Key] = {
     "merchant_id": _Key("merchant_id", _text),
     "return_url": _Key("return_url", _text),
     "test_mode": _Key("test_mode", _flag),
+    "refunds_allowed": _Key("refunds_allowed", _flag),
 }
 
 
@@ -162,6 +169,8 @@ class IntegrationConfig:
     merchant_id: str | None = None
     return_url: str | None = None
     test_mode: bool = False
+    # Payme: false answers a cancel of a performed transaction with -31007 (goods delivered).
+    refunds_allowed: bool = True
 
     @classmethod
     def read(cls, config: Mapping[str, Any] | None) -> IntegrationConfig:

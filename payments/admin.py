@@ -14,16 +14,16 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from payments.checkout import qr_svg, soums
-from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
-from payments.selectors import invoice_checkout_urls
-from payments.services import InvoiceNotCancellable, invoice_cancel, invoice_create
-from vendhub_integrations.admin_utils import (
+from integrations.admin.base import (
     HistoryAdmin,
     ObjectButton,
     ObjectButtonsMixin,
     pretty_json,
 )
+from payments.checkout import qr_svg, soums
+from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
+from payments.selectors import invoice_checkout_urls
+from payments.services import InvoiceNotCancellable, invoice_cancel, invoice_create
 
 
 class PaymentInvoiceAddForm(forms.ModelForm):

@@ -1,5 +1,6 @@
-"""The payments app: registers the Payme and Click protocols on the receive URL and installs the
-expiry sweep into beat's schedule on migrate."""
+"""The payments app: installs the expiry sweep into beat's schedule on migrate. The Payme and
+Click protocols answer on the receive URL through their providers' declarations
+(``integrations/providers/payme.py``, ``click.py``)."""
 
 from typing import Any
 
@@ -25,9 +26,4 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from payments.protocols import click, payme
-        from webhooks.handlers import register_webhook_receiver
-
-        register_webhook_receiver("payme", payme.receive)
-        register_webhook_receiver("click", click.receive)
         post_migrate.connect(_install_schedule, sender=self)

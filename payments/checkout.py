@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 import segno
 
 from integrations.models import Integration
-from payments.config import ClickConfig, PaymeConfig
 from payments.models import PaymentInvoice, PaymentProvider
 
 PAYME_CHECKOUT = "https://checkout.paycom.uz/"
@@ -23,7 +22,7 @@ def soums(tiyin: int) -> str:
 
 
 def payme_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
-    config = PaymeConfig.of(integration)
+    config = integration.typed_config
     parameters = [
         f"m={integration.api_key or ''}",
         f"ac.{config.account_field}={invoice.order_id}",
@@ -36,10 +35,10 @@ def payme_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> 
 
 
 def click_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
-    config = ClickConfig.of(integration)
+    config = integration.typed_config
     query = {
-        "service_id": config.service_id,
-        "merchant_id": config.merchant_id,
+        "service_id": config.service_id or "",
+        "merchant_id": config.merchant_id or "",
         "amount": soums(invoice.amount),
         "transaction_param": invoice.order_id,
     }

@@ -29,6 +29,8 @@ PROVIDERS: dict[str, str] = {
     "stripe": "integrations.providers.stripe.Stripe",
     "standard_webhooks": "integrations.providers.standard_webhooks.StandardWebhooks",
     "svix": "integrations.providers.standard_webhooks.StandardWebhooks",
+    "payme": "integrations.providers.payme.Payme",
+    "click": "integrations.providers.click.Click",
 }
 
 # Integrations whose provider has no connector of its own but that are plain APIs (type ``api``,

@@ -26,7 +26,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.models import Integration, IntegrationStatus, json_storable
 from integrations.services import integration_secret_values
-from payments.config import ClickConfig
 from payments.models import MAX_AMOUNT
 from payments.protocols.common import gateway_log, read_limited_body
 from payments.services import click as service
@@ -128,7 +127,7 @@ def _check_request(fields: dict[str, str], integration: Integration) -> None:
     if not _SIGNED.fullmatch(fields["error"]) or "\x00" in "".join(fields.values()):
         raise _Refused(service.REQUEST_ERROR)
     secret = integration.api_secret
-    config = ClickConfig.of(integration)
+    config = integration.typed_config
     if (
         not secret
         or not config.service_id

@@ -15,8 +15,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from integrations.config import IntegrationConfig
 from integrations.models import Integration
-from payments.config import PaymeConfig
 from payments.models import (
     ACTIVE_STATES,
     CancelReason,
@@ -52,15 +52,17 @@ class PaymeError(Exception):
     data: Any = None
 
 
-def _account_error(code: int, key: str, config: PaymeConfig) -> PaymeError:
+def _account_error(code: int, key: str, config: IntegrationConfig) -> PaymeError:
     return PaymeError(code, key, config.account_field)
 
 
-def _order_id(account: dict[str, Any], config: PaymeConfig) -> str | None:
+def _order_id(account: dict[str, Any], config: IntegrationConfig) -> str | None:
     return order_id_or_none(account.get(config.account_field))
 
 
-def _invoice_for(account: dict[str, Any], config: PaymeConfig, *, lock: bool) -> PaymentInvoice:
+def _invoice_for(
+    account: dict[str, Any], config: IntegrationConfig, *, lock: bool
+) -> PaymentInvoice:
     order_id = _order_id(account, config)
     queryset = PaymentInvoice.objects.all()
     if lock:
@@ -93,7 +95,7 @@ def _check_payable(
     invoice: PaymentInvoice,
     *,
     amount: int,
-    config: PaymeConfig,
+    config: IntegrationConfig,
     moment: int,
     cancel_timed_out: bool,
 ) -> None:
@@ -123,7 +125,7 @@ def payme_check_perform(
     *, integration: Integration, amount: int, account: dict[str, Any]
 ) -> PaymentInvoice:
     """CheckPerformTransaction: the invoice that may be paid with that amount."""
-    config = PaymeConfig.of(integration)
+    config = integration.typed_config
     invoice = _invoice_for(account, config, lock=False)
     _check_payable(invoice, amount=amount, config=config, moment=now_ms(), cancel_timed_out=False)
     return invoice
@@ -184,7 +186,7 @@ def payme_transaction_create(
 ) -> PaymentTransaction:
     """CreateTransaction: a created (state 1) transaction for the account's invoice, or the one
     created before with that id."""
-    config = PaymeConfig.of(integration)
+    config = integration.typed_config
     existing = PaymentTransaction.objects.filter(
         provider=PaymentProvider.PAYME, provider_transaction_id=payme_id
     ).first()
@@ -283,7 +285,7 @@ def payme_transaction_cancel(
         if payment.state in ACTIVE_STATES:
             if (
                 payment.state == TransactionState.PERFORMED
-                and not PaymeConfig.of(integration).refunds_allowed
+                and not integration.typed_config.refunds_allowed
             ):
                 raise PaymeError(CANNOT_CANCEL, "cannot_cancel")
             _cancel(payment, invoice, reason=reason)

@@ -104,7 +104,7 @@ def test_events_are_enqueued_after_commit(
 ):
     params = {"id": "f" * 24, "time": 1, "amount": AMOUNT, "account": {"order_id": ORDER_ID}}
     with (
-        mock.patch("webhooks.services.webhook_enqueue") as enqueue,
+        mock.patch("webhooks.services.receive.webhook_enqueue") as enqueue,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         payme_call(client, payme.code, "CreateTransaction", params)

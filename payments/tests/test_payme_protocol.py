@@ -50,19 +50,11 @@ def nothing_changed(invoice):
 # --- the envelope ------------------------------------------------------------------------------
 
 
-def test_get_is_32300(payme, invoice):
-    """The shared receive view routes only POST to a receiver today (a GET gets its 405), so
-    the protocol's own answer to another method is checked on ``receive`` itself."""
-    import json
-
-    from django.test import RequestFactory
-
-    from payments.protocols.payme import receive
-
-    request = RequestFactory().get(receive_url(payme.code), HTTP_AUTHORIZATION=basic(PAYME_KEY))
-    response = receive(request, payme)
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_a_method_other_than_post_is_32300(client, payme, invoice, method):
+    response = getattr(client, method)(receive_url(payme.code), HTTP_AUTHORIZATION=basic(PAYME_KEY))
     assert response.status_code == 200
-    answer = json.loads(response.content)
+    answer = response.json()
     assert answer["error"]["code"] == -32300
     assert answer["id"] is None
     assert IntegrationLog.objects.get(integration=payme).response_data == answer

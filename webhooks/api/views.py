@@ -4,6 +4,7 @@ rotation of an integration's webhook secret."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -70,6 +71,15 @@ class WebhookReceiveView(APIView):
             503: OpenApiResponse(ReceiveErrorSerializer, description="Integration inactive."),
         },
     )
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        # A gateway's own protocol answers every method itself (Payme: -32300 for a GET, with
+        # HTTP 200); ordinary senders get the 405.
+        integration = integration_get_live(code=kwargs.get("code", ""))
+        protocol = receive_protocol_for(integration) if integration is not None else None
+        if protocol is not None:
+            return protocol(request._request, integration)
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
     def post(self, request: Request, code: str) -> HttpResponseBase:
         started = time.monotonic()
         integration = integration_get_live(code=code)
