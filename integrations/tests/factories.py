@@ -4,10 +4,11 @@ import factory
 
 from integrations.models import Integration, IntegrationLog, IntegrationStatus, IntegrationType
 from syncjobs.models import SyncJob, SyncJobStatus
+from vendhub_integrations.testing.factories import ModelFactory
 from webhooks.models import Webhook, WebhookStatus
 
 
-class IntegrationFactory(factory.django.DjangoModelFactory):
+class IntegrationFactory(ModelFactory[Integration]):
     class Meta:
         model = Integration
 
@@ -19,7 +20,7 @@ class IntegrationFactory(factory.django.DjangoModelFactory):
     webhook_url = factory.LazyAttribute(lambda o: f"/api/webhooks/receive/{o.code}")
 
 
-class IntegrationLogFactory(factory.django.DjangoModelFactory):
+class IntegrationLogFactory(ModelFactory[IntegrationLog]):
     class Meta:
         model = IntegrationLog
 
@@ -31,7 +32,7 @@ class IntegrationLogFactory(factory.django.DjangoModelFactory):
     duration_ms = 12
 
 
-class WebhookFactory(factory.django.DjangoModelFactory):
+class WebhookFactory(ModelFactory[Webhook]):
     class Meta:
         model = Webhook
 
@@ -44,7 +45,7 @@ class WebhookFactory(factory.django.DjangoModelFactory):
     status = WebhookStatus.PENDING
 
 
-class SyncJobFactory(factory.django.DjangoModelFactory):
+class SyncJobFactory(ModelFactory[SyncJob]):
     class Meta:
         model = SyncJob
 
