@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from integrations.api.serializers import (
     ConnectionTestResultSerializer,
@@ -54,7 +55,7 @@ class IntegrationViewSet(viewsets.ModelViewSet):
     search_fields = ["name", "code", "provider", "description"]
     ordering_fields = ["name", "code", "created_at", "updated_at", "last_sync_at", "next_sync_at"]
 
-    def perform_create(self, serializer: IntegrationSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Integration]) -> None:
         try:
             serializer.save()
         except DjangoValidationError as error:
