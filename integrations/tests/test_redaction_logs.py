@@ -7,6 +7,7 @@ import json
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -160,8 +161,9 @@ def test_log_api_and_admin_show_no_credential(
         error_message=PREVIOUS_SECRET,
     )
 
-    pages = [
-        api_client.get(f"/api/integration-logs/{log.pk}"),
+    detail = api_client.get(f"/api/integration-logs/{log.pk}")
+    pages: list[HttpResponse] = [
+        detail,
         api_client.get("/api/integration-logs"),
         admin_client.get(f"/admin/integrations/integrationlog/{log.pk}/change/"),
         admin_client.get("/admin/integrations/integrationlog/"),
@@ -172,7 +174,7 @@ def test_log_api_and_admin_show_no_credential(
         assert str(log.pk).encode() in page.content  # the log is shown, redacted
         for credential in CREDENTIALS:
             assert credential.encode() not in page.content
-    assert pages[0].json()["request_data"] == {"Authorization": REDACTED, "body": REDACTED}
+    assert detail.json()["request_data"] == {"Authorization": REDACTED, "body": REDACTED}
 
 
 def test_short_values_are_not_scrubbed_from_ordinary_text(db) -> None:

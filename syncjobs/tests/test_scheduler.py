@@ -152,7 +152,7 @@ def test_the_sweeper_resends_pending_jobs_and_fails_running_jobs_that_went_silen
     healthy.refresh_from_db()
     assert pending.status == "pending"
     assert pending.metadata["enqueued_at"] == (NOON + timedelta(minutes=6)).isoformat()
-    assert running.status == "failed" and "no heartbeat" in running.error_message
+    assert running.status == "failed" and "no heartbeat" in (running.error_message or "")
     assert healthy.status == "running"
 
 
