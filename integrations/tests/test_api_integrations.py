@@ -193,7 +193,7 @@ def test_list_with_a_bad_filter_value_is_a_400_naming_it(api_client: APIClient, 
 
 def test_put_replaces_every_field(api_client: APIClient) -> None:
     created = create(api_client)
-    replacement = {
+    replacement: dict[str, Any] = {
         "name": "1C Samarkand",
         "code": "onec-samarkand",
         "type": "accounting",

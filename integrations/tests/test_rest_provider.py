@@ -233,4 +233,5 @@ def test_registry_finds_providers_by_name_and_falls_back_to_rest_for_apis() -> N
     unknown_api = IntegrationFactory.build(provider="acme", type="api", api_endpoint=None)
     assert type(provider_for(unknown_api)).__name__ == "GenericRest"
     gateway = IntegrationFactory.build(provider="payme", type="payment_gateway", api_endpoint=None)
-    assert provider_for(gateway) is None or not provider_for(gateway).can_sync
+    provider = provider_for(gateway)
+    assert provider is None or not provider.can_sync

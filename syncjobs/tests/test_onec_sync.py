@@ -78,6 +78,7 @@ def test_unchanged_rerun_writes_nothing_and_edits_and_deletion_marks_are_updates
     assert (rerun.records_processed, rerun.records_created, rerun.records_updated) == (5, 0, 0)
 
     items = onec_server.entity_sets[CATALOGUE]
+    assert isinstance(items, list)
     items[1] = {**catalogue_item(2, version=2), "Description": "Товар №2 (новая цена)"}
     items[3] = catalogue_item(4, version=2, deleted=True)
     items.append(catalogue_item(6))
@@ -103,8 +104,10 @@ def test_records_without_key_fail_alone_and_the_job_completes(
 ) -> None:
     broken = catalogue_item(99)
     del broken["Ref_Key"]
-    onec_server.entity_sets[CATALOGUE].append(broken)
-    onec_server.entity_sets[CATALOGUE].append({**catalogue_item(7), "Description": "bad\u0000"})
+    items = onec_server.entity_sets[CATALOGUE]
+    assert isinstance(items, list)
+    items.append(broken)
+    items.append({**catalogue_item(7), "Description": "bad\u0000"})
 
     job = run_sync(onec_integration)
 
@@ -259,7 +262,8 @@ def test_a_large_first_load_refreshes_the_table_statistics(
         # What the planner believes the table holds; ANALYZE sets it (transactionally).
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'synced_records'")
-            return cursor.fetchone()[0]
+            estimate: float = cursor.fetchone()[0]
+            return estimate
 
     assert planner_row_estimate() <= 0  # never analysed
     job = run_sync(onec_integration)

@@ -163,7 +163,8 @@ def test_scheduled_failures_in_a_row_stop_the_schedule_with_the_reason() -> None
         with time_machine.travel(NOON + timedelta(minutes=minute), tick=False):
             created = run_scheduled_syncs().created
             assert len(created) == 1
-            assert sync_job_execute(job_id=created[0].pk).status == "failed"
+            job = sync_job_execute(job_id=created[0].pk)
+            assert job is not None and job.status == "failed"
     integration.refresh_from_db()
     assert integration.status == "error"
     assert "config.mapping names no entity" in integration.metadata["error_reason"]

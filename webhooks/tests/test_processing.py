@@ -178,6 +178,7 @@ def test_failed_forward_is_retried_later_with_backoff(forward_server):
     assert webhook.retry_count == 1
     assert "HTTP 500" in (webhook.error_message or "")
     # 10 s ± 20 % from the moment the attempt failed, however long the attempt took.
+    assert webhook.next_retry_at is not None
     assert before + timedelta(seconds=8) <= webhook.next_retry_at <= after + timedelta(seconds=12)
     # Not due yet: a message arriving early does nothing.
     assert webhook_process(webhook_id=webhook.id) is None

@@ -73,29 +73,29 @@ def test_body_at_the_limit_is_accepted(anonymous_client, integration):
     assert post_signed(anonymous_client, integration.code, payload).status_code == 202
 
 
-def test_body_is_read_in_chunks_and_given_up_on_past_the_limit():
+def test_body_is_read_in_chunks_and_given_up_on_past_the_limit(monkeypatch):
     """Without a usable Content-Length the reader stops after the limit, not at the end."""
     request = RequestFactory().post("/", data=b"x" * 300_000, content_type="text/plain")
     del request.META["CONTENT_LENGTH"]
     read_sizes: list[int] = []
     original_read = request.read
 
-    def counting_read(size: int = -1) -> bytes:
+    def counting_read(size: int | None = -1) -> bytes:
         chunk = original_read(size)
         read_sizes.append(len(chunk))
         return chunk
 
-    request.read = counting_read
+    monkeypatch.setattr(request, "read", counting_read)
     with pytest.raises(BodyTooLarge):
         read_body(request, limit=100_000)
     assert sum(read_sizes) < 300_000
     assert all(size > 0 for size in read_sizes)
 
 
-def test_declared_length_over_the_limit_is_refused_before_reading():
+def test_declared_length_over_the_limit_is_refused_before_reading(monkeypatch):
     request = RequestFactory().post("/", data=b"x" * 10, content_type="text/plain")
     request.META["CONTENT_LENGTH"] = "5000000"
-    request.read = lambda *args: pytest.fail("the body was read")
+    monkeypatch.setattr(request, "read", lambda *args: pytest.fail("the body was read"))
     with pytest.raises(BodyTooLarge):
         read_body(request, limit=1000)
 
