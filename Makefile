@@ -26,9 +26,12 @@ run: $(VENV)/.runtime-installed  ## Web + worker + beat on SQLite and an embedde
 test: $(VENV)/.dev-installed  ## The whole suite on PostgreSQL and Redis (throw-away ones if unset)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.dev-installed  ## ruff lint and format check
+lint: $(VENV)/.dev-installed  ## ruff lint and format check, mypy type check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# The django-stubs plugin loads the settings: development mode, state in a throw-away var/.
+	var_dir=$$(mktemp -d) && trap 'rm -rf "$$var_dir"' EXIT && \
+	  DJANGO_DEBUG=1 VENDHUB_VAR_DIR="$$var_dir" $(VENV)/bin/mypy
 
 format: $(VENV)/.dev-installed  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -41,4 +44,4 @@ bench: $(VENV)/.dev-installed  ## Benchmarks in benchmarks/ (figures printed as 
 	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:  ## Remove the virtualenv and local state (var/)
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

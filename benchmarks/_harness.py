@@ -52,7 +52,8 @@ def _empty_redis_database(url: str) -> str:
 
     client = redis.Redis.from_url(url)
     try:
-        count = int(client.config_get("databases").get("databases", 16))
+        databases = client.config_get("databases").get("databases", "16")
+        count = int(databases) if databases is not None else 16
     except redis.ResponseError:  # CONFIG may be disabled on a managed server
         count = 16
     current = client.connection_pool.connection_kwargs.get("db", 0)

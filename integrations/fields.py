@@ -36,6 +36,8 @@ def stored_values() -> Iterator[None]:
 class EncryptedAttribute(DeferredAttribute):
     """Decrypts on access; the instance keeps what the database holds."""
 
+    field: EncryptedTextField
+
     def __get__(self, instance: models.Model | None, cls: type | None = None) -> Any:
         if instance is None:
             return self

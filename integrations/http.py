@@ -79,7 +79,7 @@ def backoff_seconds(attempt: int, *, base: float, response: requests.Response | 
     advised = retry_after_seconds(response)
     if advised is not None:
         return min(advised, MAX_BACKOFF_SECONDS)
-    delay = base * (2 ** (attempt - 1))
+    delay: float = base * (2 ** (attempt - 1))
     return min(delay * random.uniform(0.75, 1.25), MAX_BACKOFF_SECONDS)
 
 

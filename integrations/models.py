@@ -97,13 +97,14 @@ class Integration(TimestampedModel):
     )
     description = models.TextField(null=True, blank=True)
     api_endpoint = models.CharField(max_length=2048, null=True, blank=True)
-    api_key = EncryptedTextField()
-    api_secret = EncryptedTextField()
+    # null=True is the field's default too; spelled out so that mypy types these str | None.
+    api_key = EncryptedTextField(null=True)
+    api_secret = EncryptedTextField(null=True)
     webhook_url = models.CharField(max_length=2048, null=True, blank=True)
-    webhook_secret = EncryptedTextField()
+    webhook_secret = EncryptedTextField(null=True)
     # The secret being rotated out; it verifies until previous_webhook_secret_expires_at (shown
     # to API clients inside config, where the contract puts it).
-    previous_webhook_secret = EncryptedTextField()
+    previous_webhook_secret = EncryptedTextField(null=True)
     previous_webhook_secret_expires_at = models.DateTimeField(null=True, blank=True)
     sync_interval_minutes = models.PositiveIntegerField(default=0)
     last_sync_at = models.DateTimeField(null=True, blank=True)

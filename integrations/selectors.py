@@ -16,7 +16,7 @@ def integration_get_live(*, code: str) -> Integration | None:
 def integration_config_shown(integration: Integration) -> dict[str, Any]:
     """``config`` as API clients and operators see it: secrets kept there masked, and the
     previous webhook secret's expiry where the contract puts it (its own column, in truth)."""
-    shown = mask_config(integration.config or {})
+    shown: dict[str, Any] = mask_config(integration.config or {})
     expires_at = integration.previous_webhook_secret_expires_at
     if expires_at is not None:
         shown = {**shown, EXPIRY_KEY: expires_at.isoformat()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -289,7 +290,7 @@ def sync_jobs_sweep(*, now: datetime | None = None) -> tuple[int, int]:
         if SyncJob.objects.filter(pk=job.pk, status=SyncJobStatus.PENDING).update(
             metadata=metadata, updated_at=now
         ):
-            transaction.on_commit(lambda job_id=job.pk: _enqueue(job_id))
+            transaction.on_commit(partial(_enqueue, job.pk))
             resent += 1
     failed = 0
     for job in SyncJob.objects.filter(status=SyncJobStatus.RUNNING).select_related("integration"):

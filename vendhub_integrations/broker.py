@@ -17,7 +17,8 @@ import os
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kombu.exceptions import ChannelError
 from kombu.transport import TRANSPORT_ALIASES, filesystem
@@ -25,6 +26,8 @@ from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
 _TABLE_READ_ATTEMPTS = 20
+
+T = TypeVar("T")
 
 
 class Channel(filesystem.Channel):
@@ -37,7 +40,9 @@ class Channel(filesystem.Channel):
         with self._binding_lock:
             return super().queue_bind(*args, **kwargs)
 
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's filesystem channel names the argument payload where the virtual base says message;
+    # this overrides the former, and kombu passes it positionally.
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         # Not "<queue>.msg" after the first dot, so readers skip it until the rename.
@@ -51,15 +56,15 @@ class Channel(filesystem.Channel):
         except OSError as error:
             raise ChannelError(f"Cannot add file {final!r} to directory") from error
 
-    def get_table(self, exchange: str) -> list:
+    def get_table(self, exchange: str) -> list[Any]:
         with self._binding_lock:
             return _retrying_half_written(super().get_table, exchange)
 
-    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str | None, queue: str) -> None:
         _retrying_half_written(super()._queue_bind, exchange, routing_key, pattern, queue)
 
 
-def _retrying_half_written(read: Any, *args: Any) -> Any:
+def _retrying_half_written(read: Callable[..., T], *args: Any) -> T:
     """Call ``read`` again while the exchange table it parses is still being created by another
     process (an empty file does not parse)."""
     for attempt in range(_TABLE_READ_ATTEMPTS):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from integrations.redaction import redact
@@ -74,7 +74,14 @@ class ObjectButton:
     confirm: str = ""
 
 
-class ObjectButtonsMixin:
+if TYPE_CHECKING:
+    # What the mixin is mixed into, so that mypy knows the ModelAdmin methods it calls.
+    _ModelAdminBase = admin.ModelAdmin[Any]
+else:
+    _ModelAdminBase = object
+
+
+class ObjectButtonsMixin(_ModelAdminBase):
     """Buttons on the change/view page (in the object tools), each behind a POST-only URL
     ``<object id>/button/<name>/`` of this admin, so a GET (a prefetch, a crawler) changes
     nothing. Subclasses list them in ``object_buttons``."""
@@ -87,7 +94,7 @@ class ObjectButtonsMixin:
     def _button_url_name(self) -> str:
         return f"{self.opts.app_label}_{self.opts.model_name}_button"
 
-    def get_urls(self) -> list:
+    def get_urls(self) -> list[URLPattern]:
         # Before the admin's own: its "<object id>/" catch-all would take the URL otherwise.
         view = self.admin_site.admin_view(self.object_button_view)
         own = [path("<path:object_id>/button/<str:name>/", view, name=self._button_url_name())]

@@ -119,7 +119,8 @@ class IntegrationAdminForm(forms.ModelForm):
         try:
             integration_validate(integration=stored, data=self.service_data())
         except ValidationError as error:
-            self._update_errors(error)
+            # BaseModelForm's own error merging, absent from the stubs.
+            self._update_errors(error)  # type: ignore[attr-defined]
         self.instance = construct_instance(
             self, self.instance, self._meta.fields, self._meta.exclude
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -23,6 +23,9 @@ from integrations.admin.filters import DeletedFilter, HasSecretFilter
 from integrations.admin.forms import IntegrationAdminForm
 from integrations.models import SECRET_FIELDS, Integration, IntegrationStatus
 from integrations.services import integration_create, integration_delete, integration_update
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _when(iso: Any) -> str:
@@ -116,7 +119,7 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         # history or stored secrets, nothing to clear.
         credentials = [("api_key_input",), ("api_secret_input",), ("webhook_secret_input",)]
         hidden = {"id", "last_sync_at", "metadata", "metadata_pretty"}
-        fieldsets = []
+        fieldsets: list[tuple[StrOrPromise | None, dict[str, Any]]] = []
         for title, options in self.fieldsets:
             if title in ("Health", "Audit"):
                 continue
@@ -149,11 +152,11 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         return [
             ObjectButton(
                 name=function.__name__,
-                label=function.button_label,
+                label=getattr(function, "button_label", ""),
                 action=function.__name__,
                 run=self._action_runner(function),
                 applies=lambda integration: integration.deleted_at is None,
-                confirm=function.button_confirm,
+                confirm=getattr(function, "button_confirm", ""),
             )
             for function in _extra_actions
             if getattr(function, "button_label", "")
@@ -274,7 +277,9 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         # they neither block the confirmation page nor appear as deleted on it.
         return (
             [str(obj) for obj in objs],
-            {Integration._meta.verbose_name_plural: len(objs)},
+            # Keyed by verbose_name_plural (a lazy string) as Django's own counts are; the stub
+            # says str.
+            {Integration._meta.verbose_name_plural: len(objs)},  # type: ignore[dict-item]
             set(),
             [],
         )

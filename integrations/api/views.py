@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from integrations.api.serializers import (
     ConnectionTestResultSerializer,
@@ -67,14 +68,15 @@ class IntegrationViewSet(viewsets.ModelViewSet):
     search_fields = ["name", "code", "provider", "description"]
     ordering_fields = ["name", "code", "created_at", "updated_at", "last_sync_at", "next_sync_at"]
 
-    def perform_create(self, serializer: IntegrationSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Integration]) -> None:
         with _service_errors_as_400():
-            serializer.instance = integration_create(data=serializer.validated_data)
+            serializer.instance = integration_create(data=dict(serializer.validated_data))
 
-    def perform_update(self, serializer: IntegrationSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Integration]) -> None:
+        assert serializer.instance is not None  # an update has the row it updates
         with _service_errors_as_400():
             serializer.instance = integration_update(
-                integration=serializer.instance, data=serializer.validated_data
+                integration=serializer.instance, data=dict(serializer.validated_data)
             )
 
     def perform_destroy(self, instance: Integration) -> None:

@@ -40,7 +40,8 @@ FALLBACK_PROVIDER = "rest"
 
 @cache
 def _load(path: str) -> type[Provider]:
-    return import_string(path)
+    declaration: type[Provider] = import_string(path)
+    return declaration
 
 
 def declaration_for(name: str | None) -> type[Provider] | None:
@@ -78,4 +79,5 @@ def receive_protocol_for(integration: Integration) -> ReceiveProtocol | None:
 
 @cache
 def _load_protocol(path: str) -> ReceiveProtocol:
-    return import_string(path)
+    protocol: ReceiveProtocol = import_string(path)
+    return protocol

@@ -4,9 +4,10 @@ sync jobs have theirs in their own apps' tests)."""
 import factory
 
 from integrations.models import Integration, IntegrationLog, IntegrationStatus, IntegrationType
+from vendhub_integrations.testing.factories import ModelFactory
 
 
-class IntegrationFactory(factory.django.DjangoModelFactory):
+class IntegrationFactory(ModelFactory[Integration]):
     class Meta:
         model = Integration
 
@@ -18,7 +19,7 @@ class IntegrationFactory(factory.django.DjangoModelFactory):
     webhook_url = factory.LazyAttribute(lambda o: f"/api/webhooks/receive/{o.code}")
 
 
-class IntegrationLogFactory(factory.django.DjangoModelFactory):
+class IntegrationLogFactory(ModelFactory[IntegrationLog]):
     class Meta:
         model = IntegrationLog
 

@@ -99,7 +99,9 @@ def test_each_key_is_new_and_works_on_its_own() -> None:
 def test_create_api_key_with_an_expiry() -> None:
     key = run("create_api_key", "temporary", "--expires-in-days", "7")[0].splitlines()[-1]
 
-    expires_in = APIKey.objects.get().expiry_date - timezone.now()
+    expiry_date = APIKey.objects.get().expiry_date
+    assert expiry_date is not None
+    expires_in = expiry_date - timezone.now()
     assert abs(expires_in - timedelta(days=7)) < timedelta(minutes=1)
     assert authenticates(key)
 

@@ -88,7 +88,8 @@ def test_a_stored_expiry_is_shown_inside_config(api_client) -> None:
         format="json",
     )
     integration.refresh_from_db()
-    assert integration.previous_webhook_secret_expires_at.year == 2999
+    expires_at = integration.previous_webhook_secret_expires_at
+    assert expires_at is not None and expires_at.year == 2999
     assert "previous_webhook_secret_expires_at" not in integration.config
     shown = api_client.get(f"/api/integrations/{integration.id}").json()["config"]
     assert shown["previous_webhook_secret_expires_at"] == "2999-01-01T00:00:00+00:00"

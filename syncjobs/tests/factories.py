@@ -5,9 +5,10 @@ from django.utils import timezone
 
 from integrations.tests.factories import IntegrationFactory
 from syncjobs.models import SyncedRecord, SyncJob
+from vendhub_integrations.testing.factories import ModelFactory
 
 
-class SyncJobFactory(factory.django.DjangoModelFactory):
+class SyncJobFactory(ModelFactory[SyncJob]):
     class Meta:
         model = SyncJob
 
@@ -15,7 +16,7 @@ class SyncJobFactory(factory.django.DjangoModelFactory):
     job_type = "manual_sync"
 
 
-class SyncedRecordFactory(factory.django.DjangoModelFactory):
+class SyncedRecordFactory(ModelFactory[SyncedRecord]):
     class Meta:
         model = SyncedRecord
 

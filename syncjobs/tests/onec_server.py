@@ -91,6 +91,7 @@ class ODataServer:
     @property
     def root(self) -> str:
         host, port = self._httpd.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET address, bound above
         return f"http://{host}:{port}{ROOT_PATH}"
 
     def start(self) -> ODataServer:

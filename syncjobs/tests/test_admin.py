@@ -3,15 +3,19 @@ jobs; the job list shows progress and counts."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.contrib.auth.models import User
-from django.http import HttpResponse
 from django.test import Client
 
 from integrations.models import Integration
 from syncjobs.models import SyncJob
 from syncjobs.tests.factories import SyncJobFactory
 from syncjobs.tests.onec_server import ODataServer
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse  # the stubs' test-client response
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +30,7 @@ def admin_browser(admin_user: User) -> Client:
 def test_trigger_sync_and_test_connection_from_the_integration_list(
     admin_browser: Client, onec_integration: Integration, onec_server: ODataServer
 ) -> None:
-    def run_action(name: str) -> HttpResponse:
+    def run_action(name: str) -> _MonkeyPatchedWSGIResponse:
         return admin_browser.post(
             "/admin/integrations/integration/",
             {"action": name, "_selected_action": [str(onec_integration.pk)]},

@@ -78,6 +78,7 @@ def test_unchanged_rerun_writes_nothing_and_edits_and_deletion_marks_are_updates
     assert (rerun.records_processed, rerun.records_created, rerun.records_updated) == (5, 0, 0)
 
     items = onec_server.entity_sets[CATALOGUE]
+    assert isinstance(items, list)
     items[1] = {**catalogue_item(2, version=2), "Description": "Товар №2 (новая цена)"}
     items[3] = catalogue_item(4, version=2, deleted=True)
     items.append(catalogue_item(6))
@@ -103,8 +104,10 @@ def test_records_without_key_fail_alone_and_the_job_completes(
 ) -> None:
     broken = catalogue_item(99)
     del broken["Ref_Key"]
-    onec_server.entity_sets[CATALOGUE].append(broken)
-    onec_server.entity_sets[CATALOGUE].append({**catalogue_item(7), "Description": "bad\u0000"})
+    items = onec_server.entity_sets[CATALOGUE]
+    assert isinstance(items, list)
+    items.append(broken)
+    items.append({**catalogue_item(7), "Description": "bad\u0000"})
 
     job = run_sync(onec_integration)
 
@@ -146,7 +149,7 @@ def test_bad_credentials_fail_the_job_and_no_secret_is_logged(
     job = run_sync(onec_integration)
 
     assert job.status == "failed"
-    assert "401" in job.error_message and "credentials" in job.error_message
+    assert "401" in (job.error_message or "") and "credentials" in (job.error_message or "")
     assert SyncedRecord.objects.count() == 0
     log = IntegrationLog.objects.get(action="sync_page")
     assert log.status_code == 401
@@ -168,11 +171,11 @@ def test_a_server_slower_than_config_timeout_fails_the_job_after_the_retries(
     job = run_sync(onec_integration)
 
     assert job.status == "failed"
-    assert "no answer" in job.error_message and "timed out" in job.error_message
+    assert "no answer" in (job.error_message or "") and "timed out" in (job.error_message or "")
     assert time.monotonic() - started < 5
     logs = IntegrationLog.objects.filter(action="sync_page")
     assert logs.count() == 2
-    assert all(log.status_code is None and "timed out" in log.error_message for log in logs)
+    assert all(log.status_code is None and "timed out" in (log.error_message or "") for log in logs)
 
 
 def test_429_and_503_are_retried_honouring_retry_after(
@@ -207,7 +210,7 @@ def test_server_errors_beyond_the_retries_fail_the_job(
     job = run_sync(onec_integration)
 
     assert job.status == "failed"
-    assert "HTTP 500 after 2 attempts" in job.error_message
+    assert "HTTP 500 after 2 attempts" in (job.error_message or "")
 
 
 def test_a_failure_on_a_later_page_keeps_what_was_stored(
@@ -218,7 +221,7 @@ def test_a_failure_on_a_later_page_keeps_what_was_stored(
     job = run_sync(onec_integration)
 
     assert job.status == "failed"
-    assert "HTTP 404" in job.error_message
+    assert "HTTP 404" in (job.error_message or "")
     assert (job.records_processed, job.records_created) == (2, 2)
     assert SyncedRecord.objects.count() == 2
     assert job.metadata["entities"]["products"]["created"] == 2
@@ -259,7 +262,8 @@ def test_a_large_first_load_refreshes_the_table_statistics(
         # What the planner believes the table holds; ANALYZE sets it (transactionally).
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'synced_records'")
-            return cursor.fetchone()[0]
+            estimate: float = cursor.fetchone()[0]
+            return estimate
 
     assert planner_row_estimate() <= 0  # never analysed
     job = run_sync(onec_integration)

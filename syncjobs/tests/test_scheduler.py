@@ -152,7 +152,7 @@ def test_the_sweeper_resends_pending_jobs_and_fails_running_jobs_that_went_silen
     healthy.refresh_from_db()
     assert pending.status == "pending"
     assert pending.metadata["enqueued_at"] == (NOON + timedelta(minutes=6)).isoformat()
-    assert running.status == "failed" and "no heartbeat" in running.error_message
+    assert running.status == "failed" and "no heartbeat" in (running.error_message or "")
     assert healthy.status == "running"
 
 
@@ -163,7 +163,8 @@ def test_scheduled_failures_in_a_row_stop_the_schedule_with_the_reason() -> None
         with time_machine.travel(NOON + timedelta(minutes=minute), tick=False):
             created = run_scheduled_syncs().created
             assert len(created) == 1
-            assert sync_job_execute(job_id=created[0].pk).status == "failed"
+            job = sync_job_execute(job_id=created[0].pk)
+            assert job is not None and job.status == "failed"
     integration.refresh_from_db()
     assert integration.status == "error"
     assert "config.mapping names no entity" in integration.metadata["error_reason"]

@@ -3,6 +3,8 @@ run of failed scheduled syncs that turns an integration to ``error``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -56,7 +58,7 @@ def test_a_job_that_ends_while_a_new_one_is_refused_lets_the_new_one_start(
     active = sync_job_create(integration=integration, enqueue=False)
     asked = services.sync_job_get_active
 
-    def ends_in_between(**kwargs: object) -> SyncJob | None:
+    def ends_in_between(**kwargs: Any) -> SyncJob | None:
         sync_job_cancel(job=active)
         return asked(**kwargs)
 

@@ -106,6 +106,6 @@ def test_a_job_whose_worker_died_is_failed_by_the_sweeper_and_the_integration_fr
     assert sync_jobs_sweep(now=later) == (0, 1)
 
     job = SyncJob.objects.get(pk=job_id)
-    assert job.status == "failed" and "no heartbeat" in job.error_message
+    assert job.status == "failed" and "no heartbeat" in (job.error_message or "")
     assert job.records_created == SyncedRecord.objects.filter(integration=onec_integration).count()
     assert api_client.post(f"/api/integrations/{onec_integration.pk}/sync").status_code == 202

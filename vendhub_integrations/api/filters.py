@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 class IntegrationIdFilter(django_filters.UUIDFilter):
     """``?integration=<uuid>``: by id, so it also finds rows of a soft-deleted integration."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("field_name", "integration_id")
         kwargs.setdefault("label", "Integration id")
         super().__init__(**kwargs)

@@ -29,7 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _wait_for_port(port: int, *, timeout: float, process: subprocess.Popen) -> None:

@@ -4,6 +4,7 @@ be deleted, readable log titles."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -33,7 +34,7 @@ def action_names(page: str) -> set[str]:
 )
 def test_history_cannot_be_deleted_from_the_admin(admin_client: Client, path: str) -> None:
     integration = IntegrationFactory()
-    row = {
+    row: Any = {  # a row of whichever model the path names
         "integrations/integrationlog": lambda: IntegrationLogFactory(integration=integration),
         "syncjobs/syncjob": lambda: SyncJobFactory(integration=integration),
         "syncjobs/syncedrecord": lambda: SyncedRecord.objects.create(

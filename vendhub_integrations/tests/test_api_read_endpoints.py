@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -18,7 +20,7 @@ from webhooks.tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db
 
-FACTORIES = {
+FACTORIES: dict[str, Callable[..., Any]] = {
     "/api/webhooks": WebhookFactory,
     "/api/sync-jobs": functools.partial(SyncJobFactory, status="completed"),
     "/api/integration-logs": IntegrationLogFactory,
@@ -55,7 +57,7 @@ def test_list_is_paginated_newest_first(api_client: APIClient, path: str) -> Non
 
 @pytest.mark.parametrize("path", FACTORIES)
 def test_detail_and_404(api_client: APIClient, path: str) -> None:
-    row = FACTORIES[path]()
+    row: Any = FACTORIES[path]()  # a webhook, sync job or log: each has integration_id
 
     detail = api_client.get(f"{path}/{row.pk}")
     missing = api_client.get(f"{path}/{uuid.uuid4()}")

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import cast
 
 import pytest
 from kombu import Connection
@@ -47,7 +48,7 @@ def test_a_message_appears_only_once_it_is_complete(tmp_path, monkeypatch) -> No
 
     monkeypatch.setattr(broker.os, "replace", checking_replace)
     with _connection(tmp_path) as connection:
-        channel = connection.default_channel
+        channel = cast(broker.Channel, connection.default_channel)
         channel._put("celery", {"body": "x" * 100_000})
         assert channel._get("celery") == {"body": "x" * 100_000}
 
@@ -56,7 +57,7 @@ def test_a_message_appears_only_once_it_is_complete(tmp_path, monkeypatch) -> No
 
 def test_an_exchange_table_being_created_is_read_once_written(tmp_path) -> None:
     with _connection(tmp_path) as connection:
-        channel = connection.default_channel
+        channel = cast(broker.Channel, connection.default_channel)
         table = tmp_path / "control" / "celery.pidbox.exchange"
         table.write_bytes(b"")  # what another process's first bind leaves for a moment
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 import pytest
 import time_machine
@@ -85,7 +86,7 @@ def stored_ciphertexts(integration: Integration) -> list[str]:
         return [value for value in cursor.fetchone() if value]
 
 
-def assert_no_secret(content: bytes, ciphertexts: list[str] = ()) -> None:
+def assert_no_secret(content: bytes, ciphertexts: Sequence[str] = ()) -> None:
     text = content.decode()
     for secret in SECRETS:
         assert secret not in text

@@ -53,6 +53,17 @@ class WebhookReceiveView(APIView):
     # The raw body is read here, in bounded chunks: DRF's parsers would read it whole first.
     parser_classes: list = []
 
+    # DRF calls this with its Request, where Django's View names an HttpRequest.
+    def http_method_not_allowed(  # type: ignore[override]
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        # A gateway's own protocol answers every method itself (Payme: -32300 for a GET, with
+        # HTTP 200); ordinary senders get the 405.
+        integration = integration_get_live(code=kwargs.get("code", ""))
+        if integration is not None and (protocol := receive_protocol_for(integration)):
+            return protocol(request._request, integration)
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
     @extend_schema(
         summary="Receive a webhook",
         description=(
@@ -71,15 +82,6 @@ class WebhookReceiveView(APIView):
             503: OpenApiResponse(ReceiveErrorSerializer, description="Integration inactive."),
         },
     )
-    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        # A gateway's own protocol answers every method itself (Payme: -32300 for a GET, with
-        # HTTP 200); ordinary senders get the 405.
-        integration = integration_get_live(code=kwargs.get("code", ""))
-        protocol = receive_protocol_for(integration) if integration is not None else None
-        if protocol is not None:
-            return protocol(request._request, integration)
-        return super().http_method_not_allowed(request, *args, **kwargs)
-
     def post(self, request: Request, code: str) -> HttpResponseBase:
         started = time.monotonic()
         integration = integration_get_live(code=code)

@@ -35,7 +35,11 @@ def webhook_enqueue(*, webhook_id: Any, countdown: float = 0, force: bool = Fals
         logger.info("webhook %s stored; broker recently down, left to the sweeper", webhook_id)
         return False
     try:
-        process_webhook.apply_async(args=[str(webhook_id)], countdown=countdown or None)
+        process_webhook.apply_async(
+            # celery-types says countdown: float; None (send now) is what Celery defaults it to.
+            args=(str(webhook_id),),
+            countdown=countdown or None,  # type: ignore[arg-type]
+        )
     except Exception as error:
         _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning(

@@ -40,7 +40,7 @@ def retry_delay_seconds(*, integration: Integration | None, retry_count: int) ->
     """``retry_backoff_seconds`` × 2^(retry_count − 1), ±20 % jitter, at most one hour."""
     base = _config_of(integration).retry_backoff_seconds
     # Past 2^62 every positive base is over the cap; a larger power would not fit a float.
-    delay = base * (2 ** min(max(0, retry_count - 1), 62))
+    delay: float = base * (2 ** min(max(0, retry_count - 1), 62))
     return min(delay * random.uniform(0.8, 1.2), MAX_RETRY_DELAY_SECONDS)
 
 
@@ -160,4 +160,5 @@ def _record_failure(
 
 
 def _redact_secrets(text: str, integration: Integration) -> str:
-    return redact(text, secrets=integration_secret_values(integration))
+    redacted: str = redact(text, secrets=integration_secret_values(integration))
+    return redacted

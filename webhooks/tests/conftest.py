@@ -95,10 +95,11 @@ def broker_down() -> Iterator[BrokerOutage]:
     from webhooks.services import enqueue
 
     def point_at(url: str) -> None:
-        app.conf.broker_url = url
-        app.conf.broker_write_url = url
-        app._pool = None
-        app.amqp._producer_pool = None
+        # celery-types has these settings read-only and the pools private: Celery allows both.
+        app.conf.broker_url = url  # type: ignore[misc]
+        app.conf.broker_write_url = url  # type: ignore[misc]
+        app._pool = None  # type: ignore[attr-defined]
+        app.amqp._producer_pool = None  # type: ignore[attr-defined]
         enqueue._broker_paused_until = 0.0
 
     original = app.conf.broker_write_url

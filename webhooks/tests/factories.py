@@ -3,10 +3,11 @@
 import factory
 
 from integrations.tests.factories import IntegrationFactory
+from vendhub_integrations.testing.factories import ModelFactory
 from webhooks.models import Webhook, WebhookStatus
 
 
-class WebhookFactory(factory.django.DjangoModelFactory):
+class WebhookFactory(ModelFactory[Webhook]):
     class Meta:
         model = Webhook
 

@@ -7,7 +7,7 @@ import hmac
 import json
 from typing import Any
 
-from rest_framework.test import APIClient
+from django.test import Client
 
 SECRET = "s3cr3t-webhook-key-for-tests"
 
@@ -21,7 +21,7 @@ def hmac_hex(secret: str, body: bytes) -> str:
 
 
 def post_signed(
-    client: APIClient, code: str, payload: Any, *, secret: str = SECRET, **headers: str
+    client: Client, code: str, payload: Any, *, secret: str = SECRET, **headers: str
 ) -> Any:
     """POST ``payload`` as JSON with an ``X-Signature`` (the hmac_sha256 scheme)."""
     body = json.dumps(payload).encode()

@@ -124,6 +124,7 @@ def test_rotation_shows_the_new_secret_once_and_keeps_the_previous_one(
     assert new_secret and new_secret != SECRET
     assert integration.previous_webhook_secret == SECRET
     expires_at = integration.previous_webhook_secret_expires_at
+    assert expires_at is not None
     overlap = timedelta(hours=DEFAULT_SECRET_OVERLAP_HOURS)
     assert abs(expires_at - timezone.now() - overlap) < timedelta(minutes=1)
 

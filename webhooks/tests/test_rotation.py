@@ -29,6 +29,7 @@ def test_rotation_generates_a_secret_and_keeps_the_old_one_for_24_hours(
     new_secret = response.json()["webhook_secret"]
     assert len(new_secret) >= 32 and new_secret != SECRET
     expires_at = parse_datetime(response.json()["previous_webhook_secret_expires_at"])
+    assert expires_at is not None
     assert abs((expires_at - timezone.now()) - timedelta(hours=24)) < timedelta(minutes=1)
 
     integration.refresh_from_db()
@@ -60,6 +61,7 @@ def test_rotation_with_a_given_secret_and_overlap(api_client, anonymous_client, 
     assert response.status_code == 200, response.content
     assert response.json()["webhook_secret"] == "chosen-by-operator-1234"
     expires_at = parse_datetime(response.json()["previous_webhook_secret_expires_at"])
+    assert expires_at is not None
     assert abs((expires_at - timezone.now()) - timedelta(hours=1)) < timedelta(minutes=1)
     chosen = post_signed(
         anonymous_client, integration.code, {"id": "a"}, secret="chosen-by-operator-1234"

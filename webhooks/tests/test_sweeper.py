@@ -98,7 +98,7 @@ def test_expired_lease_is_reclaimed_counted_as_an_attempt_and_sent(queue):
     assert webhook.status == WebhookStatus.PENDING
     assert webhook.retry_count == 1
     assert webhook.locked_until is None
-    assert "lease expired" in webhook.error_message
+    assert "lease expired" in (webhook.error_message or "")
     assert queue() == [str(webhook.id)]
     held.refresh_from_db()
     assert held.status == WebhookStatus.PROCESSING
@@ -114,7 +114,7 @@ def test_expired_lease_with_no_retries_left_fails(queue):
     assert webhook_sweep().failed == 1
     webhook.refresh_from_db()
     assert webhook.status == WebhookStatus.FAILED
-    assert "gave up after 4 attempts" in webhook.error_message
+    assert "gave up after 4 attempts" in (webhook.error_message or "")
 
 
 def test_migrate_installs_the_sweeper_in_beat():

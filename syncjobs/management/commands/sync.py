@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -85,7 +85,8 @@ class Command(BaseCommand):
     def _follow(self, job: SyncJob, *, timeout: float | None) -> SyncJob:
         deadline = None if timeout is None else time.monotonic() + timeout
         # The bar writes to the raw stream: OutputWrapper would end each redraw with a newline.
-        with tqdm(desc="records", unit=" rec", file=self.stderr._out, dynamic_ncols=True) as bar:
+        raw = cast(TextIO, self.stderr._out)  # OutputWrapper's stream; the stubs do not declare it
+        with tqdm(desc="records", unit=" rec", file=raw, dynamic_ncols=True) as bar:
             while True:
                 job.refresh_from_db()
                 bar.update(job.records_processed - bar.n)
