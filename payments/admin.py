@@ -3,7 +3,7 @@ is also a button) and for gateway transactions (read-only history)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -24,6 +24,9 @@ from payments.checkout import qr_svg, soums
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.selectors import invoice_checkout_urls
 from payments.services import InvoiceNotCancellable, invoice_cancel, invoice_create
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
 
 
 class PaymentInvoiceAddForm(forms.ModelForm):
@@ -49,13 +52,24 @@ class PaymentInvoiceAddForm(forms.ModelForm):
         return [dict(item) for item in serializer.validated_data]
 
 
+# A tuple: both ``fields`` and ``readonly_fields`` accept it (a list[str] is no _FieldGroups).
+_TRANSACTION_FIELDS = (
+    "provider",
+    "provider_transaction_id",
+    "state",
+    "amount",
+    "reason",
+    "created_at",
+)
+
+
 class PaymentTransactionInline(admin.TabularInline):
     model = PaymentTransaction
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["provider", "provider_transaction_id", "state", "amount", "reason", "created_at"]
-    readonly_fields = fields
+    fields = _TRANSACTION_FIELDS
+    readonly_fields = _TRANSACTION_FIELDS
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -98,7 +112,9 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         "updated_at",
     ]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is None:
             kwargs["form"] = PaymentInvoiceAddForm
         return super().get_form(request, obj, change=change, **kwargs)
@@ -106,10 +122,10 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return self.readonly_fields if obj is not None else []
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         if obj is None:
             return ["order_id", "amount", "description", "items", "expires_at"]
-        return self.readonly_fields
+        return list(self.readonly_fields)
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list:
         return self.inlines if obj is not None else []

@@ -43,7 +43,8 @@ class PaymentInvoiceCreateSerializer(serializers.Serializer):
     amount = StrictIntegerField(min_value=1, max_value=MAX_AMOUNT, help_text="In tiyin.")
     currency = serializers.ChoiceField(choices=[CURRENCY], required=False, default=CURRENCY)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    items = InvoiceItemSerializer(many=True, required=False, max_length=500)
+    # many=True hands max_length to the ListSerializer; the stubs' __init__ does not list it.
+    items = InvoiceItemSerializer(many=True, required=False, max_length=500)  # type: ignore[call-arg]
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 

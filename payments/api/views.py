@@ -47,7 +47,9 @@ class SVGRenderer(renderers.BaseRenderer):
     format = "svg"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
         return data.encode("utf-8") if isinstance(data, str) else b""
 
 
@@ -69,7 +71,7 @@ class PaymentInvoiceViewSet(
     ordering_fields = ["created_at", "amount", "paid_at", "expires_at"]
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         # Decrypted once per request, not once per invoice of a page.
         context["checkout_integrations"] = checkout_integrations()
         return context
@@ -138,7 +140,7 @@ class PaymentInvoiceViewSet(
         filter_backends=[],
         pagination_class=None,
     )
-    def qr(self, request: Request, pk: str | None = None) -> HttpResponse:
+    def qr(self, request: Request, pk: str) -> HttpResponse:
         invoice = PaymentInvoice.objects.filter(pk=pk).first()
         if invoice is None:
             return JsonResponse({"detail": "Not found."}, status=404)

@@ -184,7 +184,8 @@ def _account(params: dict[str, Any]) -> dict[str, Any]:
     value = params.get("account")
     if not isinstance(value, dict):
         raise _Invalid("account")
-    return json_storable(value)
+    account: dict[str, Any] = json_storable(value)
+    return account
 
 
 # --- methods ---------------------------------------------------------------------------------

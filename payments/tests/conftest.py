@@ -48,7 +48,8 @@ def payme_call(
         headers={"Authorization": authorization if authorization is not None else basic(key)},
     )
     assert response.status_code == 200, response.content
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def click_sign(fields: dict[str, Any], secret: str = CLICK_SECRET) -> str:
@@ -97,7 +98,8 @@ def click_call(client: Client, code: str, fields: dict[str, Any]) -> dict[str, A
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 200, response.content
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def gateway_integration(**fields: Any) -> Any:

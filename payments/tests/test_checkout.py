@@ -85,9 +85,18 @@ def test_a_paid_invoice_has_no_links(api_client, payme, invoice):
 def svg_to_pixels(svg: str) -> tuple[bytes, int]:
     """Draw segno's SVG path (horizontal runs of dark modules) into a grey-scale bitmap, so the
     decoder reads what the endpoint served, not a matrix computed again in the test."""
-    width, height = (int(n) for n in re.search(r'width="(\d+)" height="(\d+)"', svg).groups())
-    scale = int(re.search(r"scale\((\d+)\)", svg).group(1)) if "scale(" in svg else 1
-    path = re.search(r' d="([^"]+)"', svg).group(1)
+    size_match = re.search(r'width="(\d+)" height="(\d+)"', svg)
+    assert size_match is not None
+    width, height = (int(n) for n in size_match.groups())
+    if "scale(" in svg:
+        scale_match = re.search(r"scale\((\d+)\)", svg)
+        assert scale_match is not None
+        scale = int(scale_match.group(1))
+    else:
+        scale = 1
+    path_match = re.search(r' d="([^"]+)"', svg)
+    assert path_match is not None
+    path = path_match.group(1)
     size = width // scale
     pixels = bytearray([255]) * (size * size)
     x = y = 0.0

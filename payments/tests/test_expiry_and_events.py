@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from payments.models import InvoiceStatus
+from payments.models import InvoiceStatus, PaymentInvoice
 from payments.services import invoice_cancel_expired, invoice_create
 from payments.tasks import cancel_expired_invoices
 from payments.tests.conftest import AMOUNT, ORDER_ID, payme_call
@@ -20,6 +20,12 @@ pytestmark = pytest.mark.django_db
 
 def past(minutes=1):
     return timezone.now() - timedelta(minutes=minutes)
+
+
+def refreshed_status(invoice: PaymentInvoice) -> str:
+    """The invoice's status as the database has it now."""
+    invoice.refresh_from_db()
+    return invoice.status
 
 
 def test_the_sweep_cancels_expired_pending_invoices_only(client, payme):
@@ -40,7 +46,7 @@ def test_the_sweep_cancels_expired_pending_invoices_only(client, payme):
     ):
         assert cancel_expired_invoices() == 1
     statuses = {
-        invoice.order_id: (invoice.refresh_from_db(), invoice.status)[1]
+        invoice.order_id: refreshed_status(invoice)
         for invoice in (expired, future, forever, in_flight)
     }
     assert statuses == {

@@ -76,7 +76,11 @@ def test_concurrent_payme_and_click_for_one_invoice_one_wins(
     for n in range(SENDERS // 2):
         calls.append(create_call(payme.code, f"{n:024d}"))
         fields = click_fields(0, click_trans_id=str(9000 + n))
-        calls.append(lambda fields=fields: click_call(Client(), click.code, fields))
+
+        def click_send(fields: dict[str, Any] = fields) -> dict[str, Any]:
+            return click_call(Client(), click.code, fields)
+
+        calls.append(click_send)
     answers = at_once(calls)
     successes = [answer for answer in answers if "result" in answer or answer.get("error") == 0]
     assert len(successes) == 1
