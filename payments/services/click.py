@@ -22,8 +22,8 @@ from payments.models import (
     PaymentTransaction,
     TransactionState,
 )
-from payments.services.events import datetime_of_ms, now_ms, payment_event_emit
-from payments.services.invoices import invoice_is_expired
+from payments.services.events import now_ms, payment_event_emit
+from payments.services.invoices import invoice_is_expired, invoice_mark_paid
 
 ALREADY_PAID = -4
 WRONG_AMOUNT = -2
@@ -182,20 +182,7 @@ def click_complete(
             payment.save(
                 update_fields=["state", "perform_time", "merchant_confirm_id", "updated_at"]
             )
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = datetime_of_ms(moment)
-            invoice.provider = PaymentProvider.CLICK
-            invoice.provider_transaction_id = click_trans_id
-            invoice.save(
-                update_fields=[
-                    "status",
-                    "paid_at",
-                    "provider",
-                    "provider_transaction_id",
-                    "updated_at",
-                ]
-            )
-            payment_event_emit(transaction=payment, invoice=invoice)
+            invoice_mark_paid(invoice=invoice, payment=payment)
     if cancelled_now:
         raise ClickError(CANCELLED, "Transaction cancelled")
     return payment

@@ -21,7 +21,7 @@ from payments.models import (
     PaymentTransaction,
     TransactionState,
 )
-from payments.services.events import now_ms, payment_event_emit
+from payments.services.events import datetime_of_ms, now_ms, payment_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,19 @@ def invoice_cancel(*, invoice: PaymentInvoice) -> PaymentInvoice:
             locked.save(update_fields=["status", "updated_at"])
     invoice.refresh_from_db()
     return invoice
+
+
+def invoice_mark_paid(*, invoice: PaymentInvoice, payment: PaymentTransaction) -> None:
+    """The invoice (locked by the caller) is paid by ``payment``, just performed: its status, when,
+    by which gateway and transaction; ``payment.completed`` goes into the webhook pipeline."""
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = datetime_of_ms(payment.perform_time)
+    invoice.provider = payment.provider
+    invoice.provider_transaction_id = payment.provider_transaction_id
+    invoice.save(
+        update_fields=["status", "paid_at", "provider", "provider_transaction_id", "updated_at"]
+    )
+    payment_event_emit(transaction=payment, invoice=invoice)
 
 
 def invoice_is_expired(invoice: PaymentInvoice) -> bool:

@@ -26,8 +26,8 @@ from payments.models import (
     PaymentTransaction,
     TransactionState,
 )
-from payments.services.events import datetime_of_ms, now_ms, payment_event_emit
-from payments.services.invoices import invoice_is_expired, order_id_or_none
+from payments.services.events import now_ms, payment_event_emit
+from payments.services.invoices import invoice_is_expired, invoice_mark_paid, order_id_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -255,20 +255,7 @@ def payme_transaction_perform(*, integration: Integration, payme_id: str) -> Pay
             payment.state = TransactionState.PERFORMED
             payment.perform_time = moment
             payment.save(update_fields=["state", "perform_time", "updated_at"])
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = datetime_of_ms(moment)
-            invoice.provider = PaymentProvider.PAYME
-            invoice.provider_transaction_id = payme_id
-            invoice.save(
-                update_fields=[
-                    "status",
-                    "paid_at",
-                    "provider",
-                    "provider_transaction_id",
-                    "updated_at",
-                ]
-            )
-            payment_event_emit(transaction=payment, invoice=invoice)
+            invoice_mark_paid(invoice=invoice, payment=payment)
     if timed_out:
         raise PaymeError(NOT_ALLOWED, "timeout")
     return payment
