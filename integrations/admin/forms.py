@@ -27,6 +27,19 @@ class PrettyJSONField(forms.JSONField):
         return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
 
 
+def _secret_input(
+    label: str, *, help_text: str = "Write-only. Leave empty to keep the current value."
+) -> forms.CharField:
+    """A write-only input: never filled in from the stored value, never autofilled."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=help_text,
+    )
+
+
 class IntegrationAdminForm(forms.ModelForm):
     """The model's fields plus write-only inputs for each secret and a box to clear it."""
 
@@ -41,27 +54,12 @@ class IntegrationAdminForm(forms.ModelForm):
         help_text="A JSON object; the hub keeps its last test and error here.",
     )
 
-    api_key_input = forms.CharField(
-        label="API key",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the current value.",
-    )
+    api_key_input = _secret_input("API key")
     clear_api_key = forms.BooleanField(label="Clear API key", required=False)
-    api_secret_input = forms.CharField(
-        label="API secret",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the current value.",
-    )
+    api_secret_input = _secret_input("API secret")
     clear_api_secret = forms.BooleanField(label="Clear API secret", required=False)
-    webhook_secret_input = forms.CharField(
-        label="Webhook secret",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    webhook_secret_input = _secret_input(
+        "Webhook secret",
         help_text="Write-only. Replaces the secret at once; use the rotate action for an overlap.",
     )
     clear_webhook_secret = forms.BooleanField(label="Clear webhook secret", required=False)
