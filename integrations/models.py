@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from integrations.config import IntegrationConfig, config_errors
 from integrations.fields import EncryptedTextField, stored_values
+from integrations.outbound import denied_url_reason
 
 CODE_PATTERN = r"^[a-z0-9_-]{1,64}$"
 code_validator = RegexValidator(
@@ -157,6 +158,8 @@ class Integration(TimestampedModel):
             parts = urlsplit(self.api_endpoint)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 errors["api_endpoint"] = ["Enter an absolute http:// or https:// URL."]
+            elif reason := denied_url_reason(self.api_endpoint):
+                errors["api_endpoint"] = [f"Refused: {reason}."]
         else:
             self.api_endpoint = None
         for name in ("config", "metadata"):

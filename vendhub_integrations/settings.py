@@ -237,6 +237,21 @@ WEBHOOK_MAX_BODY_BYTES = env("WEBHOOK_MAX_BODY_BYTES")
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 INTEGRATION_LOG_MAX_BYTES = 64 * 1024
 
+# --- Protection and limits --------------------------------------------------------------------
+# Networks no outbound call may reach (link-local and cloud metadata by default); loopback and
+# private networks stay allowed. See integrations.outbound.
+from integrations.outbound import DEFAULT_DENY_NETWORKS, parse_networks  # noqa: E402
+
+OUTBOUND_DENY_NETWORKS = [
+    item.strip()
+    for item in env.str("OUTBOUND_DENY_NETWORKS", default=DEFAULT_DENY_NETWORKS).split(",")
+    if item.strip()
+]
+try:
+    parse_networks(OUTBOUND_DENY_NETWORKS)
+except ValueError as _error:
+    refuse_to_start(f"OUTBOUND_DENY_NETWORKS is invalid: {_error}")
+
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
