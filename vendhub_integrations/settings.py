@@ -231,6 +231,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # anyway and the sweeper sends it later).
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_PUBLISH_RETRY = False
+# Where receives are counted for config.rate_limit_per_minute, shared by every web process: the
+# broker's Redis unless set. Empty with the embedded broker: Django's cache (per process).
+RATE_LIMIT_REDIS_URL = env.str(
+    "RATE_LIMIT_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
 
 # --- The hub ----------------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env("WEBHOOK_MAX_BODY_BYTES")

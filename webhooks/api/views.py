@@ -31,6 +31,7 @@ from webhooks.api.serializers import (
 from webhooks.filters import WebhookFilter
 from webhooks.inbound import BodyTooLarge, max_body_bytes, parse_payload, read_body, request_headers
 from webhooks.models import Webhook
+from webhooks.ratelimit import receive_rate_check
 from webhooks.services import (
     WebhookNotRetryable,
     webhook_receive,
@@ -79,6 +80,10 @@ class WebhookReceiveView(APIView):
             401: OpenApiResponse(ReceiveErrorSerializer, description="Invalid signature."),
             404: OpenApiResponse(description="Unknown or deleted integration code."),
             413: OpenApiResponse(ReceiveErrorSerializer, description="Body too large."),
+            429: OpenApiResponse(
+                ReceiveErrorSerializer,
+                description="Over config.rate_limit_per_minute; nothing stored, see Retry-After.",
+            ),
             503: OpenApiResponse(ReceiveErrorSerializer, description="Integration inactive."),
         },
     )
@@ -103,6 +108,24 @@ class WebhookReceiveView(APIView):
                 reason="the integration is inactive; deliver again later",
                 started=started,
                 extra_headers={"Retry-After": str(INACTIVE_RETRY_AFTER_SECONDS)},
+            )
+        elif not (
+            rate := receive_rate_check(
+                code=integration.code, limit=integration.typed_config.rate_limit_per_minute
+            )
+        ).allowed:
+            outcome = webhook_refuse(
+                integration=integration,
+                endpoint=endpoint,
+                headers=headers,
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+                error="rate_limited",
+                reason=(
+                    f"more than {integration.typed_config.rate_limit_per_minute} receives this "
+                    "minute (config.rate_limit_per_minute); deliver again later"
+                ),
+                started=started,
+                extra_headers={"Retry-After": str(rate.retry_after)},
             )
         else:
             try:
