@@ -18,6 +18,7 @@ from integrations.admin.base import (
     short,
 )
 from integrations.models import Integration
+from vendhub_integrations.api.permissions import request_actor
 from webhooks.models import Webhook
 from webhooks.services import (
     DEFAULT_SECRET_OVERLAP_HOURS,
@@ -157,7 +158,7 @@ def rotate_webhook_secret(
     """Show the new secrets on a page of their own, once: not in a flash message, which would
     keep them in a cookie or the session until the next page."""
     rotated = [
-        (integration, webhook_secret_rotate(integration=integration))
+        (integration, webhook_secret_rotate(integration=integration, actor=request_actor(request)))
         for integration in queryset.filter(deleted_at__isnull=True)
     ]
     response = TemplateResponse(

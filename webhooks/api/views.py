@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import receive_protocol_for
 from integrations.selectors import integration_get_live
+from vendhub_integrations.api.permissions import request_actor
 from webhooks.api.serializers import (
     ReceivedSerializer,
     ReceiveErrorSerializer,
@@ -214,6 +215,7 @@ class RotateWebhookSecretView(APIView):
             integration=integration,
             new_secret=serializer.validated_data.get("webhook_secret") or None,
             overlap_hours=serializer.validated_data["overlap_hours"],
+            actor=request_actor(request),
         )
         body = RotatedWebhookSecretSerializer(
             {
