@@ -6,6 +6,7 @@ a missing secret is a refusal to start (one line on stderr, exit status 1), neve
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "integrations",
     "webhooks",
     "syncjobs",
@@ -81,7 +83,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Admin login: guessing is locked out (django-axes) ----------------------------------------
+# Axes' backend comes first: it refuses a locked-out username and address before the password is
+# checked. After ADMIN_LOGIN_FAILURE_LIMIT failures for one username from one address, that pair
+# is refused (HTTP 429) for ADMIN_LOGIN_LOCKOUT_MINUTES; a success resets the count.
+# `python manage.py axes_reset` lifts every lockout at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15))
+# Username and address together: one guesser is stopped without letting anyone lock a real
+# operator out from elsewhere (or everyone out behind one proxy address).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
 
 ROOT_URLCONF = "vendhub_integrations.urls"
 WSGI_APPLICATION = "vendhub_integrations.wsgi.application"
