@@ -127,7 +127,14 @@ class WebhookAdmin(ObjectButtonsMixin, ViewOnlyAdmin):
     def metadata_pretty(self, obj: Webhook) -> str:
         return pretty_json(obj.metadata)
 
-    @admin.action(description="Retry selected webhooks (failed, or ignored but not rejected)")
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        # A retry changes the webhook's state: for who may change webhooks, not a viewer.
+        return request.user.has_perm("webhooks.change_webhook")
+
+    @admin.action(
+        description="Retry selected webhooks (failed, or ignored but not rejected)",
+        permissions=["retry"],
+    )
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
         report = webhook_retry_many(webhooks=queryset)
         self.message_user(

@@ -295,7 +295,9 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Integration) -> None:
         integration_delete(integration=obj)
 
-    @admin.action(description="Delete selected integrations (soft: history stays)")
+    @admin.action(
+        description="Delete selected integrations (soft: history stays)", permissions=["delete"]
+    )
     def soft_delete_selected(self, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
         count = 0
         for integration in queryset.filter(deleted_at__isnull=True):
