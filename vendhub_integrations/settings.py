@@ -211,6 +211,10 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"ApiKeyAuth": []}],
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "vendhub_integrations.api.schema.document_error_responses",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from integrations.models import Integration, IntegrationStatus
 from integrations.providers import receive_protocol_for
 from integrations.selectors import integration_get_live
 from vendhub_integrations.api.permissions import request_actor
+from vendhub_integrations.api.routers import UUID_PATTERN
 from webhooks.api.serializers import (
     ReceivedSerializer,
     ReceiveErrorSerializer,
@@ -43,7 +44,7 @@ from webhooks.services import (
 
 # What a sender of an inactive integration is told to wait before it tries again.
 INACTIVE_RETRY_AFTER_SECONDS = 300
-_UUID = "[0-9a-fA-F-]{36}"
+_UUID = UUID_PATTERN
 
 
 class WebhookReceiveView(APIView):
@@ -74,7 +75,6 @@ class WebhookReceiveView(APIView):
             "asynchronous."
         ),
         request={"application/json": dict, "application/x-www-form-urlencoded": dict},
-        auth=[],
         responses={
             202: OpenApiResponse(ReceivedSerializer, description="Stored, pending processing."),
             200: OpenApiResponse(ReceivedSerializer, description="A duplicate delivery."),
