@@ -82,9 +82,15 @@ def denied_network(address: IPAddress) -> IPNetwork | None:
 
 
 def _literal(host: str) -> IPAddress | None:
+    """The address ``host`` spells, also in the IPv4 shorthands the resolver accepts
+    (``2852039166``, ``0xa9fea9fe``, ``169.254.43518``), which name no host to look up."""
     try:
         return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
     except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
         return None
 
 

@@ -117,6 +117,10 @@ BODY = {"name": "ERP", "code": "erp-deny", "type": "erp", "provider": "rest"}
         "http://100.100.100.200/",
         "http://0.0.0.0:8080/",
         "http://[fd00:ec2::254]/",
+        # The same metadata address in the IPv4 shorthands a resolver accepts.
+        "http://2852039166/",
+        "http://0xa9fea9fe/",
+        "http://169.254.43518/",
     ],
 )
 def test_a_denied_api_endpoint_is_a_400_naming_the_field(api_client, url):
