@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -65,10 +66,13 @@ def test_the_count_is_shared_with_other_processes(client, settings):
     integration; this process then has one left of three."""
     assert settings.RATE_LIMIT_REDIS_URL.startswith("redis://")
     integration = limited(3)
+    # One moment for both processes, so that no minute boundary falls between them.
+    moment = datetime(2026, 3, 1, 10, 0, 20, tzinfo=UTC)
     script = (
         "import django; django.setup()\n"
         "from webhooks.ratelimit import receive_rate_check\n"
-        f"for _ in range(2): print(receive_rate_check(code={integration.code!r}, limit=3).count)\n"
+        f"for _ in range(2): print(receive_rate_check(code={integration.code!r}, limit=3, "
+        f"now={moment.timestamp()}).count)\n"
     )
     env = {
         **os.environ,
@@ -80,8 +84,9 @@ def test_the_count_is_shared_with_other_processes(client, settings):
     )
     assert other.returncode == 0, other.stderr[-2000:]
     assert other.stdout.split() == ["1", "2"]
-    assert send(client, integration.code, 1).status_code == 202
-    assert send(client, integration.code, 2).status_code == 429
+    with time_machine.travel(moment, tick=False):
+        assert send(client, integration.code, 1).status_code == 202
+        assert send(client, integration.code, 2).status_code == 429
 
 
 def test_an_unreachable_counter_store_serves_every_delivery(client, settings):
@@ -92,6 +97,7 @@ def test_an_unreachable_counter_store_serves_every_delivery(client, settings):
     assert Webhook.objects.filter(integration=integration).count() == 4
 
 
+@time_machine.travel("2026-03-01 10:00:05+00:00", tick=False)
 def test_without_redis_the_count_is_kept_in_the_cache(client, settings):
     settings.RATE_LIMIT_REDIS_URL = ""
     integration = limited(2)
