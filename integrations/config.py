@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from integrations.outbound import denied_url_reason
+
 
 class ConfigValueError(ValueError):
     """A value that does not fit its key; the message says what is expected."""
@@ -78,9 +80,14 @@ class _Key:
     minimum: float | None = None
     maximum: float | None = None
     whole: bool = False
+    # An outbound URL: a write naming a literal address in OUTBOUND_DENY_NETWORKS is refused
+    # (a read keeps it, and the call is refused with the rule's name when it is made).
+    outbound_url: bool = False
 
     def value(self, raw: Any, *, strict: bool) -> Any:
         value = self.parse(raw)
+        if self.outbound_url and strict and (reason := denied_url_reason(value)):
+            raise ConfigValueError(f"is refused: {reason}")
         if self.parse is not _number:
             return value
         if self.whole and strict and value != int(value):
@@ -109,7 +116,7 @@ _KEYS: dict[str, _Key] = {
     "tolerance_seconds": _Key("tolerance_seconds", _number, minimum=0, whole=True),
     "rate_limit_per_minute": _Key("rate_limit_per_minute", _number, minimum=1, whole=True),
     # Processing them
-    "forward_url": _Key("forward_url", _text),
+    "forward_url": _Key("forward_url", _text, outbound_url=True),
     "forward_secret": _Key("forward_secret", _text),
     "retry_attempts": _Key("retry_attempts", _number, minimum=0, maximum=_MAX_RETRIES, whole=True),
     "retry_backoff_seconds": _Key("retry_backoff_seconds", _number, minimum=0),

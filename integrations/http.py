@@ -4,6 +4,9 @@ It owns what each provider would otherwise get slightly wrong: the timeout from 
 (milliseconds, default 30000), retries of transient failures (connection errors, timeouts, 429 and
 5xx) with exponential backoff that honours ``Retry-After``, and one IntegrationLog per attempt with
 credentials redacted. Permanent failures (other 4xx) are returned at once, never retried.
+Every connection is checked against ``OUTBOUND_DENY_NETWORKS`` (``integrations.outbound``); a
+refused one is a permanent failure whose message names the rule. Redirects are not followed: a
+3xx is the answer, so a ``Location`` never leads the hub to an address nobody checked.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import requests
 
 from integrations.models import Integration, LogDirection
+from integrations.outbound import OutboundAddressDenied, guarded_session
 from integrations.services import integration_log_create, integration_secret_values
 
 logger = logging.getLogger(__name__)
@@ -129,7 +133,6 @@ class IntegrationHttpClient:
         *,
         retries: int | None = None,
         backoff_base: float = 0.5,
-        session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         log_metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -141,7 +144,8 @@ class IntegrationHttpClient:
         config = integration.typed_config
         self.retries = retries if retries is not None else config.http_retries
         self.backoff_base = backoff_base
-        self.session = session or requests.Session()
+        # Every connection is checked against OUTBOUND_DENY_NETWORKS (see integrations.outbound).
+        self.session = guarded_session()
         self.sleep = sleep
         self.timeout = config.timeout_seconds
         # Requests sent (each one logged), over every call of this client.
@@ -167,7 +171,7 @@ class IntegrationHttpClient:
         started = time.monotonic()
         while True:
             attempt += 1
-            response, error = self._attempt(
+            response, error, retryable = self._attempt(
                 method,
                 url,
                 action=action,
@@ -179,7 +183,7 @@ class IntegrationHttpClient:
                 log_request_body=log_request_body,
                 attempt=attempt,
             )
-            transient = error is not None or (
+            transient = (error is not None and retryable) or (
                 response is not None and response.status_code in TRANSIENT_STATUSES
             )
             if not transient or attempt > self.retries or (should_stop and should_stop()):
@@ -189,7 +193,7 @@ class IntegrationHttpClient:
                 break
         duration_ms = int((time.monotonic() - started) * 1000)
         if response is None:
-            raise HttpError(error or "no answer", status_code=None, transient=True)
+            raise HttpError(error or "no answer", status_code=None, transient=retryable)
         return HttpResult(response=response, duration_ms=duration_ms, attempts=attempt)
 
     def _wait(self, seconds: float, should_stop: Callable[[], bool] | None) -> bool:
@@ -220,10 +224,13 @@ class IntegrationHttpClient:
         auth: Any,
         log_request_body: Any,
         attempt: int,
-    ) -> tuple[requests.Response | None, str | None]:
+    ) -> tuple[requests.Response | None, str | None, bool]:
+        """One request, logged; ``(response, error, retryable)``, where a refusal by the
+        deny-list is not retryable."""
         started = time.monotonic()
         response: requests.Response | None = None
         error: str | None = None
+        retryable = True
         self.attempts_made += 1
         try:
             response = self.session.request(
@@ -237,6 +244,10 @@ class IntegrationHttpClient:
                 timeout=self.timeout,
                 allow_redirects=False,
             )
+        except OutboundAddressDenied as exc:
+            error = str(exc)
+            retryable = False
+            logger.warning("outbound %s %s refused: %s", method, action, exc)
         except requests.Timeout:
             error = f"timed out after {self.timeout:.1f}s"
         except requests.RequestException as exc:
@@ -269,4 +280,4 @@ class IntegrationHttpClient:
             ),
             metadata={**self.log_metadata, "attempt": attempt},
         )
-        return response, error
+        return response, error, retryable

@@ -11,9 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from integrations.config import IntegrationConfig, config_errors
 from integrations.fields import EncryptedTextField, stored_values
+from integrations.outbound import denied_url_reason
 
 CODE_PATTERN = r"^[a-z0-9_-]{1,64}$"
 code_validator = RegexValidator(
@@ -157,6 +159,8 @@ class Integration(TimestampedModel):
             parts = urlsplit(self.api_endpoint)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 errors["api_endpoint"] = ["Enter an absolute http:// or https:// URL."]
+            elif reason := denied_url_reason(self.api_endpoint):
+                errors["api_endpoint"] = [f"Refused: {reason}."]
         else:
             self.api_endpoint = None
         for name in ("config", "metadata"):
@@ -266,3 +270,45 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SecretChangeAction(models.TextChoices):
+    SET = "set", "Set"
+    CHANGED = "changed", "Changed"
+    CLEARED = "cleared", "Cleared"
+    ROTATED = "rotated", "Rotated (the previous one kept for an overlap)"
+
+
+# Who changed a secret when nobody more precise is known (a script calling the service).
+SYSTEM_ACTOR = "system"
+
+
+class SecretChange(models.Model):
+    """One change of a stored credential: who, when, which field, how; never the value.
+
+    Written by the services that change secrets (``integration_create``/``_update``, the webhook
+    secret's rotation, Payme's ChangePassword), shown read-only in the admin.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="secret_changes", db_index=False
+    )
+    field = models.CharField(max_length=32)
+    action = models.CharField(max_length=16, choices=SecretChangeAction.choices)
+    # "user <username>", "api key <name>", "payme", "system".
+    actor = models.CharField(max_length=255)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "integration_secret_changes"
+        ordering = ["-changed_at"]
+        indexes = [
+            models.Index(
+                fields=["integration", "-changed_at"], name="secretchanges_integration_idx"
+            ),
+            models.Index(fields=["-changed_at"], name="secretchanges_changed_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.action} by {self.actor} at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -20,9 +20,12 @@ from integrations.models import (
     DUPLICATE_CODE,
     EXPIRY_KEY,
     SECRET_FIELDS,
+    SYSTEM_ACTOR,
     Integration,
     IntegrationLog,
     LogDirection,
+    SecretChange,
+    SecretChangeAction,
     json_storable,
 )
 from integrations.redaction import redact, truncate_json
@@ -95,18 +98,87 @@ def integration_validate(*, integration: Integration | None, data: dict[str, Any
     _applied(integration, data)
 
 
-def integration_create(*, data: dict[str, Any]) -> Integration:
+_UNREADABLE = object()
+
+
+def _stored_plaintext(integration: Integration | None, name: str) -> object:
+    """The secret as stored (None when unset); ``_UNREADABLE`` when it does not decrypt."""
+    if integration is None:
+        return None
+    try:
+        return getattr(integration, name) or None
+    except DecryptionError:
+        return _UNREADABLE
+
+
+def _secret_changes(
+    integration: Integration | None, data: dict[str, Any]
+) -> list[tuple[str, SecretChangeAction]]:
+    """Which secrets ``data`` changes and how; a secret sent again unchanged is no change."""
+    changes: list[tuple[str, SecretChangeAction]] = []
+    for name in SECRET_FIELDS:
+        if name not in data:
+            continue
+        new = data[name] or None
+        old = _stored_plaintext(integration, name)
+        if old == new:
+            continue
+        if new is None:
+            changes.append((name, SecretChangeAction.CLEARED))
+        elif old is None:
+            changes.append((name, SecretChangeAction.SET))
+        else:
+            changes.append((name, SecretChangeAction.CHANGED))
+    if (
+        integration is not None
+        and "webhook_secret" in data
+        and integration.has_secret("previous_webhook_secret")
+    ):
+        # A plain update ends a rotation's overlap: the previous secret stops verifying.
+        changes.append(("previous_webhook_secret", SecretChangeAction.CLEARED))
+    return changes
+
+
+def secret_changes_record(
+    *,
+    integration: Integration,
+    changes: list[tuple[str, SecretChangeAction]],
+    actor: str = SYSTEM_ACTOR,
+) -> list[SecretChange]:
+    """Record who changed which secrets of ``integration`` (never the values); the changes of
+    one write share one time."""
+    now = timezone.now()
+    return SecretChange.objects.bulk_create(
+        SecretChange(
+            integration=integration, field=name, action=action, actor=actor[:255], changed_at=now
+        )
+        for name, action in changes
+    )
+
+
+def integration_create(*, data: dict[str, Any], actor: str = SYSTEM_ACTOR) -> Integration:
     """Create an integration; ``data`` holds model fields, secrets in plaintext (``""`` is none).
-    Raises ValidationError naming each field in error."""
+    Raises ValidationError naming each field in error. The secrets set are recorded as set by
+    ``actor`` ("user <name>", "api key <name>")."""
     integration = _applied(None, data)
-    _save(integration)
+    with transaction.atomic():
+        _save(integration)
+        secret_changes_record(
+            integration=integration, changes=_secret_changes(None, data), actor=actor
+        )
     return integration
 
 
-def integration_update(*, integration: Integration, data: dict[str, Any]) -> Integration:
-    """Apply ``data`` (see ``_applied``); raises ValidationError naming each field in error."""
+def integration_update(
+    *, integration: Integration, data: dict[str, Any], actor: str = SYSTEM_ACTOR
+) -> Integration:
+    """Apply ``data`` (see ``_applied``); raises ValidationError naming each field in error.
+    Each secret changed is recorded with ``actor``."""
+    changes = _secret_changes(integration, data)
     updated = _applied(integration, data)
-    _save(updated)
+    with transaction.atomic():
+        _save(updated)
+        secret_changes_record(integration=updated, changes=changes, actor=actor)
     integration.__dict__.update(updated.__dict__)
     return integration
 

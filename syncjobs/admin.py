@@ -36,7 +36,8 @@ TITLE_FIELDS = ("Description", "Наименование", "name", "title", "Nam
 
 
 @register_integration_action(button="Test connection")
-@admin.action(description="Test connection of selected integrations")
+# Both write (a log, the test result in metadata; a new job): for who may change integrations.
+@admin.action(description="Test connection of selected integrations", permissions=["change"])
 def test_connection(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
     for integration in queryset.filter(deleted_at__isnull=True):
         result = integration_test_connection(integration=integration)
@@ -45,7 +46,7 @@ def test_connection(modeladmin: Any, request: HttpRequest, queryset: QuerySet[In
 
 
 @register_integration_action(button="Sync now")
-@admin.action(description="Trigger a sync of selected integrations")
+@admin.action(description="Trigger a sync of selected integrations", permissions=["change"])
 def trigger_sync(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
     for integration in queryset.filter(deleted_at__isnull=True):
         try:
@@ -185,7 +186,11 @@ class SyncJobAdmin(ObjectButtonsMixin, HistoryAdmin):
     def metadata_pretty(self, obj: SyncJob) -> str:
         return pretty_json(obj.metadata)
 
-    @admin.action(description="Cancel selected pending or running jobs")
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        # Cancelling stops a job: for who may change sync jobs, not a viewer.
+        return request.user.has_perm("syncjobs.change_syncjob")
+
+    @admin.action(description="Cancel selected pending or running jobs", permissions=["cancel"])
     def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[SyncJob]) -> None:
         cancelled = 0
         for job in queryset.filter(status__in=ACTIVE_STATUSES):

@@ -3,6 +3,7 @@
 import django_filters
 
 from syncjobs.models import SyncedRecord, SyncJob
+from vendhub_integrations.api.fields import IsoDateTimeFilter
 from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 
 
@@ -17,7 +18,7 @@ class SyncJobFilter(CreatedRangeFilterSet):
 class SyncedRecordFilter(django_filters.FilterSet):
     integration = IntegrationIdFilter()
     last_job = django_filters.UUIDFilter(field_name="last_job_id", label="Last job id")
-    synced_after = django_filters.IsoDateTimeFilter(field_name="last_synced_at", lookup_expr="gte")
+    synced_after = IsoDateTimeFilter(field_name="last_synced_at", lookup_expr="gte")
 
     class Meta:
         model = SyncedRecord

@@ -6,6 +6,7 @@ a missing secret is a refusal to start (one line on stderr, exit status 1), neve
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "integrations",
     "webhooks",
     "syncjobs",
@@ -81,7 +83,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Admin login: guessing is locked out (django-axes) ----------------------------------------
+# Axes' backend comes first: it refuses a locked-out username and address before the password is
+# checked. After ADMIN_LOGIN_FAILURE_LIMIT failures for one username from one address, that pair
+# is refused (HTTP 429) for ADMIN_LOGIN_LOCKOUT_MINUTES; a success resets the count.
+# `python manage.py axes_reset` lifts every lockout at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=15))
+# Username and address together: one guesser is stopped without letting anyone lock a real
+# operator out from elsewhere (or everyone out behind one proxy address).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
 
 ROOT_URLCONF = "vendhub_integrations.urls"
 WSGI_APPLICATION = "vendhub_integrations.wsgi.application"
@@ -190,6 +211,10 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"ApiKeyAuth": []}],
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "vendhub_integrations.api.schema.document_error_responses",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -231,11 +256,32 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # anyway and the sweeper sends it later).
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_PUBLISH_RETRY = False
+# Where receives are counted for config.rate_limit_per_minute, shared by every web process: the
+# broker's Redis unless set. Empty with the embedded broker: Django's cache (per process).
+RATE_LIMIT_REDIS_URL = env.str(
+    "RATE_LIMIT_REDIS_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
 
 # --- The hub ----------------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env("WEBHOOK_MAX_BODY_BYTES")
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 INTEGRATION_LOG_MAX_BYTES = 64 * 1024
+
+# --- Protection and limits --------------------------------------------------------------------
+# Networks no outbound call may reach (link-local and cloud metadata by default); loopback and
+# private networks stay allowed. See integrations.outbound.
+from integrations.outbound import DEFAULT_DENY_NETWORKS, parse_networks  # noqa: E402
+
+OUTBOUND_DENY_NETWORKS = [
+    item.strip()
+    for item in env.str("OUTBOUND_DENY_NETWORKS", default=DEFAULT_DENY_NETWORKS).split(",")
+    if item.strip()
+]
+try:
+    parse_networks(OUTBOUND_DENY_NETWORKS)
+except ValueError as _error:
+    refuse_to_start(f"OUTBOUND_DENY_NETWORKS is invalid: {_error}")
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -18,6 +18,7 @@ from integrations.admin.base import (
     short,
 )
 from integrations.models import Integration
+from vendhub_integrations.api.permissions import request_actor
 from webhooks.models import Webhook
 from webhooks.services import (
     DEFAULT_SECRET_OVERLAP_HOURS,
@@ -126,7 +127,14 @@ class WebhookAdmin(ObjectButtonsMixin, ViewOnlyAdmin):
     def metadata_pretty(self, obj: Webhook) -> str:
         return pretty_json(obj.metadata)
 
-    @admin.action(description="Retry selected webhooks (failed, or ignored but not rejected)")
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        # A retry changes the webhook's state: for who may change webhooks, not a viewer.
+        return request.user.has_perm("webhooks.change_webhook")
+
+    @admin.action(
+        description="Retry selected webhooks (failed, or ignored but not rejected)",
+        permissions=["retry"],
+    )
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
         report = webhook_retry_many(webhooks=queryset)
         self.message_user(
@@ -157,7 +165,7 @@ def rotate_webhook_secret(
     """Show the new secrets on a page of their own, once: not in a flash message, which would
     keep them in a cookie or the session until the next page."""
     rotated = [
-        (integration, webhook_secret_rotate(integration=integration))
+        (integration, webhook_secret_rotate(integration=integration, actor=request_actor(request)))
         for integration in queryset.filter(deleted_at__isnull=True)
     ]
     response = TemplateResponse(

@@ -6,8 +6,8 @@ engine adds "test connection" and "trigger sync", the webhook pipeline "rotate w
 an action registered with a ``button`` label is also a button on the integration's page, which
 runs the same action on that one integration.
 
-Django autodiscovers this package; importing ``integration`` and ``logs`` registers the model
-admins. ``forms``, ``filters`` and ``actions`` hold what they use.
+Django autodiscovers this package; importing ``integration``, ``logs`` and ``secret_changes``
+registers the model admins. ``forms``, ``filters`` and ``actions`` hold what they use.
 """
 
 from integrations.admin.actions import register_integration_action
@@ -15,6 +15,7 @@ from integrations.admin.filters import DeletedFilter, HasSecretFilter
 from integrations.admin.forms import IntegrationAdminForm, PrettyJSONField
 from integrations.admin.integration import IntegrationAdmin
 from integrations.admin.logs import IntegrationLogAdmin
+from integrations.admin.secret_changes import SecretChangeAdmin
 
 __all__ = [
     "DeletedFilter",
@@ -23,5 +24,6 @@ __all__ = [
     "IntegrationAdminForm",
     "IntegrationLogAdmin",
     "PrettyJSONField",
+    "SecretChangeAdmin",
     "register_integration_action",
 ]

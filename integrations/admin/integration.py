@@ -21,8 +21,10 @@ from integrations.admin.actions import _extra_actions
 from integrations.admin.base import ObjectButton, ObjectButtonsMixin, pretty_json, short
 from integrations.admin.filters import DeletedFilter, HasSecretFilter
 from integrations.admin.forms import IntegrationAdminForm
+from integrations.admin.secret_changes import secret_changes_table
 from integrations.models import SECRET_FIELDS, Integration, IntegrationStatus
 from integrations.services import integration_create, integration_delete, integration_update
+from vendhub_integrations.api.permissions import request_actor
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -71,6 +73,7 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         "health",
         "related",
         "secret_status",
+        "secret_changes",
         "last_sync_at",
         "metadata_pretty",
         "created_at",
@@ -89,6 +92,7 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
                     ("api_key_input", "clear_api_key"),
                     ("api_secret_input", "clear_api_secret"),
                     ("webhook_secret_input", "clear_webhook_secret"),
+                    "secret_changes",
                 ]
             },
         ),
@@ -257,6 +261,10 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
             ((reverse(f"admin:{name}_changelist"), obj.pk, label) for name, label in links),
         )
 
+    @admin.display(description="Secret changes")
+    def secret_changes(self, obj: Integration) -> str:
+        return secret_changes_table(obj)
+
     @admin.display(description="Metadata (formatted)")
     def metadata_pretty(self, obj: Integration) -> str:
         return pretty_json(obj.metadata or {})
@@ -265,9 +273,9 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         data = form.service_data()
         if change:
             fresh = Integration.all_objects.get(pk=obj.pk)
-            saved = integration_update(integration=fresh, data=data)
+            saved = integration_update(integration=fresh, data=data, actor=request_actor(request))
         else:
-            saved = integration_create(data=data)
+            saved = integration_create(data=data, actor=request_actor(request))
         obj.pk = saved.pk
 
     def get_deleted_objects(
@@ -287,7 +295,9 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Integration) -> None:
         integration_delete(integration=obj)
 
-    @admin.action(description="Delete selected integrations (soft: history stays)")
+    @admin.action(
+        description="Delete selected integrations (soft: history stays)", permissions=["delete"]
+    )
     def soft_delete_selected(self, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
         count = 0
         for integration in queryset.filter(deleted_at__isnull=True):

@@ -12,6 +12,7 @@ from integrations.models import (
 )
 from integrations.redaction import unmask_config
 from integrations.selectors import integration_config_shown
+from vendhub_integrations.api.fields import DateTimeField
 
 
 def _secret_field(label: str) -> serializers.CharField:
@@ -34,6 +35,8 @@ class IntegrationSerializer(serializers.ModelSerializer):
     has_api_key = serializers.BooleanField(read_only=True)
     has_api_secret = serializers.BooleanField(read_only=True)
     has_webhook_secret = serializers.BooleanField(read_only=True)
+    last_sync_at = DateTimeField(required=False, allow_null=True)
+    next_sync_at = DateTimeField(required=False, allow_null=True)
 
     class Meta:
         model = Integration

@@ -27,6 +27,7 @@ from integrations.filters import IntegrationFilter, IntegrationLogFilter
 from integrations.models import Integration, IntegrationLog
 from integrations.providers.services import integration_test_connection
 from integrations.services import integration_create, integration_delete, integration_update
+from vendhub_integrations.api.permissions import request_actor
 
 
 @contextmanager
@@ -70,13 +71,17 @@ class IntegrationViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: BaseSerializer[Integration]) -> None:
         with _service_errors_as_400():
-            serializer.instance = integration_create(data=dict(serializer.validated_data))
+            serializer.instance = integration_create(
+                data=dict(serializer.validated_data), actor=request_actor(self.request)
+            )
 
     def perform_update(self, serializer: BaseSerializer[Integration]) -> None:
         assert serializer.instance is not None  # an update has the row it updates
         with _service_errors_as_400():
             serializer.instance = integration_update(
-                integration=serializer.instance, data=dict(serializer.validated_data)
+                integration=serializer.instance,
+                data=dict(serializer.validated_data),
+                actor=request_actor(self.request),
             )
 
     def perform_destroy(self, instance: Integration) -> None:

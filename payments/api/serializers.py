@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from payments.models import CURRENCY, MAX_AMOUNT, PaymentInvoice, PaymentTransaction
 from payments.selectors import invoice_checkout_urls
+from vendhub_integrations.api.fields import DateTimeField
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -45,7 +46,7 @@ class PaymentInvoiceCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     # many=True hands max_length to the ListSerializer; the stubs' __init__ does not list it.
     items = InvoiceItemSerializer(many=True, required=False, max_length=500)  # type: ignore[call-arg]
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expires_at = DateTimeField(required=False, allow_null=True, default=None)
 
 
 class PaymentInvoiceSerializer(serializers.ModelSerializer):
@@ -53,6 +54,7 @@ class PaymentInvoiceSerializer(serializers.ModelSerializer):
         help_text="{integration code: checkout URL} for each Payme and Click integration that "
         "is not inactive; empty once the invoice is not pending."
     )
+    expires_at = DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = PaymentInvoice

@@ -31,8 +31,9 @@ from payments.filters import PaymentInvoiceFilter, PaymentTransactionFilter
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.selectors import checkout_integration, checkout_integrations
 from payments.services import InvoiceNotCancellable, invoice_cancel, invoice_create
+from vendhub_integrations.api.routers import UUID_PATTERN
 
-_UUID = "[0-9a-fA-F-]{36}"
+_UUID = UUID_PATTERN
 _ERRORS = {
     400: OpenApiResponse(description="Invalid input: the body names each field in error."),
     403: OpenApiResponse(description="No or bad API key."),

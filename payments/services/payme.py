@@ -16,7 +16,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from integrations.config import IntegrationConfig
-from integrations.models import Integration
+from integrations.models import Integration, SecretChangeAction
+from integrations.services import secret_changes_record
 from payments.models import (
     ACTIVE_STATES,
     CancelReason,
@@ -297,10 +298,16 @@ def payme_statement(
     )
 
 
-def payme_password_change(*, integration: Integration, password: str) -> None:
-    """ChangePassword: Payme's new cash-register key becomes the integration's ``api_secret``."""
+def payme_password_change(*, integration: Integration, password: str, actor: str = "payme") -> None:
+    """ChangePassword: Payme's new cash-register key becomes the integration's ``api_secret``
+    (recorded as a secret change by ``actor``)."""
     with transaction.atomic():
         locked = Integration.all_objects.select_for_update().get(pk=integration.pk)
         locked.api_secret = password
         locked.save(update_fields=["api_secret", "updated_at"])
+        secret_changes_record(
+            integration=locked,
+            changes=[("api_secret", SecretChangeAction.CHANGED)],
+            actor=actor,
+        )
     logger.info("payments: api_secret of integration %s changed by Payme", integration.code)

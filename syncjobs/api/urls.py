@@ -1,7 +1,7 @@
 from django.urls import re_path
 
 from syncjobs.api.views import IntegrationSyncView, SyncedRecordViewSet, SyncJobViewSet
-from vendhub_integrations.api.routers import OptionalSlashRouter
+from vendhub_integrations.api.routers import UUID_PATTERN, OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("sync-jobs", SyncJobViewSet, basename="sync-job")
@@ -9,7 +9,7 @@ router.register("synced-records", SyncedRecordViewSet, basename="synced-record")
 
 urlpatterns = [
     re_path(
-        r"^integrations/(?P<pk>[0-9a-fA-F-]{36})/sync/?$",
+        rf"^integrations/(?P<pk>{UUID_PATTERN})/sync/?$",
         IntegrationSyncView.as_view(),
         name="integration-sync",
     ),

@@ -158,14 +158,23 @@ def test_no_staff_no_permission_no_buttons(onec_integration: Integration) -> Non
     assert "last_test_at" not in (onec_integration.metadata or {})
 
 
-def test_a_viewer_of_jobs_sees_and_uses_cancel_like_the_list_action(
+def test_a_viewer_of_jobs_sees_the_job_but_cannot_cancel_it(
     onec_integration: Integration,
 ) -> None:
+    """Cancelling stops a job: it needs change permission on sync jobs, as the list action."""
     job = SyncJobFactory(integration=onec_integration, status="running")
     viewer = User.objects.create_user("viewer", password="x", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_syncjob"))
     client = Client()
     client.force_login(viewer)
+    page = client.get(job_page(job))
+    assert page.status_code == 200
+    assert cancel_url(job) not in page.content.decode()
+    assert client.post(cancel_url(job)).status_code == 403
+    job.refresh_from_db()
+    assert job.status == "running"
+
+    viewer.user_permissions.add(Permission.objects.get(codename="change_syncjob"))
     assert cancel_url(job) in client.get(job_page(job)).content.decode()
     client.post(cancel_url(job))
     job.refresh_from_db()

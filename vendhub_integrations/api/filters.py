@@ -6,6 +6,8 @@ import django_filters
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
+from vendhub_integrations.api.fields import IsoDateTimeFilter
+
 
 class IntegrationIdFilter(django_filters.UUIDFilter):
     """``?integration=<uuid>``: by id, so it also finds rows of a soft-deleted integration."""
@@ -17,8 +19,8 @@ class IntegrationIdFilter(django_filters.UUIDFilter):
 
 
 class CreatedRangeFilterSet(django_filters.FilterSet):
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
 
 class SearchFilter(filters.SearchFilter):

@@ -1,7 +1,7 @@
 from django.db import transaction
 from django.urls import re_path
 
-from vendhub_integrations.api.routers import OptionalSlashRouter
+from vendhub_integrations.api.routers import UUID_PATTERN, OptionalSlashRouter
 from webhooks.api.views import RotateWebhookSecretView, WebhookReceiveView, WebhookViewSet
 
 router = OptionalSlashRouter()
@@ -16,7 +16,7 @@ urlpatterns = [
         name="webhook-receive",
     ),
     re_path(
-        r"^integrations/(?P<pk>[0-9a-fA-F-]{36})/rotate-webhook-secret/?$",
+        rf"^integrations/(?P<pk>{UUID_PATTERN})/rotate-webhook-secret/?$",
         RotateWebhookSecretView.as_view(),
         name="integration-rotate-webhook-secret",
     ),

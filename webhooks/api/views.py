@@ -20,6 +20,8 @@ from rest_framework.views import APIView
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import receive_protocol_for
 from integrations.selectors import integration_get_live
+from vendhub_integrations.api.permissions import request_actor
+from vendhub_integrations.api.routers import UUID_PATTERN
 from webhooks.api.serializers import (
     ReceivedSerializer,
     ReceiveErrorSerializer,
@@ -31,6 +33,7 @@ from webhooks.api.serializers import (
 from webhooks.filters import WebhookFilter
 from webhooks.inbound import BodyTooLarge, max_body_bytes, parse_payload, read_body, request_headers
 from webhooks.models import Webhook
+from webhooks.ratelimit import receive_rate_check
 from webhooks.services import (
     WebhookNotRetryable,
     webhook_receive,
@@ -41,7 +44,7 @@ from webhooks.services import (
 
 # What a sender of an inactive integration is told to wait before it tries again.
 INACTIVE_RETRY_AFTER_SECONDS = 300
-_UUID = "[0-9a-fA-F-]{36}"
+_UUID = UUID_PATTERN
 
 
 class WebhookReceiveView(APIView):
@@ -72,13 +75,16 @@ class WebhookReceiveView(APIView):
             "asynchronous."
         ),
         request={"application/json": dict, "application/x-www-form-urlencoded": dict},
-        auth=[],
         responses={
             202: OpenApiResponse(ReceivedSerializer, description="Stored, pending processing."),
             200: OpenApiResponse(ReceivedSerializer, description="A duplicate delivery."),
             401: OpenApiResponse(ReceiveErrorSerializer, description="Invalid signature."),
             404: OpenApiResponse(description="Unknown or deleted integration code."),
             413: OpenApiResponse(ReceiveErrorSerializer, description="Body too large."),
+            429: OpenApiResponse(
+                ReceiveErrorSerializer,
+                description="Over config.rate_limit_per_minute; nothing stored, see Retry-After.",
+            ),
             503: OpenApiResponse(ReceiveErrorSerializer, description="Integration inactive."),
         },
     )
@@ -103,6 +109,24 @@ class WebhookReceiveView(APIView):
                 reason="the integration is inactive; deliver again later",
                 started=started,
                 extra_headers={"Retry-After": str(INACTIVE_RETRY_AFTER_SECONDS)},
+            )
+        elif not (
+            rate := receive_rate_check(
+                code=integration.code, limit=integration.typed_config.rate_limit_per_minute
+            )
+        ).allowed:
+            outcome = webhook_refuse(
+                integration=integration,
+                endpoint=endpoint,
+                headers=headers,
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+                error="rate_limited",
+                reason=(
+                    f"more than {integration.typed_config.rate_limit_per_minute} receives this "
+                    "minute (config.rate_limit_per_minute); deliver again later"
+                ),
+                started=started,
+                extra_headers={"Retry-After": str(rate.retry_after)},
             )
         else:
             try:
@@ -191,6 +215,7 @@ class RotateWebhookSecretView(APIView):
             integration=integration,
             new_secret=serializer.validated_data.get("webhook_secret") or None,
             overlap_hours=serializer.validated_data["overlap_hours"],
+            actor=request_actor(request),
         )
         body = RotatedWebhookSecretSerializer(
             {

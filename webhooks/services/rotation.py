@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import Integration
+from integrations.models import SYSTEM_ACTOR, Integration, SecretChangeAction
+from integrations.services import secret_changes_record
 from webhooks.services._common import DEFAULT_SECRET_OVERLAP_HOURS
 from webhooks.signatures import SignatureError, SignatureScheme, scheme_for
 
@@ -44,10 +45,11 @@ def webhook_secret_rotate(
     integration: Integration,
     new_secret: str | None = None,
     overlap_hours: float = DEFAULT_SECRET_OVERLAP_HOURS,
+    actor: str = SYSTEM_ACTOR,
 ) -> RotatedSecret:
     """Replace the webhook secret, keeping the current one valid for ``overlap_hours`` so senders
     can switch over without a refused delivery. Without ``new_secret`` one is generated in the
-    shape the integration's scheme expects."""
+    shape the integration's scheme expects. The change is recorded as made by ``actor``."""
     with transaction.atomic():
         locked = Integration.all_objects.select_for_update().get(pk=integration.pk)
         if not new_secret:
@@ -71,6 +73,11 @@ def webhook_secret_rotate(
                 "previous_webhook_secret_expires_at",
                 "updated_at",
             ]
+        )
+        secret_changes_record(
+            integration=locked,
+            changes=[("webhook_secret", SecretChangeAction.ROTATED)],
+            actor=actor,
         )
     integration.refresh_from_db()
     logger.info(
