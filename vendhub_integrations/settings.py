@@ -53,7 +53,8 @@ if _key_problem:
 
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the hub's site, whose first page is the dashboard.
+    "operations.apps.VendHubAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "webhooks",
     "syncjobs",
     "payments",
+    "operations",
 ]
 
 MIDDLEWARE = [
