@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_structlog",
     "django_celery_beat",
     "integrations",
     "webhooks",
@@ -75,6 +76,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request ids first, so every later line of the request carries one.
+    "vendhub_integrations.middleware.RequestIdMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "vendhub_integrations.middleware.RequestIdHeaderMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -240,13 +245,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 INTEGRATION_LOG_MAX_BYTES = 64 * 1024
 
 # --- Logging ----------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+# structlog for web, worker and beat (vendhub_integrations.logs): JSON lines in production, plain
+# lines with DJANGO_DEBUG on; LOG_FORMAT=json|plain overrides. django-structlog binds request_id
+# (from X-Request-ID when it is a sane token, else generated; echoed in the response) and carries
+# it into the tasks a request sends.
+from vendhub_integrations.logs import log_format, logging_config  # noqa: E402
+
+try:
+    LOG_FORMAT = log_format(debug=DEBUG, override=env.str("LOG_FORMAT", default=""))
+except ValueError as _error:
+    refuse_to_start(str(_error))
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
