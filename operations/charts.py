@@ -1,6 +1,7 @@
 """The dashboard's charts, drawn on the server as inline SVG: no script and nothing from a CDN.
 
-A chart is three lines over the hours of the window (received, completed, failed), with the
+A chart shows the hours of the window: a bar for the webhooks received in each hour, and lines for
+how many of them completed and failed, with the
 largest hourly count on the y axis, every few hours labelled on the x axis, and each point
 carrying a ``<title>`` (its tooltip) with the figures of that hour.
 """
@@ -14,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from operations.selectors import WebhookSeries
 
 SERIES = (
-    ("received", "Received", "#417690"),
+    ("received", "Received", "#79aec8"),
     ("completed", "Completed", "#2e8540"),
     ("failed", "Failed", "#ba2121"),
 )
@@ -56,7 +57,15 @@ def webhook_chart_svg(
                 f'<text x="{x(position):.1f}" y="{height - 4}" text-anchor="middle"'
                 f' class="vh-axis">{hour}</text>'
             )
-    for attribute, _label, colour in SERIES:
+    bar_width = max(step * 0.6, 1)
+    for position, bucket in enumerate(buckets):
+        if bucket.received:
+            parts.append(
+                f'<rect class="vh-bar-received" x="{x(position) - bar_width / 2:.1f}"'
+                f' y="{y(bucket.received):.1f}" width="{bar_width:.1f}"'
+                f' height="{top + plot_h - y(bucket.received):.1f}" fill="#79aec8"/>'
+            )
+    for attribute, _label, colour in SERIES[1:]:
         points = " ".join(
             f"{x(position):.1f},{y(getattr(bucket, attribute)):.1f}"
             for position, bucket in enumerate(buckets)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -100,6 +101,7 @@ class HealthzView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    renderer_classes = [JSONRenderer]
 
     @extend_schema(
         summary="Health of the database, broker, worker and beat",

@@ -81,6 +81,7 @@ def test_chart_counts_received_completed_and_failed_of_the_last_24_hours(admin_c
     assert chart.count("<svg") == 2  # overall, and one per integration
     assert "shop</code>: 4 received, 3 completed, 1 failed" in chart
     assert "<polyline" in chart and 'data-series="failed"' in chart
+    assert chart.count('class="vh-bar-received"') == 4  # two busy hours, in both charts
     # No script or style from anywhere but the app itself.
     assert not re.search(r'(src|href)="(https?:)?//', body)
 
