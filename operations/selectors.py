@@ -24,6 +24,9 @@ from webhooks.models import Webhook, WebhookStatus
 
 CHART_HOURS = 24
 FAILED_WEBHOOKS_SHOWN = 20
+# Failed webhooks are counted up to this many (then shown as "10000+"): the count stays bounded
+# however many pile up.
+FAILED_COUNT_CAP = 10_000
 INTEGRATIONS_SHOWN = 100
 PER_INTEGRATION_CHARTS = 12
 # A finished job stays on the dashboard this long, so its bar is seen reaching the end.
@@ -91,6 +94,7 @@ class Dashboard:
     failed_webhook_count: int
     jobs: list[dict[str, Any]]
     failing_integrations: list[IntegrationHealth] = field(default_factory=list)
+    failed_count_cap: int = FAILED_COUNT_CAP
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -159,10 +163,12 @@ def webhook_hourly_series(
         Webhook.objects.filter(created_at__gte=starts[0])
         .annotate(hour=TruncHour("created_at"))
         .values("hour", "integration__code")
+        # Counting "status" (never null) rather than "id" keeps every column the query reads in
+        # the covering index webhooks_created_cover_idx: an index-only scan.
         .annotate(
-            received=Count("id"),
-            completed=Count("id", filter=Q(status=WebhookStatus.COMPLETED)),
-            failed=Count("id", filter=Q(status=WebhookStatus.FAILED)),
+            received=Count("status"),
+            completed=Count("status", filter=Q(status=WebhookStatus.COMPLETED)),
+            failed=Count("status", filter=Q(status=WebhookStatus.FAILED)),
         )
         .order_by()
     )
@@ -211,7 +217,8 @@ def payments_of_the_day(*, now: datetime) -> list[PaymentLine]:
 
 
 def failed_webhook_list(*, limit: int = FAILED_WEBHOOKS_SHOWN) -> tuple[list[Webhook], int]:
-    """The newest failed webhooks and how many there are (the ``(status, -created_at)`` index)."""
+    """The newest failed webhooks and how many there are, counted up to ``FAILED_COUNT_CAP + 1``
+    (the ``(status, -created_at)`` index)."""
     failed = Webhook.objects.filter(status=WebhookStatus.FAILED)
     newest = list(
         failed.select_related("integration")
@@ -227,7 +234,7 @@ def failed_webhook_list(*, limit: int = FAILED_WEBHOOKS_SHOWN) -> tuple[list[Web
         )
         .order_by("-created_at")[:limit]
     )
-    return newest, failed.count()
+    return newest, failed.order_by()[: FAILED_COUNT_CAP + 1].count()
 
 
 def sync_job_progress_list(*, now: datetime, limit: int = JOBS_SHOWN) -> list[dict[str, Any]]:
