@@ -17,8 +17,12 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from typing import TYPE_CHECKING
 
 from _harness import Figure, bench_environment, percentile, print_table
+
+if TYPE_CHECKING:
+    from django.test import Client
 
 WEBHOOKS = int(os.environ.get("BENCH_WEBHOOKS", "1000000"))
 LOGS = int(os.environ.get("BENCH_LOGS", "200000"))
@@ -96,7 +100,7 @@ def _fill() -> float:
 SLOWEST: list[tuple[float, str]] = []
 
 
-def _measure(path: str, client, runs: int) -> tuple[list[float], int]:
+def _measure(path: str, client: Client, runs: int) -> tuple[list[float], int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
