@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -74,13 +74,16 @@ def start_beat_heartbeat(sender: Any = None, **kwargs: Any) -> threading.Thread:
     stopped = getattr(sender, "_is_shutdown", None) or threading.Event()
 
     def loop() -> None:
-        while not stopped.is_set():
-            try:
-                close_old_connections()
-                beat_heartbeat_record()
-            except Exception:  # the next tick tries again; beat itself goes on
-                logger.warning("beat heartbeat could not be written", exc_info=True)
-            stopped.wait(BEAT_HEARTBEAT_SECONDS)
+        try:
+            while not stopped.is_set():
+                try:
+                    close_old_connections()
+                    beat_heartbeat_record()
+                except Exception:  # the next tick tries again; beat itself goes on
+                    logger.warning("beat heartbeat could not be written", exc_info=True)
+                stopped.wait(BEAT_HEARTBEAT_SECONDS)
+        finally:
+            connections.close_all()  # this thread's own connection
 
     thread = threading.Thread(target=loop, name="beat-heartbeat", daemon=True)
     thread.start()

@@ -11,6 +11,7 @@ logger's name, a UTC timestamp, and the integration logs' redaction.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -74,6 +75,9 @@ def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    # Python warnings (Celery's "running as root", deprecations) become log lines too, rather
+    # than bare text on stderr.
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

@@ -6,6 +6,7 @@ exception message (which may carry either), only the kind of failure."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import current_app
 from django.db import connection
@@ -44,6 +45,15 @@ def broker_check() -> str:
     except Exception as error:
         logger.warning("health: broker unreachable", exc_info=True)
         return f"error: {type(error).__name__}"
+
+
+def _heartbeat(read: Callable[[], heartbeats.Freshness]) -> str:
+    """A heartbeat's state; failing to read it (a table not migrated yet) is reported, not a 500."""
+    try:
+        return read().describe()
+    except Exception as error:
+        logger.warning("health: heartbeat unreadable", exc_info=True)
+        return f"unknown: {type(error).__name__}"
 
 
 def _database_ok() -> bool:
@@ -123,8 +133,8 @@ class HealthzView(APIView):
         database = database_check()
         broker = broker_check()
         if database == "ok":
-            worker = heartbeats.worker_freshness().describe()
-            beat = heartbeats.beat_freshness().describe()
+            worker = _heartbeat(heartbeats.worker_freshness)
+            beat = _heartbeat(heartbeats.beat_freshness)
         else:
             worker = beat = "unknown: the database is unreachable"
         healthy = database == "ok" and broker == "ok"

@@ -108,3 +108,19 @@ def test_check_heartbeat_command_exits_1_when_stale() -> None:
         call_command("check_heartbeat", "beat")
     beat_heartbeat_record()
     call_command("check_heartbeat", "beat")
+
+
+def test_an_unreadable_heartbeat_is_reported_not_a_500(anonymous_client, monkeypatch) -> None:
+    from django.db import ProgrammingError
+
+    from integrations import heartbeats
+
+    def missing_table() -> heartbeats.Freshness:
+        raise ProgrammingError('relation "beat_heartbeats" does not exist')
+
+    monkeypatch.setattr(heartbeats, "beat_freshness", missing_table)
+
+    response = anonymous_client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["beat"] == "unknown: ProgrammingError"

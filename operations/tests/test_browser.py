@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import requests
+from django.db import connections
 
 from vendhub_integrations.testing.services import REPO_ROOT
 from vendhub_integrations.testing.worker import celery_beat, celery_worker, wait_until
@@ -83,6 +84,9 @@ def browser_page(live_server, settings, monkeypatch, processes) -> Iterator[Any]
         finally:
             context.close()
             browser.close()
+            # Inside sync_playwright the ORM works in another context, with a connection of its
+            # own: close it, or the test database could not be dropped at the end.
+            connections.close_all()
 
 
 def _log_in(page: Any, live_server: Any) -> None:

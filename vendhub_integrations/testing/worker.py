@@ -82,9 +82,11 @@ def celery_worker(
     concurrency: int = 1,
     extra_env: dict[str, str] | None = None,
     extra_args: list[str] | None = None,
+    celery_options: list[str] | None = None,
     ready_timeout: float = 60,
 ) -> Iterator[WorkerProcess]:
-    """Start ``celery -A vendhub_integrations worker`` and stop it when the block ends."""
+    """Start ``celery -A vendhub_integrations [celery_options] worker`` and stop it when the
+    block ends."""
     env = os.environ.copy()
     env["DATABASE_URL"] = test_database_url()
     if broker_url is not None:
@@ -95,8 +97,8 @@ def celery_worker(
     )
     log_path = Path(log_file.name)
     command = [
-        sys.executable, "-m", "celery", "-A", "vendhub_integrations", "worker",
-        "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
+        sys.executable, "-m", "celery", "-A", "vendhub_integrations", *(celery_options or []),
+        "worker", "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
         *(extra_args or []),
@@ -135,7 +137,11 @@ def celery_worker(
 
 @contextmanager
 def celery_beat(
-    *, broker_url: str | None = None, ready_timeout: float = 60
+    *,
+    broker_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    celery_options: list[str] | None = None,
+    ready_timeout: float = 60,
 ) -> Iterator[WorkerProcess]:
     """Start ``celery -A vendhub_integrations beat`` (the DatabaseScheduler, on the test
     database) and stop it when the block ends; ready once it wrote its first heartbeat line."""
@@ -143,14 +149,15 @@ def celery_beat(
     env["DATABASE_URL"] = test_database_url()
     if broker_url is not None:
         env["CELERY_BROKER_URL"] = broker_url
+    env.update(extra_env or {})
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in the finally below)
         prefix="celery-beat-", suffix=".log", delete=False
     )
     log_path = Path(log_file.name)
     schedule_dir = tempfile.mkdtemp(prefix="celery-beat-")
     command = [
-        sys.executable, "-m", "celery", "-A", "vendhub_integrations", "beat",
-        "--loglevel", "INFO",
+        sys.executable, "-m", "celery", "-A", "vendhub_integrations", *(celery_options or []),
+        "beat", "--loglevel", "INFO",
         "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
         "--schedule", str(Path(schedule_dir) / "schedule"),
     ]  # fmt: skip

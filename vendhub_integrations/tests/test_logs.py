@@ -46,6 +46,18 @@ def json_lines() -> Iterator[io.StringIO]:
         root.setLevel(previous_level)
 
 
+def _json_lines(output: str) -> list[dict]:
+    lines = [line for line in output.splitlines() if line.strip()]
+    not_json = []
+    for line in lines:
+        try:
+            json.loads(line)
+        except ValueError:
+            not_json.append(line)
+    assert not not_json, "lines that are not JSON:\n" + "\n".join(not_json[:20])
+    return [json.loads(line) for line in lines]
+
+
 def _records(stream: io.StringIO) -> list[dict]:
     lines = [line for line in stream.getvalue().splitlines() if line.strip()]
     assert lines
@@ -122,3 +134,35 @@ def test_format_is_plain_in_debug_json_otherwise_and_log_format_overrides() -> N
     assert log_format(debug=True, override="JSON") == "json"
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         log_format(debug=False, override="xml")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_worker_and_beat_print_only_json_lines_with_the_webhook_id(worker_broker_url) -> None:
+    from vendhub_integrations.testing.worker import celery_beat, celery_worker, wait_until
+    from webhooks.models import Webhook
+    from webhooks.services import webhook_enqueue
+    from webhooks.tests.factories import WebhookFactory
+
+    json_env = {"LOG_FORMAT": "json"}
+    webhook = WebhookFactory(integration=IntegrationFactory(code="erp", provider="erp"))
+    with (
+        celery_worker(
+            broker_url=worker_broker_url, extra_env=json_env, celery_options=["--quiet"]
+        ) as worker,
+        celery_beat(
+            broker_url=worker_broker_url, extra_env=json_env, celery_options=["--quiet"]
+        ) as beat,
+    ):
+        webhook_enqueue(webhook_id=webhook.pk)
+        assert wait_until(
+            lambda: Webhook.objects.get(pk=webhook.pk).status == "ignored", timeout=30
+        ), worker.output()
+        assert wait_until(lambda: "webhook_processed" in worker.output(), timeout=10)
+        worker_lines = _json_lines(worker.output())
+        beat_lines = _json_lines(beat.output())
+
+    processed = next(line for line in worker_lines if line["event"] == "webhook_processed")
+    assert (processed["webhook_id"], processed["integration"]) == (str(webhook.pk), "erp")
+    assert processed["task_id"]
+    assert any("beat: Starting" in line["event"] for line in beat_lines)
