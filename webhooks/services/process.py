@@ -97,13 +97,13 @@ def webhook_process(*, webhook_id: Any) -> str | None:
     with structlog.contextvars.bound_contextvars(
         webhook_id=str(webhook.pk), integration=integration.code if integration else None
     ):
-        status = _process_claimed(webhook, integration)
+        status = _claim_and_process(webhook, integration)
         if status is not None:
             events.info("webhook_processed", webhook_status=status, event_type=webhook.event_type)
         return status
 
 
-def _process_claimed(webhook: Webhook, integration: Integration | None) -> str | None:
+def _claim_and_process(webhook: Webhook, integration: Integration | None) -> str | None:
     lease = lease_seconds(integration)
     token = _claim(webhook.pk, lease=lease)
     if token is None:
