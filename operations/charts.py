@@ -28,10 +28,11 @@ def webhook_chart_svg(
     plot_w, plot_h = width - left - right, height - top - bottom
     buckets = series.buckets
     peak = max([max(b.received, b.completed, b.failed) for b in buckets] + [1])
-    step = plot_w / max(len(buckets) - 1, 1)
+    # Each hour owns an equal slot; its bar and its points sit in the slot's middle.
+    step = plot_w / max(len(buckets), 1)
 
     def x(position: int) -> float:
-        return left + position * step
+        return left + (position + 0.5) * step
 
     def y(value: int) -> float:
         return top + plot_h - plot_h * value / peak
