@@ -13,4 +13,4 @@ RUN useradd --system --uid 1000 vendhub && mkdir -p /app/var /app/staticfiles \
 USER vendhub
 
 EXPOSE 8000
-CMD ["gunicorn", "vendhub_integrations.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "vendhub_integrations.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -312,3 +312,18 @@ class SecretChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} {self.action} by {self.actor} at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class BeatHeartbeat(models.Model):
+    """When the beat scheduler last ticked: written from inside the beat process itself (see
+    ``integrations.heartbeats``), so a stopped beat shows even while workers still run."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "beat_heartbeats"
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_seen_at:%Y-%m-%d %H:%M:%S}"

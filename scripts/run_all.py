@@ -47,7 +47,10 @@ def main() -> int:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     _manage("migrate", "--noinput", "-v", "0")
     _manage("ensure_dev_access")
-    print(f"Swagger UI: http://{HOST}:{PORT}/api/docs/   Health: http://{HOST}:{PORT}/api/health")
+    print(
+        f"Dashboard: http://{HOST}:{PORT}/admin/   Swagger UI: http://{HOST}:{PORT}/api/docs/   "
+        f"Health: http://{HOST}:{PORT}/healthz"
+    )
     print("Starting web, worker and beat; Ctrl-C stops all three.", flush=True)
 
     children: dict[str, subprocess.Popen] = {}

@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import structlog
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -32,6 +33,7 @@ from syncjobs.models import SyncedRecord, SyncJob, SyncJobStatus
 from syncjobs.services import sync_job_complete, sync_job_fail, sync_job_start
 
 logger = logging.getLogger(__name__)
+events = structlog.get_logger(__name__)
 
 MAX_KEPT_ERRORS = 100
 MAX_EXTERNAL_ID_LENGTH = 255
@@ -90,6 +92,20 @@ class SyncRun:
         self._analyze_at = ANALYZE_FIRST_AT
 
     def run(self) -> None:
+        with structlog.contextvars.bound_contextvars(
+            job_id=str(self.job.pk), integration=self.integration.code
+        ):
+            events.info("sync_job_started", job_type=self.job.job_type)
+            self._run_and_record()
+            status = SyncJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
+            events.info(
+                "sync_job_finished",
+                job_status=status,
+                records_processed=self.total.processed,
+                records_failed=self.total.failed,
+            )
+
+    def _run_and_record(self) -> None:
         try:
             self._run()
         except JobStopped:

@@ -1,9 +1,13 @@
 """The Celery app. Settings come from Django's (``CELERY_*``); tasks are found in each app."""
 
+import logging.config
 import os
 
 from celery import Celery
+from celery.signals import beat_init, setup_logging
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
+from integrations.heartbeats import start_beat_heartbeat
 from vendhub_integrations.broker import install as install_embedded_broker
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendhub_integrations.settings")
@@ -12,3 +16,19 @@ install_embedded_broker()
 app = Celery("vendhub_integrations")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# django-structlog in the worker: each task's lines carry its task_id and the request_id (and
+# whatever else was bound) of the code that sent it.
+app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@setup_logging.connect(weak=False)
+def _logging_from_django_settings(**kwargs: object) -> None:
+    """Worker and beat log through Django's LOGGING (structlog, JSON in production) rather than
+    Celery's own format."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+# Beat records its own heartbeat (GET /healthz reports it as "beat").
+beat_init.connect(start_beat_heartbeat, weak=False)

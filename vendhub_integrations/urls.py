@@ -1,11 +1,17 @@
-"""URL configuration: the admin, the REST API under /api/, its schema and Swagger UI."""
+"""URL configuration: the admin, the REST API under /api/, its schema and Swagger UI, and the
+operations endpoints /healthz and /metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from integrations.api.health import HealthzView
+from operations.views import MetricsView
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", HealthzView.as_view(), name="healthz"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("integrations.api.urls")),

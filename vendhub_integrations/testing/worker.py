@@ -9,6 +9,7 @@ is how a test can show what the worker did when an assertion fails.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -81,9 +82,11 @@ def celery_worker(
     concurrency: int = 1,
     extra_env: dict[str, str] | None = None,
     extra_args: list[str] | None = None,
+    celery_options: list[str] | None = None,
     ready_timeout: float = 60,
 ) -> Iterator[WorkerProcess]:
-    """Start ``celery -A vendhub_integrations worker`` and stop it when the block ends."""
+    """Start ``celery -A vendhub_integrations [celery_options] worker`` and stop it when the
+    block ends."""
     env = os.environ.copy()
     env["DATABASE_URL"] = test_database_url()
     if broker_url is not None:
@@ -94,8 +97,8 @@ def celery_worker(
     )
     log_path = Path(log_file.name)
     command = [
-        sys.executable, "-m", "celery", "-A", "vendhub_integrations", "worker",
-        "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
+        sys.executable, "-m", "celery", "-A", "vendhub_integrations", *(celery_options or []),
+        "worker", "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
         *(extra_args or []),
@@ -128,5 +131,64 @@ def celery_worker(
             except ProcessLookupError:
                 pass
         log_file.close()
+        if os.environ.get("KEEP_WORKER_LOGS") != "1":
+            log_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def celery_beat(
+    *,
+    broker_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    celery_options: list[str] | None = None,
+    ready_timeout: float = 60,
+) -> Iterator[WorkerProcess]:
+    """Start ``celery -A vendhub_integrations beat`` (the DatabaseScheduler, on the test
+    database) and stop it when the block ends; ready once it wrote its first heartbeat line."""
+    env = os.environ.copy()
+    env["DATABASE_URL"] = test_database_url()
+    if broker_url is not None:
+        env["CELERY_BROKER_URL"] = broker_url
+    env.update(extra_env or {})
+    log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in the finally below)
+        prefix="celery-beat-", suffix=".log", delete=False
+    )
+    log_path = Path(log_file.name)
+    schedule_dir = tempfile.mkdtemp(prefix="celery-beat-")
+    command = [
+        sys.executable, "-m", "celery", "-A", "vendhub_integrations", *(celery_options or []),
+        "beat", "--loglevel", "INFO",
+        "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+        "--schedule", str(Path(schedule_dir) / "schedule"),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    beat = WorkerProcess(process=process, log_path=log_path)
+    try:
+        ready = wait_until(
+            lambda: "beat: Starting" in beat.output() or process.poll() is not None,
+            timeout=ready_timeout,
+        )
+        if not ready or process.poll() is not None:
+            raise RuntimeError(f"celery beat did not start:\n{beat.output()[-4000:]}")
+        yield beat
+    finally:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+            except ProcessLookupError:
+                pass
+        log_file.close()
+        shutil.rmtree(schedule_dir, ignore_errors=True)
         if os.environ.get("KEEP_WORKER_LOGS") != "1":
             log_path.unlink(missing_ok=True)

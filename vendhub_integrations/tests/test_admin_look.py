@@ -36,7 +36,7 @@ def test_header_links_to_the_api_docs_and_health_not_to_a_missing_site(
     page = admin_client.get("/admin/").content.decode()
 
     assert 'href="/api/docs/"' in page
-    assert 'href="/api/health"' in page
+    assert 'href="/healthz"' in page
     assert "View site" not in page
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import structlog
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -45,6 +46,8 @@ from webhooks.services import (
 # What a sender of an inactive integration is told to wait before it tries again.
 INACTIVE_RETRY_AFTER_SECONDS = 300
 _UUID = UUID_PATTERN
+
+logger = structlog.get_logger(__name__)
 
 
 class WebhookReceiveView(APIView):
@@ -93,6 +96,8 @@ class WebhookReceiveView(APIView):
         integration = integration_get_live(code=code)
         if integration is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        # The rest of the request's log lines (and the tasks it sends) name the integration.
+        structlog.contextvars.bind_contextvars(integration=integration.code)
         http_request = request._request
         protocol = receive_protocol_for(integration)
         if protocol is not None:
@@ -150,6 +155,13 @@ class WebhookReceiveView(APIView):
                     endpoint=endpoint,
                     started=started,
                 )
+        if outcome.webhook is not None:
+            structlog.contextvars.bind_contextvars(webhook_id=str(outcome.webhook.pk))
+        logger.info(
+            "webhook_received",
+            status_code=outcome.status_code,
+            webhook_status=outcome.webhook.status if outcome.webhook is not None else None,
+        )
         return Response(outcome.body, status=outcome.status_code, headers=outcome.headers)
 
 

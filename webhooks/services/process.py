@@ -9,6 +9,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +26,7 @@ from webhooks.services._common import _EARLY_CLAIM, MAX_RETRY_DELAY_SECONDS
 from webhooks.services.enqueue import webhook_enqueue
 
 logger = logging.getLogger(__name__)
+events = structlog.get_logger(__name__)
 
 
 def _config_of(integration: Integration | None) -> IntegrationConfig:
@@ -92,6 +94,16 @@ def webhook_process(*, webhook_id: Any) -> str | None:
     if webhook is None:
         return None
     integration = webhook.integration
+    with structlog.contextvars.bound_contextvars(
+        webhook_id=str(webhook.pk), integration=integration.code if integration else None
+    ):
+        status = _claim_and_process(webhook, integration)
+        if status is not None:
+            events.info("webhook_processed", webhook_status=status, event_type=webhook.event_type)
+        return status
+
+
+def _claim_and_process(webhook: Webhook, integration: Integration | None) -> str | None:
     lease = lease_seconds(integration)
     token = _claim(webhook.pk, lease=lease)
     if token is None:

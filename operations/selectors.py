@@ -1,0 +1,308 @@
+"""What the dashboard shows, read with a fixed number of bounded queries.
+
+Every read is either an aggregate over a time window served by an index on ``created_at``
+(webhooks of the last 24 hours, payments of the day), a short list read off the head of an index
+(failed webhooks newest first, active sync jobs), or one row per live integration with its latest
+webhook and sync job taken from the ``(integration, -created_at)`` indexes. None of them grows
+with the size of the tables, so the page stays fast with millions of webhooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from integrations.models import Integration, IntegrationStatus
+from payments.models import PaymentTransaction, TransactionState
+from syncjobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, SyncJob, SyncJobStatus
+from webhooks.models import Webhook, WebhookStatus
+
+CHART_HOURS = 24
+FAILED_WEBHOOKS_SHOWN = 20
+# Failed webhooks are counted up to this many (then shown as "10000+"): the count stays bounded
+# however many pile up.
+FAILED_COUNT_CAP = 10_000
+INTEGRATIONS_SHOWN = 100
+PER_INTEGRATION_CHARTS = 12
+# A finished job stays on the dashboard this long, so its bar is seen reaching the end.
+FINISHED_JOB_VISIBLE = timedelta(minutes=15)
+JOBS_SHOWN = 20
+
+
+@dataclass
+class HourBucket:
+    start: datetime
+    received: int = 0
+    completed: int = 0
+    failed: int = 0
+
+
+@dataclass
+class WebhookSeries:
+    """Webhooks received in each of the last 24 hours, and how many of those completed or failed."""
+
+    label: str
+    buckets: list[HourBucket]
+
+    @property
+    def received(self) -> int:
+        return sum(b.received for b in self.buckets)
+
+    @property
+    def completed(self) -> int:
+        return sum(b.completed for b in self.buckets)
+
+    @property
+    def failed(self) -> int:
+        return sum(b.failed for b in self.buckets)
+
+
+@dataclass
+class IntegrationHealth:
+    integration: Integration
+    health: str  # "ok", "failing" or "unknown"
+    reason: str
+    last_test_at: datetime | None
+    last_test_ok: bool | None
+    last_sync_at: datetime | None
+    last_job_status: str | None
+    last_webhook_at: datetime | None
+
+
+@dataclass
+class PaymentLine:
+    provider: str
+    state: int
+    state_label: str
+    count: int
+    amount: int  # tiyin
+
+
+@dataclass
+class Dashboard:
+    now: datetime
+    integrations: list[IntegrationHealth]
+    overall: WebhookSeries
+    per_integration: list[WebhookSeries]
+    payments: list[PaymentLine]
+    failed_webhooks: list[Webhook]
+    failed_webhook_count: int
+    jobs: list[dict[str, Any]]
+    failing_integrations: list[IntegrationHealth] = field(default_factory=list)
+    failed_count_cap: int = FAILED_COUNT_CAP
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if timezone.is_aware(parsed) else None
+
+
+def integration_health_list(*, limit: int = INTEGRATIONS_SHOWN) -> list[IntegrationHealth]:
+    """Each live integration with its last test, last sync job and last webhook: one query, the
+    latest rows read off the ``(integration, -created_at)`` indexes."""
+    latest_webhook = Webhook.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
+    latest_job = SyncJob.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
+    rows = Integration.objects.annotate(
+        last_webhook_at=Subquery(latest_webhook.values("created_at")[:1]),
+        last_job_status=Subquery(latest_job.values("status")[:1]),
+        last_job_error=Subquery(latest_job.values("error_message")[:1]),
+    ).order_by("name", "code")[:limit]
+    result = []
+    for row in rows:
+        metadata = row.metadata if isinstance(row.metadata, dict) else {}
+        last_test_ok = metadata.get("last_test_ok")
+        last_test_ok = last_test_ok if isinstance(last_test_ok, bool) else None
+        reasons = []
+        if row.status == IntegrationStatus.ERROR:
+            reasons.append("status is error")
+        if last_test_ok is False:
+            reasons.append(f"last test failed: {metadata.get('last_test_message') or 'no message'}")
+        job_status = row.last_job_status
+        if job_status == SyncJobStatus.FAILED:
+            reasons.append(f"last sync failed: {row.last_job_error or 'no message'}")
+        if reasons:
+            health = "failing"
+        elif last_test_ok or job_status == SyncJobStatus.COMPLETED:
+            health = "ok"
+        else:
+            health = "unknown"
+        result.append(
+            IntegrationHealth(
+                integration=row,
+                health=health,
+                reason="; ".join(reasons),
+                last_test_at=_parse_time(metadata.get("last_test_at")),
+                last_test_ok=last_test_ok,
+                last_sync_at=row.last_sync_at,
+                last_job_status=job_status,
+                last_webhook_at=row.last_webhook_at,
+            )
+        )
+    return result
+
+
+def webhook_hourly_series(
+    *, now: datetime, hours: int = CHART_HOURS, per_integration: int = PER_INTEGRATION_CHARTS
+) -> tuple[WebhookSeries, list[WebhookSeries]]:
+    """Webhooks received per hour over the last ``hours`` hours, with how many of them completed
+    and failed: overall, and for the busiest integrations. One aggregate over the window (the
+    ``created_at`` index), at most ``hours`` × integrations rows back."""
+    current_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
+    starts = [current_hour - timedelta(hours=offset) for offset in range(hours - 1, -1, -1)]
+    rows = (
+        Webhook.objects.filter(created_at__gte=starts[0])
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "integration__code")
+        # Counting "status" (never null) rather than "id" keeps every column the query reads in
+        # the covering index webhooks_created_cover_idx: an index-only scan.
+        .annotate(
+            received=Count("status"),
+            completed=Count("status", filter=Q(status=WebhookStatus.COMPLETED)),
+            failed=Count("status", filter=Q(status=WebhookStatus.FAILED)),
+        )
+        .order_by()
+    )
+    index = {start: position for position, start in enumerate(starts)}
+    overall = [HourBucket(start=start) for start in starts]
+    by_integration: dict[Any, list[HourBucket]] = {}
+    for row in rows:
+        position = index.get(timezone.localtime(row["hour"]))
+        if position is None:
+            continue
+        buckets = by_integration.setdefault(
+            row["integration__code"], [HourBucket(start=start) for start in starts]
+        )
+        for target in (overall[position], buckets[position]):
+            target.received += row["received"]
+            target.completed += row["completed"]
+            target.failed += row["failed"]
+    busiest = sorted(by_integration.items(), key=lambda item: -sum(b.received for b in item[1]))[
+        :per_integration
+    ]
+    series = [WebhookSeries(label=code or "no integration", buckets=b) for code, b in busiest]
+    return WebhookSeries(label="All integrations", buckets=overall), series
+
+
+def payments_of_the_day(*, now: datetime) -> list[PaymentLine]:
+    """Payment transactions created since local midnight, by gateway and state (the
+    ``created_at`` index)."""
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = (
+        PaymentTransaction.objects.filter(created_at__gte=midnight)
+        .values("provider", "state")
+        .annotate(count=Count("id"), amount=Sum("amount"))
+        .order_by("provider", "state")
+    )
+    labels = dict(TransactionState.choices)
+    return [
+        PaymentLine(
+            provider=row["provider"],
+            state=row["state"],
+            state_label=str(labels.get(row["state"], row["state"])),
+            count=row["count"],
+            amount=row["amount"] or 0,
+        )
+        for row in rows
+    ]
+
+
+def failed_webhook_list(*, limit: int = FAILED_WEBHOOKS_SHOWN) -> tuple[list[Webhook], int]:
+    """The newest failed webhooks and how many there are, counted up to ``FAILED_COUNT_CAP + 1``
+    (the ``(status, -created_at)`` index)."""
+    failed = Webhook.objects.filter(status=WebhookStatus.FAILED)
+    newest = list(
+        failed.select_related("integration")
+        .only(
+            "id",
+            "event_type",
+            "source",
+            "retry_count",
+            "error_message",
+            "created_at",
+            "integration__code",
+            "integration__name",
+        )
+        .order_by("-created_at")[:limit]
+    )
+    return newest, failed.order_by()[: FAILED_COUNT_CAP + 1].count()
+
+
+def sync_job_progress_list(*, now: datetime, limit: int = JOBS_SHOWN) -> list[dict[str, Any]]:
+    """Pending and running sync jobs, and those finished in the last few minutes, with how far
+    each one is: what the dashboard's bars show and its JSON endpoint returns."""
+    jobs = (
+        SyncJob.objects.filter(
+            Q(status__in=ACTIVE_STATUSES)
+            | Q(status__in=FINISHED_STATUSES, completed_at__gte=now - FINISHED_JOB_VISIBLE)
+        )
+        .select_related("integration")
+        .only(
+            "id",
+            "job_type",
+            "status",
+            "metadata",
+            "records_processed",
+            "records_failed",
+            "error_message",
+            "created_at",
+            "started_at",
+            "completed_at",
+            "integration__code",
+            "integration__name",
+        )
+        .order_by("-created_at")[:limit]
+    )
+    return [sync_job_progress(job) for job in jobs]
+
+
+def sync_job_progress(job: SyncJob) -> dict[str, Any]:
+    metadata = job.metadata if isinstance(job.metadata, dict) else {}
+    progress = metadata.get("progress") if isinstance(metadata.get("progress"), dict) else {}
+    assert isinstance(progress, dict)
+    percent = progress.get("percent")
+    percent = percent if isinstance(percent, int) else 0
+    if job.status == SyncJobStatus.COMPLETED:
+        percent = 100
+    message = progress.get("message") or ""
+    if job.status in (SyncJobStatus.FAILED, SyncJobStatus.CANCELLED) and job.error_message:
+        message = job.error_message
+    return {
+        "id": str(job.pk),
+        "integration": job.integration.code,
+        "integration_name": job.integration.name,
+        "job_type": job.job_type,
+        "status": job.status,
+        "percent": max(0, min(100, percent)),
+        "message": str(message)[:300],
+        "records_processed": job.records_processed,
+        "records_failed": job.records_failed,
+        "active": job.status in ACTIVE_STATUSES,
+    }
+
+
+def dashboard_get(*, now: datetime | None = None) -> Dashboard:
+    now = now or timezone.now()
+    integrations = integration_health_list()
+    overall, per_integration = webhook_hourly_series(now=now)
+    failed, failed_count = failed_webhook_list()
+    return Dashboard(
+        now=now,
+        integrations=integrations,
+        overall=overall,
+        per_integration=per_integration,
+        payments=payments_of_the_day(now=now),
+        failed_webhooks=failed,
+        failed_webhook_count=failed_count,
+        jobs=sync_job_progress_list(now=now),
+        failing_integrations=[item for item in integrations if item.health == "failing"],
+    )
