@@ -110,6 +110,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", def
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
+# Its start-up banner on every manage.py command and process is noise; lockouts are still logged.
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "vendhub_integrations.urls"
 WSGI_APPLICATION = "vendhub_integrations.wsgi.application"
