@@ -5,7 +5,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-SWEEP_EVERY_SECONDS = 30
+# Often enough that a webhook whose lease ran out (its worker died) is handed on within seconds.
+SWEEP_EVERY_SECONDS = 10
 
 
 def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
