@@ -79,7 +79,10 @@ class WebhookReceiveView(APIView):
             401: OpenApiResponse(ReceiveErrorSerializer, description="Invalid signature."),
             404: OpenApiResponse(description="Unknown or deleted integration code."),
             413: OpenApiResponse(ReceiveErrorSerializer, description="Body too large."),
-            503: OpenApiResponse(ReceiveErrorSerializer, description="Integration inactive."),
+            503: OpenApiResponse(
+                ReceiveErrorSerializer,
+                description="Integration inactive, or the database unavailable (with Retry-After).",
+            ),
         },
     )
     def post(self, request: Request, code: str) -> HttpResponseBase:
