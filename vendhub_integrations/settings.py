@@ -19,6 +19,8 @@ env = environ.Env(
     DJANGO_DEBUG=(bool, False),
     DJANGO_ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost", "[::1]"]),
     WEBHOOK_MAX_BODY_BYTES=(int, 1_048_576),
+    RETENTION_LOG_DAYS=(int, 30),
+    RETENTION_WEBHOOK_DAYS=(int, 90),
 )
 
 # --- Core -------------------------------------------------------------------------------------
@@ -236,6 +238,10 @@ CELERY_TASK_PUBLISH_RETRY = False
 WEBHOOK_MAX_BODY_BYTES = env("WEBHOOK_MAX_BODY_BYTES")
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 INTEGRATION_LOG_MAX_BYTES = 64 * 1024
+# Retention (beat runs it daily; `manage.py apply_retention` by hand): integration logs and
+# completed/ignored webhooks older than this many days are deleted, in batches.
+RETENTION_LOG_DAYS = max(1, env("RETENTION_LOG_DAYS"))
+RETENTION_WEBHOOK_DAYS = max(1, env("RETENTION_WEBHOOK_DAYS"))
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -10,12 +10,18 @@ SWEEP_EVERY_SECONDS = 10
 
 
 def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
+    from integrations.apps import RETENTION_EVERY_SECONDS
     from vendhub_integrations.beat import ensure_interval_task
 
     ensure_interval_task(
         name="webhooks: sweep pending and stuck webhooks",
         task="webhooks.sweep",
         every_seconds=SWEEP_EVERY_SECONDS,
+    )
+    ensure_interval_task(
+        name="webhooks: retention of finished webhooks",
+        task="webhooks.purge",
+        every_seconds=RETENTION_EVERY_SECONDS,
     )
 
 
