@@ -15,6 +15,7 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -121,8 +122,13 @@ class ThrowAwayServices:
     urls: dict[str, str] = field(default_factory=dict)
     redis_process: subprocess.Popen | None = None
     redis_port: int | None = None
+    postgres_process: subprocess.Popen | None = None
+    postgres_port: int | None = None
+    _postgres_bindir: Path | None = None
+    _postgres_kwargs: dict = field(default_factory=dict)
 
-    def start_postgres(self) -> str:
+    def start_postgres(self, *, port: int | None = None) -> str:
+        """initdb a fresh cluster and start it (on ``port`` if given, a free one otherwise)."""
         bindir = find_postgres_bin()
         if bindir is None:
             _pip_install_services()
@@ -137,34 +143,44 @@ class ThrowAwayServices:
         if user:
             os.chown(data, *user)
             kwargs = {"user": user[0], "group": user[1], "extra_groups": []}
-        log = open(self.workdir / "postgres.log", "wb")  # noqa: SIM115 (kept open for the server)
-        subprocess.run(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "--locale=C",
-            ],
-            check=True,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            **kwargs,
-        )
-        port = free_port()
+        self._postgres_bindir, self._postgres_kwargs = bindir, kwargs
+        with open(self.workdir / "postgres.log", "ab") as log:
+            subprocess.run(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                    "--locale=C",
+                ],
+                check=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                **kwargs,
+            )
+        self.postgres_port = port or free_port()
+        self._launch_postgres()
+        url = f"postgres://postgres@127.0.0.1:{self.postgres_port}/postgres"
+        self.urls["DATABASE_URL"] = url
+        return url
+
+    def _launch_postgres(self) -> None:
+        assert self._postgres_bindir is not None and self.postgres_port is not None
+        data = self.workdir / "pgdata"
+        log = open(self.workdir / "postgres.log", "ab")  # noqa: SIM115 (kept open for the server)
         process = subprocess.Popen(
             [
-                str(bindir / "postgres"),
+                str(self._postgres_bindir / "postgres"),
                 "-D",
                 str(data),
                 "-p",
-                str(port),
+                str(self.postgres_port),
                 "-h",
                 "127.0.0.1",
                 "-k",
@@ -180,15 +196,27 @@ class ThrowAwayServices:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            **kwargs,
+            **self._postgres_kwargs,
         )
         self.processes.append(process)
-        _wait_for_port(port, timeout=60, process=process)
+        self.postgres_process = process
+        _wait_for_port(self.postgres_port, timeout=60, process=process)
         # Accepting TCP is not yet accepting queries: give the startup a moment to finish.
         time.sleep(0.5)
-        url = f"postgres://postgres@127.0.0.1:{port}/postgres"
-        self.urls["DATABASE_URL"] = url
-        return url
+
+    def stop_postgres(self) -> None:
+        """Stop PostgreSQL as an outage does: fast shutdown, open connections cut."""
+        process = self.postgres_process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)  # "fast": SIGTERM would wait for every client
+            process.wait(timeout=60)
+        if process in self.processes:
+            self.processes.remove(process)
+        self.postgres_process = None
+
+    def start_postgres_again(self) -> None:
+        """Start the stopped cluster again, same data and port."""
+        self._launch_postgres()
 
     def start_redis(self, *, port: int | None = None) -> str:
         """Start redis-server (on ``port`` if given, a free one otherwise) without persistence."""
