@@ -53,7 +53,7 @@ PYTHON = sys.executable
 
 
 def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+    print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}", flush=True)
 
 
 def next_port() -> int:
@@ -94,10 +94,11 @@ class Destination:
                     with destination.lock:
                         destination.by_webhook[webhook_id] += 1
                         destination.webhooks_of[external_id].add(webhook_id)
-                    self.send_response(200)
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"ok")
+                    with contextlib.suppress(OSError):  # the worker was killed mid-forward
+                        self.send_response(200)
+                        self.send_header("Content-Length", "2")
+                        self.end_headers()
+                        self.wfile.write(b"ok")
                 finally:
                     with destination.lock:
                         destination.in_flight -= 1
@@ -282,7 +283,7 @@ def rows_of(external_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
             for pk, external_id, status in Webhook.objects.filter(
                 external_id__in=chunk
             ).values_list("pk", "external_id", "status"):
-                rows[external_id].append((str(pk), status))
+                rows[str(external_id)].append((str(pk), status))
     except Exception:
         connection.close()
         raise
@@ -311,6 +312,7 @@ class Result:
     stuck: int = 0
     failed: int = 0
     refused: int = 0  # answers other than 2xx (503 while the database is down, resets)
+    answers: Counter[int] = field(default_factory=Counter)  # every answer code (0: none)
     repeats: int = 0  # repeated forwards of one webhook (allowed: same X-Webhook-Id)
     recovery: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -319,13 +321,18 @@ class Result:
     @property
     def ok(self) -> bool:
         within = self.recovery is not None and (self.limit is None or self.recovery <= self.limit)
-        return not (self.lost or self.twice or self.stuck or self.failed) and within
+        server_errors = sum(n for code, n in self.answers.items() if code >= 500 and code != 503)
+        return (
+            not (self.lost or self.twice or self.stuck or self.failed or server_errors) and within
+        )
 
 
 def tally(name: str, deliveries: list[Delivery], destination: Destination) -> Result:
     result = Result(name=name, sent=len(deliveries))
     accepted = [d for d in deliveries if d.accepted_at is not None]
     result.accepted = len(accepted)
+    for delivery in deliveries:
+        result.answers.update(delivery.answers)
     result.refused = sum(
         n for d in deliveries for code, n in d.answers.items() if code >= 300 or code == 0
     )
@@ -366,6 +373,7 @@ def tally(name: str, deliveries: list[Delivery], destination: Destination) -> Re
 class Suite:
     def __init__(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="vendhub-faults-"))
+        os.chmod(self.workdir, 0o755)  # noqa: S103 (PostgreSQL runs as nobody under root)
         self.services = ThrowAwayServices(workdir=self.workdir / "services")
         self.services.workdir.mkdir()
         self.results: list[Result] = []
@@ -425,7 +433,8 @@ class Suite:
                 "gunicorn did not answer:\n" + self.processes["web"].output()[-3000:]
             )
         for name in ("worker1", "worker2"):
-            if not wait_for(lambda n=name: " ready." in self.processes[n].output(), 90):
+            worker = self.processes[name]
+            if not wait_for(lambda worker=worker: " ready." in worker.output(), 90):  # type: ignore[misc]
                 raise RuntimeError(
                     f"{name} did not start:\n" + self.processes[name].output()[-3000:]
                 )
@@ -506,6 +515,10 @@ class Suite:
             f"lost {result.lost}, twice {result.twice}, stuck {result.stuck}, "
             f"failed {result.failed}; recovery {recovery}"
             + (f"; {'; '.join(result.notes)}" if result.notes else "")
+        )
+        log(
+            "   answers: "
+            + ", ".join(f"{code or 'none'} x{n}" for code, n in sorted(result.answers.items()))
         )
         return result
 
@@ -670,6 +683,9 @@ class Suite:
         for name in ("worker1", "worker2"):
             if "Unrecoverable error" in self.processes[name].output():
                 problems.append(f"{name} logged an unrecoverable error")
+        for r in self.results:
+            if r.notes:
+                print(f"{r.name}: {'; '.join(r.notes)}")
         print(f"\nwhole suite: {time.monotonic() - started:.0f} s; logs in {self.workdir}")
         if problems:
             print("FAILED: " + "; ".join(problems))

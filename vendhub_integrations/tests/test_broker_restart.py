@@ -63,13 +63,17 @@ def test_worker_survives_redis_restarts(own_redis, in_flight):
             # The worker reconnects by itself and takes new work off the restarted broker.
             marker = f"after-restart-{restart}"
             connected = restart + 2
-            assert wait_until(
-                lambda n=connected: worker.output().count("Connected to redis") >= n, timeout=30
-            ), worker.output()[-4000:]
+
+            def reconnected(n: int = connected) -> bool:
+                return worker.output().count("Connected to redis") >= n
+
+            assert wait_until(reconnected, timeout=30), worker.output()[-4000:]
             _send(url, hostname=marker)
-            assert wait_until(lambda m=marker: _ran(m), timeout=40, interval=0.2), worker.output()[
-                -4000:
-            ]
+
+            def ran(name: str = marker) -> bool:
+                return _ran(name)
+
+            assert wait_until(ran, timeout=40, interval=0.2), worker.output()[-4000:]
             assert worker.process.poll() is None, worker.output()[-4000:]
         output = worker.output()
     assert "Unrecoverable error" not in output
