@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test lint format migrate bench check-deploy clean help
+.PHONY: run test faults lint format migrate bench check-deploy clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ run: $(VENV)/.runtime-installed  ## Web + worker + beat on SQLite and an embedde
 
 test: $(VENV)/.dev-installed  ## The whole suite on PostgreSQL and Redis (throw-away ones if unset)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+faults: $(VENV)/.dev-installed  ## Fault suite: real processes, throw-away servers, faults injected
+	$(PY) faults/run.py
 
 lint: $(VENV)/.dev-installed  ## ruff lint and format check, mypy type check
 	$(VENV)/bin/ruff check .

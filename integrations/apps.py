@@ -3,6 +3,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+RETENTION_EVERY_SECONDS = 24 * 3600  # retention runs daily
+
 
 def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
     from vendhub_integrations.beat import ensure_interval_task
@@ -11,6 +13,11 @@ def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
         name="integrations: worker heartbeat",
         task="integrations.worker_heartbeat",
         every_seconds=60,
+    )
+    ensure_interval_task(
+        name="integrations: retention of integration logs",
+        task="integrations.purge_logs",
+        every_seconds=RETENTION_EVERY_SECONDS,
     )
 
 

@@ -105,6 +105,10 @@ class _Key:
 
 # The largest count the webhooks' max_retries column holds (PostgreSQL integer).
 _MAX_RETRIES = 2_147_483_647
+# A claim's lease when ``processing_lease_seconds`` is not set: renewed every 10 s while the
+# worker works, and with the sweeper every 10 s a killed worker's webhook is taken up again
+# within about 40 s.
+DEFAULT_LEASE_SECONDS = 30.0
 
 # key in config → how it is read. An absent key, null or "" means the attribute's default.
 _KEYS: dict[str, _Key] = {
@@ -158,7 +162,7 @@ class IntegrationConfig:
     forward_secret: str | None = None
     retry_attempts: int = 3
     retry_backoff_seconds: float = 30.0
-    # None: long enough for a forward (``timeout``) plus the handlers; see ``lease_seconds``.
+    # None: DEFAULT_LEASE_SECONDS; see ``lease_seconds``.
     processing_lease_seconds: float | None = None
     timeout_ms: float = 30_000.0
     http_retries: int = 3
@@ -205,11 +209,13 @@ class IntegrationConfig:
 
     @property
     def lease_seconds(self) -> float:
-        """How long a worker may hold a webhook: longer than a forward may take plus time for
-        the handlers, unless ``processing_lease_seconds`` says otherwise."""
+        """How long a worker's claim on a webhook lasts without renewal. The worker renews it
+        every third of that while it works (``webhooks.lease``), however long the forward takes,
+        so it can be short: a killed worker's webhook is free again this many seconds after its
+        last renewal, and the sweeper hands it on."""
         if self.processing_lease_seconds is not None:
             return self.processing_lease_seconds
-        return max(300.0, self.timeout_seconds + 120.0)
+        return DEFAULT_LEASE_SECONDS
 
 
 if {spec.attribute for spec in _KEYS.values()} != {f.name for f in fields(IntegrationConfig)}:

@@ -6,7 +6,7 @@ import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +29,7 @@ from integrations.models import (
     json_storable,
 )
 from integrations.redaction import redact, truncate_json
+from integrations.retention import PurgeReport, delete_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -247,9 +248,19 @@ def integration_log_create(
     )
 
 
+def integration_log_purge(
+    *, older_than_days: int | None = None, batch_size: int = 1000, dry_run: bool = False
+) -> PurgeReport:
+    """Delete integration logs older than ``older_than_days`` (``RETENTION_LOG_DAYS``)."""
+    days = settings.RETENTION_LOG_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    return delete_in_batches(
+        IntegrationLog.objects.filter(created_at__lt=cutoff), batch_size=batch_size, dry_run=dry_run
+    )
+
+
 def api_key_create(*, name: str, expires_in_days: int | None = None) -> tuple[Any, str]:
     """A new API key (stored hashed) and its plaintext, which is never retrievable again."""
-    from datetime import timedelta
 
     from rest_framework_api_key.models import APIKey
 

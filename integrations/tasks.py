@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.models import WorkerHeartbeat
+from integrations.services import integration_log_purge
 
 
 @shared_task(name="integrations.worker_heartbeat", ignore_result=True)
@@ -24,3 +25,10 @@ def worker_heartbeat(*, hostname: str | None = None) -> str:
             hostname=name, defaults={"last_seen_at": now, "tasks_seen": 1}
         )
     return name
+
+
+@shared_task(name="integrations.purge_logs", ignore_result=True)
+def purge_integration_logs() -> dict[str, int]:
+    """Retention, daily from beat: integration logs past RETENTION_LOG_DAYS."""
+    report = integration_log_purge()
+    return {"deleted": report.deleted, "batches": report.batches}

@@ -29,6 +29,7 @@ from integrations.providers.base import (
 )
 from integrations.redaction import redact
 from integrations.services import integration_secret_values
+from syncjobs.heartbeat import JobHeartbeat
 from syncjobs.models import SyncedRecord, SyncJob, SyncJobStatus
 from syncjobs.services import sync_job_complete, sync_job_fail, sync_job_start
 
@@ -75,7 +76,8 @@ def sync_job_execute(*, job_id: Any) -> SyncJob | None:
     if job is None:
         logger.info("sync job %s is not pending; nothing to do", job_id)
         return None
-    SyncRun(job).run()
+    with JobHeartbeat(job.pk):
+        SyncRun(job).run()
     job.refresh_from_db()
     return job
 

@@ -30,11 +30,15 @@ logger = logging.getLogger(__name__)
 # again (the message may be lost: broker down at commit, or flushed). Claiming is conditional, so
 # a duplicate message is harmless.
 PENDING_RESEND_AFTER = timedelta(minutes=5)
-# A running job writes metadata.heartbeat_at after every page and every 30 s of retry waits, so
-# it is silent at most for one request (config.timeout). One silent for longer than this (or
-# three timeouts, if longer) lost its worker: killed, out of memory, machine gone. It is failed
-# rather than restarted: the next scheduled sync repeats the work, and upserts make that safe.
-RUNNING_STALE_AFTER = timedelta(minutes=5)
+# A running job proves it is alive twice over: the engine writes metadata.heartbeat_at after
+# every page, and a thread of the worker (syncjobs.heartbeat) touches the row's updated_at every
+# RUNNING_HEARTBEAT_SECONDS for as long as the job runs, however long one request takes. A job
+# silent for longer than RUNNING_STALE_AFTER (three missed beats) lost its worker: killed, out of
+# memory, machine gone. It is failed rather than restarted: the next sync repeats the work, and
+# upserts make that safe. The sweep runs every SYNC_SWEEP_EVERY_SECONDS from beat, so such a job
+# ends failed well within a minute.
+RUNNING_HEARTBEAT_SECONDS = 10.0
+RUNNING_STALE_AFTER = timedelta(seconds=30)
 
 
 # Tries to insert a job while the one-active-job index keeps refusing it for a job that is gone
@@ -294,11 +298,17 @@ def sync_jobs_sweep(*, now: datetime | None = None) -> tuple[int, int]:
             resent += 1
     failed = 0
     for job in SyncJob.objects.filter(status=SyncJobStatus.RUNNING).select_related("integration"):
-        beat_at = _metadata_time(job.metadata, "heartbeat_at") or job.started_at or job.created_at
-        silent_allowed = max(
-            RUNNING_STALE_AFTER, timedelta(seconds=3 * job.integration.typed_config.timeout_seconds)
+        beat_at = max(
+            moment
+            for moment in (
+                _metadata_time(job.metadata, "heartbeat_at"),
+                job.updated_at,
+                job.started_at,
+                job.created_at,
+            )
+            if moment is not None
         )
-        if now - beat_at < silent_allowed:
+        if now - beat_at < RUNNING_STALE_AFTER:
             continue
         message = f"The worker stopped: no heartbeat since {beat_at.isoformat()}."
         if sync_job_fail(job=job, error_message=message):

@@ -30,3 +30,14 @@ def run_scheduled_syncs_task() -> None:
             result.resent,
             result.failed_stale,
         )
+
+
+@shared_task(name="syncjobs.sweep", ignore_result=True)
+def sweep_sync_jobs_task() -> dict[str, int]:
+    """Fail running jobs whose worker died and resend lost pending ones; beat, every 10 s."""
+    from syncjobs.services import sync_jobs_sweep
+
+    resent, failed = sync_jobs_sweep()
+    if resent or failed:
+        logger.info("sync sweep: %d resent, %d stale failed", resent, failed)
+    return {"resent": resent, "failed": failed}

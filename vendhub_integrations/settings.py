@@ -20,6 +20,8 @@ env = environ.Env(
     DJANGO_DEBUG=(bool, False),
     DJANGO_ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost", "[::1]"]),
     WEBHOOK_MAX_BODY_BYTES=(int, 1_048_576),
+    RETENTION_LOG_DAYS=(int, 30),
+    RETENTION_WEBHOOK_DAYS=(int, 90),
 )
 
 # --- Core -------------------------------------------------------------------------------------
@@ -198,6 +200,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
+    # DRF's JSON, form and multipart parsers; JSON through the bounded reader (deep nesting: 400).
+    "DEFAULT_PARSER_CLASSES": [
+        "integrations.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -279,6 +287,10 @@ RATE_LIMIT_REDIS_URL = env.str(
 WEBHOOK_MAX_BODY_BYTES = env("WEBHOOK_MAX_BODY_BYTES")
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 INTEGRATION_LOG_MAX_BYTES = 64 * 1024
+# Retention (beat runs it daily; `manage.py apply_retention` by hand): integration logs and
+# completed/ignored webhooks older than this many days are deleted, in batches.
+RETENTION_LOG_DAYS = max(1, env("RETENTION_LOG_DAYS"))
+RETENTION_WEBHOOK_DAYS = max(1, env("RETENTION_WEBHOOK_DAYS"))
 
 # --- Protection and limits --------------------------------------------------------------------
 # Networks no outbound call may reach (link-local and cloud metadata by default); loopback and

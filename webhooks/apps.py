@@ -5,16 +5,23 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-SWEEP_EVERY_SECONDS = 30
+# Often enough that a webhook whose lease ran out (its worker died) is handed on within seconds.
+SWEEP_EVERY_SECONDS = 10
 
 
 def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
+    from integrations.apps import RETENTION_EVERY_SECONDS
     from vendhub_integrations.beat import ensure_interval_task
 
     ensure_interval_task(
         name="webhooks: sweep pending and stuck webhooks",
         task="webhooks.sweep",
         every_seconds=SWEEP_EVERY_SECONDS,
+    )
+    ensure_interval_task(
+        name="webhooks: retention of finished webhooks",
+        task="webhooks.purge",
+        every_seconds=RETENTION_EVERY_SECONDS,
     )
 
 

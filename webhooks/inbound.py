@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.http import HttpRequest
 
+from integrations.jsontext import json_loads_bounded
 from integrations.models import json_storable
 
 _READ_CHUNK = 64 * 1024
@@ -73,6 +73,7 @@ def parse_payload(body: bytes, headers: Mapping[str, str]) -> Any:
     often label JSON ``text/plain``, and the payload should not depend on that label. JSON is read
     strictly (no NaN or Infinity, which PostgreSQL's jsonb refuses), and NUL characters, which no
     PostgreSQL text can hold, become U+FFFD: the delivery is stored rather than lost to a 500.
+    JSON nested deeper than ``MAX_JSON_DEPTH`` levels is kept as ``raw`` text too.
     """
     return json_storable(_parse(body, headers))
 
@@ -95,8 +96,8 @@ def _parse(body: bytes, headers: Mapping[str, str]) -> Any:
         return fields
     is_json_type = content_type == "application/json" or content_type.endswith("+json")
     try:
-        parsed = json.loads(text, parse_float=_finite_float, parse_constant=_not_json)
-    except ValueError:
+        parsed = json_loads_bounded(text, parse_float=_finite_float, parse_constant=_not_json)
+    except ValueError:  # not JSON, or nested too deep to read safely (JSONTooDeep)
         return {"raw": text}
     if is_json_type or isinstance(parsed, (dict, list)):
         return parsed

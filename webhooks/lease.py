@@ -15,13 +15,14 @@ the next one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from webhooks.models import Webhook, WebhookStatus
@@ -78,6 +79,21 @@ class LeaseKeeper:
             connection.close()  # this thread's own connection
 
     def _renew(self) -> bool:
+        """Extend the lease; False once the claim is lost. A database that does not answer
+        (restarting, failing over) is tried again at the next interval rather than giving up:
+        the lease still runs out by itself if the outage outlasts it."""
+        try:
+            return self._renew_once()
+        except DatabaseError as error:
+            logger.warning(
+                "webhook %s: lease not renewed, will try again: %s", self.webhook_id, error
+            )
+            close_old_connections()
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+            return True
+
+    def _renew_once(self) -> bool:
         close_old_connections()
         with self._lock:
             new_token = timezone.now() + timedelta(seconds=self.lease_seconds)

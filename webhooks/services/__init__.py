@@ -7,7 +7,7 @@ status change is a conditional update, so two workers can never both process one
 the transition table in ``webhooks.models``).
 
 One module per operation group, re-exported here: ``receive``, ``enqueue``, ``process``,
-``sweep``, ``retry`` and ``rotation``; the shared tunables in ``_common``.
+``sweep``, ``retry``, ``rotation`` and ``retention``; the shared tunables in ``_common``.
 """
 
 from webhooks.services._common import (
@@ -23,6 +23,7 @@ from webhooks.services.receive import (
     webhook_receive,
     webhook_refuse,
 )
+from webhooks.services.retention import PURGEABLE_STATUSES, webhook_purge
 from webhooks.services.retry import (
     RetryReport,
     WebhookNotRetryable,
@@ -41,6 +42,7 @@ __all__ = [
     "BROKER_PAUSE_SECONDS",
     "DEFAULT_SECRET_OVERLAP_HOURS",
     "MAX_RETRY_DELAY_SECONDS",
+    "PURGEABLE_STATUSES",
     "ReceiveOutcome",
     "RetryReport",
     "RotatedSecret",
@@ -53,6 +55,7 @@ __all__ = [
     "webhook_enqueue",
     "webhook_is_retryable",
     "webhook_process",
+    "webhook_purge",
     "webhook_receive",
     "webhook_refuse",
     "webhook_retry",

@@ -4,11 +4,12 @@ log; and ``webhook_emit``, which puts an event the hub itself produced into the 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
 from integrations.models import Integration, LogDirection
 from integrations.redaction import redact
@@ -18,6 +19,8 @@ from webhooks.models import Webhook, WebhookStatus
 from webhooks.services.enqueue import webhook_enqueue
 from webhooks.services.rotation import verification_secrets
 from webhooks.signatures import InboundRequest, SignatureError, scheme_for, scheme_name_for
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -171,15 +174,24 @@ def webhook_receive(
         outcome = ReceiveOutcome(
             status_code=200 if duplicate else 202, body=answer, webhook=webhook
         )
-    _log_inbound(
-        integration=integration,
-        endpoint=endpoint,
-        headers=stored_headers,
-        payload=payload,
-        outcome=outcome,
-        started=started,
-        secrets=secrets,
-    )
+    try:
+        _log_inbound(
+            integration=integration,
+            endpoint=endpoint,
+            headers=stored_headers,
+            payload=payload,
+            outcome=outcome,
+            started=started,
+            secrets=secrets,
+        )
+    except (OperationalError, InterfaceError) as error:
+        # The row is committed: the sender must get its answer even if the database went away
+        # just after (a 503 here would make it send again; a duplicate at best).
+        logger.warning(
+            "webhook %s stored; its inbound log was not: %s",
+            outcome.webhook.id if outcome.webhook else None,
+            error,
+        )
     return outcome
 
 

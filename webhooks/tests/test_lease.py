@@ -96,3 +96,30 @@ def test_a_keeper_whose_claim_was_taken_stops_and_keeps_the_old_token(caplog) ->
     assert keeper.renewals == 0
     assert keeper.token == token
     assert Webhook.objects.get(pk=webhook.pk).locked_until != token
+
+
+def test_a_renewal_the_database_refuses_is_tried_again_next_interval(caplog) -> None:
+    """A database restarting for a moment must not end the renewer: the claim would then run out
+    under a worker that is still working."""
+    from django.db import OperationalError
+
+    webhook = WebhookFactory(status=WebhookStatus.PROCESSING)
+    token = timezone.now() + timedelta(seconds=0.6)
+    Webhook.objects.filter(pk=webhook.pk).update(locked_until=token)
+    keeper = LeaseKeeper(webhook.pk, token, lease_seconds=0.6, max_seconds=60)
+    real_renew = keeper._renew_once
+    attempts: list[int] = []
+
+    def refused_once() -> bool:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_renew()
+
+    keeper._renew_once = refused_once  # type: ignore[method-assign]
+    with keeper:
+        renewed = wait_until(lambda: keeper.renewals >= 2, timeout=10)
+
+    assert renewed
+    assert "lease not renewed, will try again" in caplog.text
+    assert Webhook.objects.get(pk=webhook.pk).locked_until == keeper.token

@@ -53,10 +53,10 @@ def test_a_webhook_just_stored_is_left_to_its_request(queue):
 
 
 def test_recently_enqueued_is_not_sent_again_but_a_long_lost_one_is(queue):
-    fresh = WebhookFactory()
-    age(fresh, 60, enqueued_at=timezone.now() - timedelta(seconds=60))
-    lost = WebhookFactory()
-    age(lost, 900, enqueued_at=timezone.now() - timedelta(seconds=900))
+    fresh = WebhookFactory()  # sent 30 s ago: its message is presumably still queued
+    age(fresh, 60, enqueued_at=timezone.now() - timedelta(seconds=30))
+    lost = WebhookFactory()  # sent over a minute ago (a Redis restart lost it)
+    age(lost, 900, enqueued_at=timezone.now() - timedelta(seconds=90))
     assert webhook_sweep().enqueued == 1
     assert queue() == [str(lost.id)]
 

@@ -131,3 +131,35 @@ def test_worker_killed_mid_processing_is_reclaimed_and_completed(worker_broker_u
     assert webhook.retry_count == 1
     assert webhook.status == WebhookStatus.COMPLETED
     assert len(marker.read_text().split()) == 2
+
+
+def test_with_the_default_lease_a_killed_workers_webhook_completes_within_60_s(
+    worker_broker_url, tmp_path
+):
+    """No ``processing_lease_seconds``: the default lease and the sweeper's beat interval alone
+    bring a SIGKILLed worker's webhook back (it waited out a 300 s lease before issue #9)."""
+    from webhooks.apps import SWEEP_EVERY_SECONDS
+
+    marker = tmp_path / "attempts.txt"
+    integration = IntegrationFactory(provider="worker-test", config={"retry_attempts": 3})
+    include = ["--include", "webhooks.tests.worker_handlers"]
+    with celery_worker(broker_url=worker_broker_url, extra_args=include) as worker:
+        response = Client().post(
+            f"/api/webhooks/receive/{integration.code}",
+            data={"id": "evt_kill_default", "marker": str(marker), "sleep": 120},
+            content_type="application/json",
+        )
+        webhook_id = response.json()["id"]
+        assert wait_until(lambda: marker.exists(), timeout=20), worker.output()[-3000:]
+        worker.kill()
+    killed_at = time.monotonic()
+    with celery_worker(broker_url=worker_broker_url, extra_args=include) as worker:
+        # What beat does: one sweep every SWEEP_EVERY_SECONDS.
+        while status_of(webhook_id) != "completed" and time.monotonic() - killed_at < 75:
+            webhook_sweep()
+            wait_until(lambda: status_of(webhook_id) == "completed", timeout=SWEEP_EVERY_SECONDS)
+        recovered = time.monotonic() - killed_at
+        assert status_of(webhook_id) == "completed", worker.output()[-3000:]
+    print(f"\nSIGKILL mid-processing, default lease: completed {recovered:.1f} s after the kill")
+    assert recovered < 60
+    assert Webhook.objects.get(pk=webhook_id).retry_count == 1

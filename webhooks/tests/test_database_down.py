@@ -1,0 +1,60 @@
+"""The database does not answer: receive says 503 with Retry-After, never a 2xx for a row that
+was not committed (the fault suite does the same with a real PostgreSQL stopped)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+
+from integrations.models import IntegrationLog
+from webhooks.models import Webhook
+from webhooks.services import receive as receive_service
+from webhooks.tests.helpers import post_signed
+
+pytestmark = pytest.mark.django_db
+
+
+def _down(*args, **kwargs):
+    raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+
+def test_database_down_before_anything_is_read_is_503_with_retry_after(integration, monkeypatch):
+    monkeypatch.setattr("webhooks.api.views.integration_get_live", _down)
+
+    response = post_signed(Client(), integration.code, {"id": "evt_db_down"})
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["error"] == "database_unavailable"
+    assert "127.0.0.1" not in response.content.decode()  # no server detail leaks
+
+
+def test_database_gone_at_the_insert_is_503_and_nothing_is_stored(integration, monkeypatch):
+    monkeypatch.setattr(receive_service.Webhook.objects, "create", _down)
+
+    response = post_signed(Client(), integration.code, {"id": "evt_db_insert"})
+
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert Webhook.objects.count() == 0
+
+
+def test_database_gone_after_the_commit_still_answers_202(integration, monkeypatch):
+    """The row is committed; only its log could not be written: the answer stays 202."""
+    monkeypatch.setattr(receive_service, "integration_log_create", _down)
+
+    response = post_signed(Client(), integration.code, {"id": "evt_db_after"})
+
+    assert response.status_code == 202
+    assert Webhook.objects.filter(pk=response.json()["id"], status="pending").exists()
+    assert IntegrationLog.objects.count() == 0
+
+
+def test_other_api_endpoints_answer_503_too(api_client, monkeypatch):
+    monkeypatch.setattr("webhooks.api.views.WebhookViewSet.get_queryset", _down)
+
+    response = api_client.get("/api/webhooks")
+
+    assert response.status_code == 503
+    assert response["Retry-After"]
