@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import receive_protocol_for
 from integrations.selectors import integration_get_live
+from vendhub_integrations.api.pagination import KeysetPagination
 from webhooks.api.serializers import (
     ReceivedSerializer,
     ReceiveErrorSerializer,
@@ -141,6 +142,7 @@ class WebhookViewSet(
     viewsets.GenericViewSet,
 ):
     queryset = Webhook.objects.all()
+    pagination_class = KeysetPagination
     serializer_class = WebhookSerializer
     filterset_class = WebhookFilter
     lookup_value_regex = _UUID
