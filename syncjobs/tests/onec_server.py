@@ -75,7 +75,9 @@ class SeenRequest:
 class ODataServer:
     """``with ODataServer() as server:`` then ``server.root`` is the OData root URL."""
 
-    def __init__(self, *, username: str = USERNAME, password: str = PASSWORD) -> None:
+    def __init__(
+        self, *, username: str = USERNAME, password: str = PASSWORD, port: int = 0
+    ) -> None:
         self.username = username
         self.password = password
         self.entity_sets: dict[str, list[dict[str, Any]] | GeneratedSet] = {}
@@ -84,7 +86,7 @@ class ODataServer:
         self.requests: list[SeenRequest] = []
         self.keep_requests = True
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

