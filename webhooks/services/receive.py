@@ -5,10 +5,12 @@ log; and ``webhook_emit``, which puts an event the hub itself produced into the 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from integrations.models import Integration, LogDirection
 from integrations.redaction import redact
@@ -86,16 +88,28 @@ def webhook_refuse(
     return outcome
 
 
-def _store(*, integration: Integration, fields: dict[str, Any]) -> tuple[Webhook, bool]:
-    """Insert the row; ``(original, True)`` when the database says it is a duplicate delivery.
+def _store(
+    *,
+    integration: Integration,
+    fields: dict[str, Any],
+    log: Callable[[Webhook, bool], None] | None = None,
+) -> tuple[Webhook, bool]:
+    """Insert the row (and, in the same transaction, its inbound log); ``(original, True)`` when
+    the database says it is a duplicate delivery.
 
     The partial unique index on (integration, external_id) decides, not a prior SELECT: two
     identical deliveries arriving together both try to insert, one wins, the other reads it.
+    The row is stamped ``enqueued_at`` as it is inserted and its message sent right after the
+    commit; a message that cannot be sent clears the stamp, so the sweeper sends it (see
+    ``webhook_enqueue``). One transaction, one commit: a 2xx still means a committed row.
     """
+    webhook = Webhook(integration=integration, enqueued_at=timezone.now(), **fields)
     try:
         with transaction.atomic():
-            webhook = Webhook.objects.create(integration=integration, **fields)
-            transaction.on_commit(lambda: webhook_enqueue(webhook_id=webhook.id))
+            webhook.save(force_insert=True)
+            if log is not None:
+                log(webhook, False)
+            transaction.on_commit(lambda: webhook_enqueue(webhook_id=webhook.id, stamped=True))
         return webhook, False
     except IntegrityError:
         original = Webhook.objects.filter(
@@ -103,6 +117,8 @@ def _store(*, integration: Integration, fields: dict[str, Any]) -> tuple[Webhook
         ).first()
         if original is None or not fields.get("external_id"):
             raise
+        if log is not None:
+            log(original, True)
         return original, True
 
 
@@ -141,42 +157,60 @@ def webhook_receive(
         scheme.verify(request, secrets=valid_secrets, config=config)
     except SignatureError as error:
         reason = f"invalid signature: {error}"
-        webhook = Webhook.objects.create(
-            integration=integration,
-            **common,
-            status=WebhookStatus.IGNORED,
-            signature_verified=False,
-            rejected=True,
-            error_message=reason,
-        )
-        outcome = ReceiveOutcome(
-            status_code=401,
-            body={"error": "invalid_signature", "detail": str(error), "id": str(webhook.id)},
-            webhook=webhook,
-            reason=reason,
-        )
-    else:
-        common["signature_verified"] = scheme.requires_secret
-        common["metadata"] = {"signature_scheme": scheme_name_for(integration)}
-        webhook, duplicate = _store(
-            integration=integration, fields={**common, "status": WebhookStatus.PENDING}
-        )
+        with transaction.atomic():
+            webhook = Webhook.objects.create(
+                integration=integration,
+                **common,
+                status=WebhookStatus.IGNORED,
+                signature_verified=False,
+                rejected=True,
+                error_message=reason,
+            )
+            outcome = ReceiveOutcome(
+                status_code=401,
+                body={"error": "invalid_signature", "detail": str(error), "id": str(webhook.id)},
+                webhook=webhook,
+                reason=reason,
+            )
+            _log_inbound(
+                integration=integration,
+                endpoint=endpoint,
+                headers=stored_headers,
+                payload=payload,
+                outcome=outcome,
+                started=started,
+                secrets=secrets,
+            )
+        return outcome
+
+    common["signature_verified"] = scheme.requires_secret
+    common["metadata"] = {"signature_scheme": scheme_name_for(integration)}
+    outcomes: list[ReceiveOutcome] = []
+
+    def answer_and_log(webhook: Webhook, duplicate: bool) -> None:
         answer: dict[str, Any] = {"id": str(webhook.id), "status": webhook.status}
         if duplicate:
             answer["duplicate"] = True
         outcome = ReceiveOutcome(
             status_code=200 if duplicate else 202, body=answer, webhook=webhook
         )
-    _log_inbound(
+        _log_inbound(
+            integration=integration,
+            endpoint=endpoint,
+            headers=stored_headers,
+            payload=payload,
+            outcome=outcome,
+            started=started,
+            secrets=secrets,
+        )
+        outcomes.append(outcome)
+
+    _store(
         integration=integration,
-        endpoint=endpoint,
-        headers=stored_headers,
-        payload=payload,
-        outcome=outcome,
-        started=started,
-        secrets=secrets,
+        fields={**common, "status": WebhookStatus.PENDING},
+        log=answer_and_log,
     )
-    return outcome
+    return outcomes[-1]
 
 
 def webhook_emit(
