@@ -70,7 +70,7 @@ class Sizes:
     sync_page_size: int = 1_000
     list_small: int = 10_000
     list_large: int = 1_000_000
-    list_samples: int = 100
+    list_samples: int = 300
     list_depth: int = 100
 
 
