@@ -61,6 +61,12 @@ RETURNING (stored.xmax = 0)
 """
 
 
+STORED_VERSIONS = """
+SELECT external_id, version, is_deleted FROM synced_records
+WHERE integration_id = %s AND entity = %s AND external_id = ANY(%s::text[])
+"""
+
+
 class JobStopped(Exception):
     """The job left ``running`` (cancelled, or failed by the sweeper) while it ran."""
 
@@ -249,10 +255,12 @@ class SyncRun:
     def _write_changed(
         self, entity: str, items: list[Prepared], now: datetime, counts: Counts
     ) -> None:
-        """PostgreSQL: the page in one ``INSERT … ON CONFLICT DO UPDATE … WHERE`` that writes new
-        and changed records only; an unchanged one (same version and deletion mark) costs an
-        index probe and no write. If the database refuses the batch, row by row, so only the
-        records it cannot store fail."""
+        """PostgreSQL: the stored versions of the page read first, then the new and changed
+        records in one ``INSERT … ON CONFLICT DO UPDATE … WHERE`` (whose WHERE also keeps a
+        record another writer stored meanwhile from being written twice); an unchanged record
+        costs an index probe and no write. If the database refuses the batch, row by row, so
+        only the records it cannot store fail."""
+        items = self._changed_only(entity, items)
         if not items:
             return
         try:
@@ -274,6 +282,19 @@ class SyncRun:
             else:
                 counts.created += created
                 counts.updated += updated
+
+    def _changed_only(self, entity: str, items: list[Prepared]) -> list[Prepared]:
+        """The page's new and changed records, by one index read of the stored versions: an
+        unchanged page (a re-sync) then sends no record bodies to the database at all."""
+        if not items:
+            return items
+        with connection.cursor() as cursor:
+            cursor.execute(
+                STORED_VERSIONS,
+                [self.integration.pk, entity, [item.key for item in items]],
+            )
+            stored = {key: (version, is_deleted) for key, version, is_deleted in cursor}
+        return [item for item in items if stored.get(item.key) != (item.version, item.is_deleted)]
 
     def _upsert_changed(self, entity: str, items: list[Prepared], now: datetime) -> tuple[int, int]:
         """(created, updated) by the one statement; ``xmax = 0`` marks a row it inserted."""
