@@ -479,7 +479,7 @@ def test_the_row_and_its_inbound_log_are_written_together_or_not_at_all(monkeypa
     def broken_log(**kwargs):
         raise RuntimeError("log storage down")
 
-    monkeypatch.setattr("webhooks.services.receive.integration_log_create", broken_log)
+    monkeypatch.setattr("webhooks.services.receive.integration_log_build", broken_log)
     client = Client(raise_request_exception=False)
     body = b'{"id": "evt_again"}'
     response = client.post(
@@ -532,11 +532,12 @@ def _statements(captured) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_new_delivery_costs_one_lookup_and_one_transaction_of_two_inserts(
+def test_a_new_delivery_costs_one_lookup_and_one_statement_writing_row_and_log(
     anonymous_client, integration, monkeypatch
 ):
-    """Read the integration, insert the webhook and its inbound log, commit; then the message.
-    No UPDATE per request (the row is stamped ``enqueued_at`` as it is inserted)."""
+    """Read the integration, then insert the webhook and its inbound log in one statement (its
+    own transaction); then the message. No UPDATE per request (the row is stamped
+    ``enqueued_at`` as it is inserted), no BEGIN/COMMIT round trips."""
     from django.test.utils import CaptureQueriesContext
 
     sent: list[str] = []
@@ -550,14 +551,15 @@ def test_a_new_delivery_costs_one_lookup_and_one_transaction_of_two_inserts(
 
     assert response.status_code == 202
     statements = _statements(captured)
-    assert len(statements) <= 5, statements
-    assert statements.count("INSERT") == 2
-    assert "UPDATE" not in statements
-    assert statements.count("COMMIT") == 1
+    assert statements == ["SELECT", "WITH"], statements
+    insert = captured.captured_queries[1]["sql"]
+    assert 'INSERT INTO "webhooks"' in insert and 'INSERT INTO "integration_logs"' in insert
     webhook = Webhook.objects.get(external_id="evt_counted")
     assert webhook.enqueued_at is not None
     assert sent[-1] == str(webhook.id)
-    assert IntegrationLog.objects.filter(metadata__webhook_id=str(webhook.id)).count() == 1
+    log = IntegrationLog.objects.get(metadata__webhook_id=str(webhook.id))
+    assert (log.direction, log.status_code, log.action) == ("inbound", 202, "webhook_receive")
+    assert log.request_data["body"] == {"id": "evt_counted"}
 
 
 @pytest.mark.django_db(transaction=True)
