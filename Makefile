@@ -43,8 +43,10 @@ format: $(VENV)/.dev-installed  ## Apply ruff's fixes and formatting
 migrate: $(VENV)/.runtime-installed  ## Apply migrations to DATABASE_URL (default var/ SQLite)
 	DJANGO_DEBUG=1 $(PY) manage.py migrate
 
-bench: $(VENV)/.dev-installed  ## Benchmarks in benchmarks/ (figures printed as ratios and rates)
-	@for script in benchmarks/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+bench: $(VENV)/.dev-installed  ## Ingest, processing, sync and lists against bare baselines (benchmarks/results/latest.json)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } || \
+	  { echo "make bench needs wrk (Debian: apt-get install -y wrk)"; exit 1; }
+	$(PY) benchmarks/campaign.py $(BENCH_ARGS)
 
 clean:  ## Remove the virtualenv and local state (var/)
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

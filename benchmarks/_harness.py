@@ -66,9 +66,12 @@ def _empty_redis_database(url: str) -> str:
 
 
 @contextmanager
-def bench_environment(name: str) -> Iterator[BenchEnvironment]:
-    """Django set up on a fresh ``bench_<name>`` database and an empty Redis database."""
-    prepare_environment()
+def bench_environment(
+    name: str, *, postgres_port: int | None = None, redis_port: int | None = None
+) -> Iterator[BenchEnvironment]:
+    """Django set up on a fresh ``bench_<name>`` database and an empty Redis database; throw-away
+    servers, when started, listen on ``postgres_port`` / ``redis_port`` (default: any free one)."""
+    prepare_environment(postgres_port=postgres_port, redis_port=redis_port)
     broker_url = _empty_redis_database(os.environ["CELERY_BROKER_URL"])
     os.environ["CELERY_BROKER_URL"] = broker_url
     import django

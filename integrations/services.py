@@ -224,6 +224,39 @@ def integration_log_create(
     ``secrets`` is the integration's ``integration_secret_values`` when the caller already has
     them (a receive, an HTTP client serving a whole sync), so they are not decrypted again.
     """
+    log = integration_log_build(
+        integration=integration,
+        action=action,
+        direction=direction,
+        endpoint=endpoint,
+        request_data=request_data,
+        response_data=response_data,
+        status_code=status_code,
+        duration_ms=duration_ms,
+        error_message=error_message,
+        metadata=metadata,
+        secrets=secrets,
+    )
+    log.save(force_insert=True)
+    return log
+
+
+def integration_log_build(
+    *,
+    integration: Integration,
+    action: str,
+    direction: LogDirection | str,
+    endpoint: str = "",
+    request_data: Any = None,
+    response_data: Any = None,
+    status_code: int | None = None,
+    duration_ms: int = 0,
+    error_message: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    secrets: list[str] | None = None,
+) -> IntegrationLog:
+    """The log entry ``integration_log_create`` writes, redacted and cut, not yet saved: for a
+    caller that writes it in one statement with the row it records (the receive)."""
     if secrets is None:
         secrets = integration_secret_values(integration)
     limit = settings.INTEGRATION_LOG_MAX_BYTES
@@ -232,7 +265,7 @@ def integration_log_create(
         data = json_storable(data if data is not None else {})
         return truncate_json(redact(data, secrets=secrets), limit=limit)
 
-    return IntegrationLog.objects.create(
+    return IntegrationLog(
         integration=integration,
         action=action,
         direction=direction,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -44,6 +45,31 @@ HEARTBEAT_EVERY_SECONDS = 30.0
 ANALYZE_FIRST_AT = 2_000
 
 
+# One page in one statement: new records inserted, changed ones (another version or deletion
+# mark) updated, unchanged ones left as they are (not written: no new row version, no index
+# entry, no WAL). RETURNING lists the rows written, ``xmax = 0`` for those it inserted.
+UPSERT_CHANGED = """
+INSERT INTO synced_records AS stored (id, integration_id, entity, external_id, data, version,
+    is_deleted, first_synced_at, last_synced_at, last_job_id)
+SELECT gen_random_uuid(), %(integration)s, %(entity)s, page.key, page.data::jsonb, page.version,
+    page.deleted, %(now)s, %(now)s, %(job)s
+FROM unnest(%(keys)s::text[], %(data)s::text[], %(versions)s::text[], %(deleted)s::boolean[])
+    AS page(key, data, version, deleted)
+ON CONFLICT (integration_id, entity, external_id) DO UPDATE
+SET data = EXCLUDED.data, version = EXCLUDED.version, is_deleted = EXCLUDED.is_deleted,
+    last_synced_at = EXCLUDED.last_synced_at, last_job_id = EXCLUDED.last_job_id
+WHERE stored.version IS DISTINCT FROM EXCLUDED.version
+    OR stored.is_deleted IS DISTINCT FROM EXCLUDED.is_deleted
+RETURNING (stored.xmax = 0)
+"""
+
+
+STORED_VERSIONS = """
+SELECT external_id, version, is_deleted FROM synced_records
+WHERE integration_id = %s AND entity = %s AND external_id = ANY(%s::text[])
+"""
+
+
 class JobStopped(Exception):
     """The job left ``running`` (cancelled, or failed by the sweeper) while it ran."""
 
@@ -66,6 +92,7 @@ class Counts:
 class Prepared:
     key: str
     data: Any
+    text: str  # the record's canonical JSON, what PostgreSQL is sent
     version: str
     is_deleted: bool
 
@@ -166,14 +193,14 @@ class SyncRun:
         self, provider: Provider, entity: str, records: list[Any], counts: Counts
     ) -> dict[str, Prepared]:
         prepared: dict[str, Prepared] = {}
+        field_name = provider.key_field(self.integration)
         for record in records:
             counts.processed += 1
             if not isinstance(record, dict):
                 self._record_failed(entity, None, "The record is not a JSON object.", counts)
                 continue
-            key = provider.record_key(self.integration, record)
+            key = provider.record_key(self.integration, record, key_field=field_name)
             if key is None:
-                field_name = provider.key_field(self.integration)
                 self._record_failed(entity, None, f"The record has no {field_name}.", counts)
                 continue
             if len(key) > MAX_EXTERNAL_ID_LENGTH:
@@ -190,6 +217,7 @@ class SyncRun:
             prepared[key] = Prepared(
                 key=key,
                 data=record,
+                text=canonical,
                 version=provider.record_version(record, canonical),
                 is_deleted=provider.record_is_deleted(record),
             )
@@ -233,45 +261,110 @@ class SyncRun:
             if status != SyncJobStatus.RUNNING:
                 del self.errors[errors_before:]
                 raise JobStopped
-            existing = {
-                external_id: (version, is_deleted)
-                for external_id, version, is_deleted in SyncedRecord.objects.filter(
-                    integration_id=self.integration.pk,
-                    entity=entity,
-                    external_id__in=list(prepared),
-                ).values_list("external_id", "version", "is_deleted")
-            }
-            to_write: list[SyncedRecord] = []
-            unchanged: list[str] = []
-            for key, item in prepared.items():
-                stored = existing.get(key)
-                if stored == (item.version, item.is_deleted):
-                    unchanged.append(key)
-                    continue
-                to_write.append(
-                    SyncedRecord(
-                        integration_id=self.integration.pk,
-                        entity=entity,
-                        external_id=key,
-                        data=item.data,
-                        version=item.version,
-                        is_deleted=item.is_deleted,
-                        first_synced_at=now,
-                        last_synced_at=now,
-                        last_job_id=self.job.pk,
-                    )
-                )
-            written = self._write(entity, to_write, counts)
-            counts.created += sum(1 for key in written if key not in existing)
-            counts.updated += sum(1 for key in written if key in existing)
-            if unchanged:
-                SyncedRecord.objects.filter(
-                    integration_id=self.integration.pk, entity=entity, external_id__in=unchanged
-                ).update(last_synced_at=now, last_job_id=self.job.pk)
+            if connection.vendor == "postgresql":
+                self._write_changed(entity, list(prepared.values()), now, counts)
+            else:
+                self._write_portable(entity, prepared, now, counts)
             self.total.add(counts)
             self.entity_counts[entity].add(counts)
             self._progress(entity, index, entity_total, page_number, save=False)
             self._save_metadata_fields()
+
+    def _write_changed(
+        self, entity: str, items: list[Prepared], now: datetime, counts: Counts
+    ) -> None:
+        """PostgreSQL: the stored versions of the page read first, then the new and changed
+        records in one ``INSERT … ON CONFLICT DO UPDATE … WHERE`` (whose WHERE also keeps a
+        record another writer stored meanwhile from being written twice); an unchanged record
+        costs an index probe and no write. If the database refuses the batch, row by row, so
+        only the records it cannot store fail."""
+        items = self._changed_only(entity, items)
+        if not items:
+            return
+        try:
+            with transaction.atomic():
+                created, updated = self._upsert_changed(entity, items, now)
+        except DatabaseError:
+            logger.info("sync job %s: a batch was refused; writing row by row", self.job.pk)
+        else:
+            counts.created += created
+            counts.updated += updated
+            return
+        for item in items:
+            try:
+                with transaction.atomic():
+                    created, updated = self._upsert_changed(entity, [item], now)
+            except DatabaseError as error:
+                message = f"The database refused the record: {str(error).splitlines()[0]}"
+                self._record_failed(entity, item.key, message, counts)
+            else:
+                counts.created += created
+                counts.updated += updated
+
+    def _changed_only(self, entity: str, items: list[Prepared]) -> list[Prepared]:
+        """The page's new and changed records, by one index read of the stored versions: an
+        unchanged page (a re-sync) then sends no record bodies to the database at all."""
+        if not items:
+            return items
+        with connection.cursor() as cursor:
+            cursor.execute(
+                STORED_VERSIONS,
+                [self.integration.pk, entity, [item.key for item in items]],
+            )
+            stored = {key: (version, is_deleted) for key, version, is_deleted in cursor}
+        return [item for item in items if stored.get(item.key) != (item.version, item.is_deleted)]
+
+    def _upsert_changed(self, entity: str, items: list[Prepared], now: datetime) -> tuple[int, int]:
+        """(created, updated) by the one statement; ``xmax = 0`` marks a row it inserted."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                UPSERT_CHANGED,
+                {
+                    "integration": self.integration.pk,
+                    "entity": entity,
+                    "now": now,
+                    "job": self.job.pk,
+                    "keys": [item.key for item in items],
+                    "data": [item.text for item in items],
+                    "versions": [item.version for item in items],
+                    "deleted": [item.is_deleted for item in items],
+                },
+            )
+            inserted = [row[0] for row in cursor.fetchall()]
+        created = sum(1 for flag in inserted if flag)
+        return created, len(inserted) - created
+
+    def _write_portable(
+        self, entity: str, prepared: dict[str, Prepared], now: datetime, counts: Counts
+    ) -> None:
+        """Other databases (SQLite for ``make run``): read the page's stored versions, then
+        upsert the new and changed records in bulk."""
+        existing = {
+            external_id: (version, is_deleted)
+            for external_id, version, is_deleted in SyncedRecord.objects.filter(
+                integration_id=self.integration.pk,
+                entity=entity,
+                external_id__in=list(prepared),
+            ).values_list("external_id", "version", "is_deleted")
+        }
+        to_write = [
+            SyncedRecord(
+                integration_id=self.integration.pk,
+                entity=entity,
+                external_id=key,
+                data=item.data,
+                version=item.version,
+                is_deleted=item.is_deleted,
+                first_synced_at=now,
+                last_synced_at=now,
+                last_job_id=self.job.pk,
+            )
+            for key, item in prepared.items()
+            if existing.get(key) != (item.version, item.is_deleted)
+        ]
+        written = self._write(entity, to_write, counts)
+        counts.created += sum(1 for key in written if key not in existing)
+        counts.updated += sum(1 for key in written if key in existing)
 
     def _write(self, entity: str, rows: list[SyncedRecord], counts: Counts) -> list[str]:
         """Upsert ``rows`` in one statement; if the database refuses the batch, row by row, so

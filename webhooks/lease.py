@@ -2,7 +2,7 @@
 
 A claim is a lease (``locked_until``): if the worker dies, the lease runs out and the sweeper hands
 the webhook to another worker. A live worker whose handlers or forward take longer than the lease
-must not lose the webhook to a second worker while it still runs, so a thread renews the lease
+must not lose the webhook to a second worker while it still runs, so the lease is renewed
 every third of its length for as long as the work goes on — but not past ``max_seconds`` (the
 task's hard time limit, after which Celery kills the process anyway): a worker that hangs for ever
 stops renewing, its lease runs out and the webhook is taken back, so nothing stays
@@ -11,12 +11,17 @@ stops renewing, its lease runs out and the webhook is taken back, so nothing sta
 The lease end doubles as the claim's token: every renewal and the final write are conditional on
 the token this worker last wrote, so a worker that lost its claim can never overwrite the work of
 the next one.
+
+One renewal thread per process serves every keeper (started with the first; a worker processes
+thousands of webhooks that each take milliseconds, and a thread of its own per webhook was a
+visible share of each one's cost). A keeper costs nothing until its first renewal falls due.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from datetime import datetime, timedelta
@@ -42,8 +47,10 @@ class LeaseKeeper:
         self.max_seconds = max_seconds
         self.renewals = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew_until_stopped, daemon=True)
+        self._stopped = False
+        self._interval = max(0.05, lease_seconds / 3)
+        self._started = time.monotonic()
+        self.due = self._started + self._interval
 
     @property
     def token(self) -> datetime:
@@ -52,31 +59,30 @@ class LeaseKeeper:
             return self._token
 
     def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
+        self._started = time.monotonic()
+        self.due = self._started + self._interval
+        _renewer.add(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        # Stop (and wait for) the renewer before the final write reads the token, so the two
-        # never race.
-        self._stop.set()
-        self._thread.join()
+        # Under the lock: a renewal in flight finishes first, and none starts after this.
+        with self._lock:
+            self._stopped = True
+        _renewer.remove(self)
 
-    def _renew_until_stopped(self) -> None:
-        started = time.monotonic()
-        interval = max(0.05, self.lease_seconds / 3)
-        try:
-            while not self._stop.wait(interval):
-                if time.monotonic() - started + self.lease_seconds > self.max_seconds:
-                    logger.warning(
-                        "webhook %s still processing after %.0fs; no longer renewing its lease",
-                        self.webhook_id,
-                        time.monotonic() - started,
-                    )
-                    return
-                if not self._renew():
-                    return
-        finally:
-            connection.close()  # this thread's own connection
+    def tick(self) -> bool:
+        """Called by the renewal thread when due: renew; False when this keeper is done."""
+        if time.monotonic() - self._started + self.lease_seconds > self.max_seconds:
+            logger.warning(
+                "webhook %s still processing after %.0fs; no longer renewing its lease",
+                self.webhook_id,
+                time.monotonic() - self._started,
+            )
+            return False
+        if not self._renew():
+            return False
+        self.due = time.monotonic() + self._interval
+        return True
 
     def _renew(self) -> bool:
         """Extend the lease; False once the claim is lost. A database that does not answer
@@ -96,6 +102,8 @@ class LeaseKeeper:
     def _renew_once(self) -> bool:
         close_old_connections()
         with self._lock:
+            if self._stopped:
+                return False
             new_token = timezone.now() + timedelta(seconds=self.lease_seconds)
             renewed = Webhook.objects.filter(
                 pk=self.webhook_id, status=WebhookStatus.PROCESSING, locked_until=self._token
@@ -106,3 +114,56 @@ class LeaseKeeper:
             else:
                 logger.warning("webhook %s: the processing claim was lost", self.webhook_id)
             return bool(renewed)
+
+
+class _Renewer:
+    """The process's renewal thread: sleeps until the earliest keeper is due, renews it."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._keepers: dict[int, LeaseKeeper] = {}
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def add(self, keeper: LeaseKeeper) -> None:
+        with self._condition:
+            alive = self._thread is not None and self._thread.is_alive()
+            if not alive or self._pid != os.getpid():  # none yet, or this is a forked child
+                self._keepers = {}
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="webhook-lease-renewer", daemon=True
+                )
+                self._thread.start()
+            self._keepers[id(keeper)] = keeper
+            self._condition.notify()
+
+    def remove(self, keeper: LeaseKeeper) -> None:
+        with self._condition:
+            self._keepers.pop(id(keeper), None)
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._condition:
+                    now = time.monotonic()
+                    due = [keeper for keeper in self._keepers.values() if keeper.due <= now]
+                    if not due:
+                        earliest = min((k.due for k in self._keepers.values()), default=now + 60)
+                        self._condition.wait(timeout=max(0.01, earliest - now))
+                        continue
+                for keeper in due:
+                    try:
+                        keep = keeper.tick()
+                    except Exception:  # a database error: this keeper stops, the others go on
+                        logger.exception("webhook %s: renewing the lease failed", keeper.webhook_id)
+                        keep = False
+                    if not keep:
+                        self.remove(keeper)
+                # Renewals are minutes apart: no connection of this thread stays open between.
+                connection.close()
+        finally:
+            connection.close()
+
+
+_renewer = _Renewer()

@@ -27,6 +27,7 @@ from integrations.filters import IntegrationFilter, IntegrationLogFilter
 from integrations.models import Integration, IntegrationLog
 from integrations.providers.services import integration_test_connection
 from integrations.services import integration_create, integration_delete, integration_update
+from vendhub_integrations.api.pagination import KeysetPagination
 from vendhub_integrations.api.permissions import request_actor
 
 
@@ -106,6 +107,7 @@ class IntegrationLogViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     queryset = IntegrationLog.objects.all()
+    pagination_class = KeysetPagination
     serializer_class = IntegrationLogSerializer
     filterset_class = IntegrationLogFilter
     search_fields = ["endpoint", "action", "error_message"]

@@ -117,8 +117,12 @@ class Provider:
     def key_field(self, integration: Integration) -> str:
         return integration.typed_config.key_field or self.default_key_field
 
-    def record_key(self, integration: Integration, record: dict[str, Any]) -> str | None:
-        value = record.get(self.key_field(integration))
+    def record_key(
+        self, integration: Integration, record: dict[str, Any], *, key_field: str | None = None
+    ) -> str | None:
+        """The record's key as a string, None when it has none. ``key_field``: the caller's
+        ``key_field(integration)``, read once for a whole page instead of once per record."""
+        value = record.get(key_field or self.key_field(integration))
         if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
             return None
         return str(value)

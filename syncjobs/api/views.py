@@ -27,6 +27,7 @@ from syncjobs.services import (
     sync_job_cancel,
     sync_job_create,
 )
+from vendhub_integrations.api.pagination import KeysetPagination
 
 
 @extend_schema_view(
@@ -35,6 +36,7 @@ from syncjobs.services import (
 )
 class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = SyncJob.objects.all()
+    pagination_class = KeysetPagination
     serializer_class = SyncJobSerializer
     filterset_class = SyncJobFilter
     ordering_fields = ["created_at", "started_at", "completed_at"]

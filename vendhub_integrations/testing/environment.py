@@ -19,7 +19,8 @@ from vendhub_integrations.testing.services import ThrowAwayServices
 _services: ThrowAwayServices | None = None
 
 
-def prepare_environment() -> None:
+def prepare_environment(*, postgres_port: int | None = None, redis_port: int | None = None) -> None:
+    """``postgres_port`` / ``redis_port``: where throw-away servers listen (default: any free)."""
     global _services
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendhub_integrations.settings")
     os.environ.setdefault("DJANGO_SECRET_KEY", base64.b64encode(os.urandom(32)).decode())
@@ -37,9 +38,9 @@ def prepare_environment() -> None:
         _services = ThrowAwayServices()
         atexit.register(stop_services)
         if missing_db:
-            _services.start_postgres()
+            _services.start_postgres(port=postgres_port)
         if missing_broker:
-            _services.start_redis()
+            _services.start_redis(port=redis_port)
         os.environ.update(_services.urls)
 
 

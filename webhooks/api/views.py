@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import receive_protocol_for
 from integrations.selectors import integration_get_live
+from vendhub_integrations.api.pagination import KeysetPagination
 from vendhub_integrations.api.permissions import request_actor
 from vendhub_integrations.api.routers import UUID_PATTERN
 from webhooks.api.serializers import (
@@ -180,6 +181,7 @@ class WebhookViewSet(
     viewsets.GenericViewSet,
 ):
     queryset = Webhook.objects.all()
+    pagination_class = KeysetPagination
     serializer_class = WebhookSerializer
     filterset_class = WebhookFilter
     lookup_value_regex = _UUID

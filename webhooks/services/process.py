@@ -46,16 +46,21 @@ def retry_delay_seconds(*, integration: Integration | None, retry_count: int) ->
     return min(delay * random.uniform(0.8, 1.2), MAX_RETRY_DELAY_SECONDS)
 
 
-def _claim(webhook_id: Any, *, lease: float) -> datetime | None:
-    """Take the webhook if it is pending and due; the returned lease end is the claim's token."""
+def _claim(
+    webhook_id: Any, *, lease: float, seen: datetime | None = None
+) -> tuple[datetime, datetime] | None:
+    """Take the webhook if it is pending and due: ``(lease end, now)``; the lease end is the
+    claim's token. With ``seen`` (the ``updated_at`` the caller read), only if the row has not
+    been written since, so the caller's copy is the claimed row."""
     now = timezone.now()
     until = now + timedelta(seconds=lease)
-    claimed = (
-        Webhook.objects.filter(pk=webhook_id, status=WebhookStatus.PENDING, rejected=False)
-        .filter(Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now + _EARLY_CLAIM))
-        .update(status=WebhookStatus.PROCESSING, locked_until=until, updated_at=now)
-    )
-    return until if claimed else None
+    rows = Webhook.objects.filter(pk=webhook_id, status=WebhookStatus.PENDING, rejected=False)
+    if seen is not None:
+        rows = rows.filter(updated_at=seen)
+    claimed = rows.filter(
+        Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now + _EARLY_CLAIM)
+    ).update(status=WebhookStatus.PROCESSING, locked_until=until, updated_at=now)
+    return (until, now) if claimed else None
 
 
 def _finish(webhook: Webhook, token: datetime, **changes: Any) -> bool:
@@ -105,10 +110,18 @@ def webhook_process(*, webhook_id: Any) -> str | None:
 
 def _claim_and_process(webhook: Webhook, integration: Integration | None) -> str | None:
     lease = lease_seconds(integration)
-    token = _claim(webhook.pk, lease=lease)
-    if token is None:
-        return None
-    webhook.refresh_from_db()
+    # Claimed as read (one UPDATE, no second read): the common case. A row written between the
+    # read and the claim (a retry, the sweeper) is claimed as it is now and read again.
+    claim = _claim(webhook.pk, lease=lease, seen=webhook.updated_at)
+    if claim is not None:
+        token, webhook.updated_at = claim
+        webhook.status, webhook.locked_until = WebhookStatus.PROCESSING, token
+    else:
+        claim = _claim(webhook.pk, lease=lease)
+        if claim is None:
+            return None
+        token = claim[0]
+        webhook.refresh_from_db()
     keeper = LeaseKeeper(
         webhook.pk, token, lease_seconds=lease, max_seconds=settings.CELERY_TASK_TIME_LIMIT
     )

@@ -4,23 +4,27 @@ log; and ``webhook_emit``, which puts an event the hub itself produced into the 
 
 from __future__ import annotations
 
-import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models.sql import InsertQuery
+from django.utils import timezone
 
-from integrations.models import Integration, LogDirection
+from integrations.models import Integration, IntegrationLog, LogDirection
 from integrations.redaction import redact
-from integrations.services import integration_log_create, integration_secret_values
+from integrations.services import (
+    integration_log_build,
+    integration_log_create,
+    integration_secret_values,
+)
 from webhooks.inbound import scrub_values
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services.enqueue import webhook_enqueue
 from webhooks.services.rotation import verification_secrets
 from webhooks.signatures import InboundRequest, SignatureError, scheme_for, scheme_name_for
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,8 +47,11 @@ def _log_inbound(
     outcome: ReceiveOutcome,
     started: float,
     secrets: list[str] | None = None,
-) -> None:
-    integration_log_create(
+    build: bool = False,
+) -> IntegrationLog:
+    """Write the inbound log of ``outcome``; with ``build``, return it unsaved instead."""
+    write = integration_log_build if build else integration_log_create
+    return write(
         integration=integration,
         secrets=secrets,
         action="webhook_receive",
@@ -89,16 +96,33 @@ def webhook_refuse(
     return outcome
 
 
-def _store(*, integration: Integration, fields: dict[str, Any]) -> tuple[Webhook, bool]:
-    """Insert the row; ``(original, True)`` when the database says it is a duplicate delivery.
+def _store(
+    *,
+    integration: Integration,
+    fields: dict[str, Any],
+    log: Callable[[Webhook, bool], IntegrationLog | None] | None = None,
+) -> tuple[Webhook, bool]:
+    """Insert the row (and, in the same statement, its inbound log); ``(original, True)`` when
+    the database says it is a duplicate delivery.
 
     The partial unique index on (integration, external_id) decides, not a prior SELECT: two
     identical deliveries arriving together both try to insert, one wins, the other reads it.
+    ``log(webhook, duplicate)`` returns the unsaved log of a new row, and writes the log itself
+    for a duplicate. The row is stamped ``enqueued_at`` as it is inserted and its message sent
+    right after the commit; a message that cannot be sent clears the stamp, so the sweeper sends
+    it (see ``webhook_enqueue``). A 2xx still means a committed row, and its log with it.
     """
+    webhook = Webhook(integration=integration, enqueued_at=timezone.now(), **fields)
     try:
-        with transaction.atomic():
-            webhook = Webhook.objects.create(integration=integration, **fields)
-            transaction.on_commit(lambda: webhook_enqueue(webhook_id=webhook.id))
+        entry = log(webhook, False) if log is not None else None
+        if connection.in_atomic_block or entry is None or connection.vendor != "postgresql":
+            with transaction.atomic():
+                webhook.save(force_insert=True)
+                if entry is not None:
+                    entry.save(force_insert=True)
+        else:
+            _insert_together(webhook, entry)
+        transaction.on_commit(lambda: webhook_enqueue(webhook_id=webhook.id, stamped=True))
         return webhook, False
     except IntegrityError:
         original = Webhook.objects.filter(
@@ -106,7 +130,29 @@ def _store(*, integration: Integration, fields: dict[str, Any]) -> tuple[Webhook
         ).first()
         if original is None or not fields.get("external_id"):
             raise
+        if log is not None:
+            log(original, True)
         return original, True
+
+
+def _insert_sql(instance: models.Model) -> tuple[str, list[Any]]:
+    """The INSERT Django would send for ``instance`` (defaults and auto fields filled in)."""
+    query = InsertQuery(type(instance))
+    query.insert_values(list(instance._meta.local_concrete_fields), [instance])
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)
+
+
+def _insert_together(webhook: Webhook, entry: IntegrationLog) -> None:
+    """Both rows in one statement (a data-modifying CTE), so one round trip and one implicit
+    commit: in autocommit mode a statement is its own transaction, both rows or neither."""
+    webhook_sql, webhook_params = _insert_sql(webhook)
+    log_sql, log_params = _insert_sql(entry)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH stored AS ({webhook_sql}) {log_sql}", webhook_params + log_params)
+    for instance in (webhook, entry):
+        instance._state.adding = False
+        instance._state.db = connection.alias
 
 
 def webhook_receive(
@@ -148,34 +194,45 @@ def webhook_receive(
         scheme.verify(request, secrets=valid_secrets, config=config)
     except SignatureError as error:
         reason = f"invalid signature: {error}"
-        webhook = Webhook.objects.create(
-            integration=integration,
-            **common,
-            status=WebhookStatus.IGNORED,
-            signature_verified=False,
-            rejected=True,
-            error_message=reason,
-        )
-        outcome = ReceiveOutcome(
-            status_code=401,
-            body={"error": "invalid_signature", "detail": str(error), "id": str(webhook.id)},
-            webhook=webhook,
-            reason=reason,
-        )
-    else:
-        common["signature_verified"] = scheme.requires_secret
-        common["metadata"] = {"signature_scheme": scheme_name_for(integration)}
-        webhook, duplicate = _store(
-            integration=integration, fields={**common, "status": WebhookStatus.PENDING}
-        )
+        with transaction.atomic():
+            webhook = Webhook.objects.create(
+                integration=integration,
+                **common,
+                status=WebhookStatus.IGNORED,
+                signature_verified=False,
+                rejected=True,
+                error_message=reason,
+            )
+            outcome = ReceiveOutcome(
+                status_code=401,
+                body={"error": "invalid_signature", "detail": str(error), "id": str(webhook.id)},
+                webhook=webhook,
+                reason=reason,
+            )
+            _log_inbound(
+                integration=integration,
+                endpoint=endpoint,
+                headers=stored_headers,
+                payload=payload,
+                outcome=outcome,
+                started=started,
+                secrets=secrets,
+            )
+        return outcome
+
+    common["signature_verified"] = scheme.requires_secret
+    common["metadata"] = {"signature_scheme": scheme_name_for(integration)}
+    outcomes: list[ReceiveOutcome] = []
+
+    def answer_and_log(webhook: Webhook, duplicate: bool) -> IntegrationLog | None:
         answer: dict[str, Any] = {"id": str(webhook.id), "status": webhook.status}
         if duplicate:
             answer["duplicate"] = True
         outcome = ReceiveOutcome(
             status_code=200 if duplicate else 202, body=answer, webhook=webhook
         )
-    try:
-        _log_inbound(
+        outcomes.append(outcome)
+        entry = _log_inbound(
             integration=integration,
             endpoint=endpoint,
             headers=stored_headers,
@@ -183,16 +240,16 @@ def webhook_receive(
             outcome=outcome,
             started=started,
             secrets=secrets,
+            build=not duplicate,
         )
-    except (OperationalError, InterfaceError) as error:
-        # The row is committed: the sender must get its answer even if the database went away
-        # just after (a 503 here would make it send again; a duplicate at best).
-        logger.warning(
-            "webhook %s stored; its inbound log was not: %s",
-            outcome.webhook.id if outcome.webhook else None,
-            error,
-        )
-    return outcome
+        return None if duplicate else entry
+
+    _store(
+        integration=integration,
+        fields={**common, "status": WebhookStatus.PENDING},
+        log=answer_and_log,
+    )
+    return outcomes[-1]
 
 
 def webhook_emit(

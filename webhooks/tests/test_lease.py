@@ -123,3 +123,25 @@ def test_a_renewal_the_database_refuses_is_tried_again_next_interval(caplog) -> 
     assert renewed
     assert "lease not renewed, will try again" in caplog.text
     assert Webhook.objects.get(pk=webhook.pk).locked_until == keeper.token
+
+
+def test_one_renewal_thread_keeps_several_claims_and_costs_a_quick_webhook_nothing() -> None:
+    webhooks = [WebhookFactory(status=WebhookStatus.PROCESSING) for _ in range(2)]
+    tokens = [timezone.now() + timedelta(seconds=0.6) for _ in webhooks]
+    for webhook, token in zip(webhooks, tokens, strict=True):
+        Webhook.objects.filter(pk=webhook.pk).update(locked_until=token)
+
+    with (
+        LeaseKeeper(webhooks[0].pk, tokens[0], lease_seconds=0.6, max_seconds=60) as first,
+        LeaseKeeper(webhooks[1].pk, tokens[1], lease_seconds=0.6, max_seconds=60) as second,
+    ):
+        renewed = wait_until(lambda: first.renewals >= 2 and second.renewals >= 2, timeout=10)
+        renewers = [t for t in threading.enumerate() if t.name == "webhook-lease-renewer"]
+    with LeaseKeeper(webhooks[0].pk, first.token, lease_seconds=60, max_seconds=60) as quick:
+        pass
+
+    assert renewed
+    assert len(renewers) == 1
+    assert quick.renewals == 0
+    for webhook, keeper in ((webhooks[0], first), (webhooks[1], second)):
+        assert Webhook.objects.get(pk=webhook.pk).locked_until == keeper.token

@@ -137,6 +137,45 @@ def test_forward_posts_the_payload_as_stored(forward_server):
 
 
 @pytest.mark.django_db
+def test_a_forward_costs_a_read_a_claim_its_log_and_the_outcome(forward_server):
+    """Read the webhook with its integration, claim it as read, forward and log the call,
+    record the outcome: four queries, no second read of the row."""
+    from django.test.utils import CaptureQueriesContext
+
+    webhook = make_webhook({"forward_url": forward_server.url})
+    with CaptureQueriesContext(connection) as captured:
+        assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
+    statements = [query["sql"].split(" ", 1)[0] for query in captured.captured_queries]
+    assert statements == ["SELECT", "UPDATE", "INSERT", "UPDATE"], statements
+    webhook.refresh_from_db()
+    assert (webhook.status, webhook.locked_until) == (WebhookStatus.COMPLETED, None)
+
+
+@pytest.mark.django_db
+def test_a_webhook_written_between_the_read_and_the_claim_is_read_again(
+    forward_server, monkeypatch
+):
+    """The claim checks the row is the one read; a retry's fresh count is what the worker uses."""
+    from webhooks.services import process
+
+    webhook = make_webhook({"forward_url": forward_server.url})
+    real_claim = process._claim
+
+    def claim_after_a_write(webhook_id, *, lease, seen=None):
+        if seen is not None:
+            Webhook.objects.filter(pk=webhook_id).update(
+                retry_count=2, max_retries=2, updated_at=timezone.now()
+            )
+        return real_claim(webhook_id, lease=lease, seen=seen)
+
+    forward_server.status = 500
+    monkeypatch.setattr(process, "_claim", claim_after_a_write)
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.FAILED
+    webhook.refresh_from_db()
+    assert "gave up after 3 attempts" in (webhook.error_message or "")
+
+
+@pytest.mark.django_db
 def test_forward_is_signed_with_standard_webhooks_when_a_forward_secret_is_set(forward_server):
     webhook = make_webhook({"forward_url": forward_server.url, "forward_secret": FORWARD_SECRET})
     assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
