@@ -9,7 +9,6 @@ from django.test import Client
 
 from integrations.models import IntegrationLog
 from webhooks.models import Webhook
-from webhooks.services import receive as receive_service
 from webhooks.tests.helpers import post_signed
 
 pytestmark = pytest.mark.django_db
@@ -31,23 +30,26 @@ def test_database_down_before_anything_is_read_is_503_with_retry_after(integrati
 
 
 def test_database_gone_at_the_insert_is_503_and_nothing_is_stored(integration, monkeypatch):
-    monkeypatch.setattr(receive_service.Webhook.objects, "create", _down)
+    monkeypatch.setattr(Webhook, "save", _down)
 
     response = post_signed(Client(), integration.code, {"id": "evt_db_insert"})
 
     assert response.status_code == 503
     assert response["Retry-After"]
+    monkeypatch.undo()
     assert Webhook.objects.count() == 0
 
 
-def test_database_gone_after_the_commit_still_answers_202(integration, monkeypatch):
-    """The row is committed; only its log could not be written: the answer stays 202."""
-    monkeypatch.setattr(receive_service, "integration_log_create", _down)
+def test_database_gone_at_the_log_is_503_and_neither_row_is_kept(integration, monkeypatch):
+    """The webhook and its inbound log are written together: a 2xx means both are committed,
+    and when the log cannot be written the webhook is not kept either, so the sender retries."""
+    monkeypatch.setattr(IntegrationLog, "save", _down)
 
     response = post_signed(Client(), integration.code, {"id": "evt_db_after"})
 
-    assert response.status_code == 202
-    assert Webhook.objects.filter(pk=response.json()["id"], status="pending").exists()
+    assert response.status_code == 503
+    monkeypatch.undo()
+    assert Webhook.objects.count() == 0
     assert IntegrationLog.objects.count() == 0
 
 
