@@ -109,5 +109,8 @@ def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
             "django.db.backends": {"level": "WARNING"},
             # django-structlog's own request_started/finished lines: one each per request.
             "django_structlog": {"level": level},
+            # A worker's one "celery@host ready." line is logged whatever LOG_LEVEL says: it is
+            # how operators (and the suite's and the benchmark's process starters) know it is up.
+            "celery.apps.worker": {"level": "INFO"},
         },
     }
