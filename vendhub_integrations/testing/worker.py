@@ -76,32 +76,31 @@ def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float
 
 
 @contextmanager
-def celery_worker(
+def _celery_process(
     *,
-    broker_url: str | None = None,
-    concurrency: int = 1,
-    extra_env: dict[str, str] | None = None,
-    extra_args: list[str] | None = None,
-    celery_options: list[str] | None = None,
-    ready_timeout: float = 60,
+    kind: str,
+    arguments: list[str],
+    ready_marker: str,
+    broker_url: str | None,
+    extra_env: dict[str, str] | None,
+    celery_options: list[str] | None,
+    ready_timeout: float,
 ) -> Iterator[WorkerProcess]:
-    """Start ``celery -A vendhub_integrations [celery_options] worker`` and stop it when the
-    block ends."""
+    """Start ``celery -A vendhub_integrations [celery_options] <arguments>`` on the test
+    database, wait for ``ready_marker`` in its output, and stop its process group when the block
+    ends (SIGTERM, then SIGKILL). Its output is kept in a file while it runs."""
     env = os.environ.copy()
     env["DATABASE_URL"] = test_database_url()
     if broker_url is not None:
         env["CELERY_BROKER_URL"] = broker_url
     env.update(extra_env or {})
     log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in the finally below)
-        prefix="celery-worker-", suffix=".log", delete=False
+        prefix=f"celery-{kind}-", suffix=".log", delete=False
     )
     log_path = Path(log_file.name)
     command = [
         sys.executable, "-m", "celery", "-A", "vendhub_integrations", *(celery_options or []),
-        "worker", "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
-        *(extra_args or []),
+        *arguments,
     ]  # fmt: skip
     process = subprocess.Popen(
         command,
@@ -111,15 +110,15 @@ def celery_worker(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    worker = WorkerProcess(process=process, log_path=log_path)
+    started = WorkerProcess(process=process, log_path=log_path)
     try:
         ready = wait_until(
-            lambda: " ready." in worker.output() or process.poll() is not None,
+            lambda: ready_marker in started.output() or process.poll() is not None,
             timeout=ready_timeout,
         )
         if not ready or process.poll() is not None:
-            raise RuntimeError(f"celery worker did not start:\n{worker.output()[-4000:]}")
-        yield worker
+            raise RuntimeError(f"celery {kind} did not start:\n{started.output()[-4000:]}")
+        yield started
     finally:
         if process.poll() is None:
             try:
@@ -136,6 +135,36 @@ def celery_worker(
 
 
 @contextmanager
+def celery_worker(
+    *,
+    broker_url: str | None = None,
+    concurrency: int = 1,
+    extra_env: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
+    celery_options: list[str] | None = None,
+    ready_timeout: float = 60,
+) -> Iterator[WorkerProcess]:
+    """Start ``celery -A vendhub_integrations [celery_options] worker`` and stop it when the
+    block ends."""
+    arguments = [
+        "worker", "--loglevel", "INFO", "--concurrency", str(concurrency), "--pool", "prefork",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        *(extra_args or []),
+    ]  # fmt: skip
+    with _celery_process(
+        kind="worker",
+        arguments=arguments,
+        ready_marker=" ready.",
+        broker_url=broker_url,
+        extra_env=extra_env,
+        celery_options=celery_options,
+        ready_timeout=ready_timeout,
+    ) as worker:
+        yield worker
+
+
+@contextmanager
 def celery_beat(
     *,
     broker_url: str | None = None,
@@ -145,50 +174,22 @@ def celery_beat(
 ) -> Iterator[WorkerProcess]:
     """Start ``celery -A vendhub_integrations beat`` (the DatabaseScheduler, on the test
     database) and stop it when the block ends; ready once it wrote its first heartbeat line."""
-    env = os.environ.copy()
-    env["DATABASE_URL"] = test_database_url()
-    if broker_url is not None:
-        env["CELERY_BROKER_URL"] = broker_url
-    env.update(extra_env or {})
-    log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in the finally below)
-        prefix="celery-beat-", suffix=".log", delete=False
-    )
-    log_path = Path(log_file.name)
     schedule_dir = tempfile.mkdtemp(prefix="celery-beat-")
-    command = [
-        sys.executable, "-m", "celery", "-A", "vendhub_integrations", *(celery_options or []),
+    arguments = [
         "beat", "--loglevel", "INFO",
         "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
         "--schedule", str(Path(schedule_dir) / "schedule"),
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    beat = WorkerProcess(process=process, log_path=log_path)
     try:
-        ready = wait_until(
-            lambda: "beat: Starting" in beat.output() or process.poll() is not None,
-            timeout=ready_timeout,
-        )
-        if not ready or process.poll() is not None:
-            raise RuntimeError(f"celery beat did not start:\n{beat.output()[-4000:]}")
-        yield beat
+        with _celery_process(
+            kind="beat",
+            arguments=arguments,
+            ready_marker="beat: Starting",
+            broker_url=broker_url,
+            extra_env=extra_env,
+            celery_options=celery_options,
+            ready_timeout=ready_timeout,
+        ) as beat:
+            yield beat
     finally:
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-            except ProcessLookupError:
-                pass
-        log_file.close()
         shutil.rmtree(schedule_dir, ignore_errors=True)
-        if os.environ.get("KEEP_WORKER_LOGS") != "1":
-            log_path.unlink(missing_ok=True)
