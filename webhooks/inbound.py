@@ -99,7 +99,9 @@ def _parse(body: bytes, headers: Mapping[str, str]) -> Any:
         parsed = json_loads_bounded(text, parse_float=_finite_float, parse_constant=_not_json)
     except ValueError:  # not JSON, or nested too deep to read safely (JSONTooDeep)
         return {"raw": text}
-    if is_json_type or isinstance(parsed, (dict, list)):
+    # A body of just ``null`` would be no payload at all (the column holds a JSON value, never
+    # NULL): it is kept as text like any other body that does not parse into one.
+    if parsed is not None and (is_json_type or isinstance(parsed, (dict, list))):
         return parsed
     return {"raw": text}
 

@@ -167,10 +167,6 @@ def webhook_receive(
     """Steps 2 to 4 of the contract: verify, deduplicate, store as pending (committed on return,
     with the processing message sent right after the commit)."""
     started = time.monotonic() if started is None else started
-    if payload is None:
-        # A JSON body of just ``null``: the payload column holds an object or a list, so the
-        # body is kept as text, as any other body that does not parse into one.
-        payload = {"raw": body.decode("utf-8", errors="replace")}
     config = integration.typed_config
     secrets = integration_secret_values(integration)
     stored_headers = scrub_values(headers, secrets)

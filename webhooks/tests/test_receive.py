@@ -589,3 +589,15 @@ def test_a_message_that_cannot_be_sent_clears_the_stamp_for_the_sweeper(
     assert response.status_code == 202
     webhook = Webhook.objects.get(external_id="evt_unsent")
     assert (webhook.status, webhook.enqueued_at) == (WebhookStatus.PENDING, None)
+
+
+def test_a_signed_json_null_is_stored_as_raw_text(anonymous_client, integration):
+    body = b"null"
+    response = anonymous_client.post(
+        receive_url(integration.code),
+        data=body,
+        content_type="application/json",
+        headers={"X-Signature": hmac_hex(SECRET, body)},
+    )
+    assert response.status_code == 202, response.content
+    assert Webhook.objects.get(pk=response.json()["id"]).payload == {"raw": "null"}
