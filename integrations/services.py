@@ -205,38 +205,14 @@ def integration_secret_values(integration: Integration) -> list[str]:
     return values
 
 
-def integration_log_create(
-    *,
-    integration: Integration,
-    action: str,
-    direction: LogDirection | str,
-    endpoint: str = "",
-    request_data: Any = None,
-    response_data: Any = None,
-    status_code: int | None = None,
-    duration_ms: int = 0,
-    error_message: str | None = None,
-    metadata: dict[str, Any] | None = None,
-    secrets: list[str] | None = None,
-) -> IntegrationLog:
-    """Write one log entry with credentials redacted and each payload cut to 64 KiB.
+def integration_log_create(**fields: Any) -> IntegrationLog:
+    """Write one log entry with credentials redacted and each payload cut to 64 KiB: the entry
+    ``integration_log_build`` makes of the same keyword arguments, saved.
 
     ``secrets`` is the integration's ``integration_secret_values`` when the caller already has
     them (a receive, an HTTP client serving a whole sync), so they are not decrypted again.
     """
-    log = integration_log_build(
-        integration=integration,
-        action=action,
-        direction=direction,
-        endpoint=endpoint,
-        request_data=request_data,
-        response_data=response_data,
-        status_code=status_code,
-        duration_ms=duration_ms,
-        error_message=error_message,
-        metadata=metadata,
-        secrets=secrets,
-    )
+    log = integration_log_build(**fields)
     log.save(force_insert=True)
     return log
 
