@@ -10,6 +10,19 @@ import pytest  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _receive_state_per_test(settings):
+    """Each test starts with no cached integrations (``webhooks.integration_cache``) and sends
+    the receive's wake-up message in the request, where a test can see it; the tests of the
+    batching sender turn it back on (``WEBHOOK_ENQUEUE_BATCH``)."""
+    from webhooks import integration_cache
+
+    integration_cache.clear()
+    settings.WEBHOOK_ENQUEUE_BATCH = 1
+    yield
+    integration_cache.clear()
+
+
 @pytest.fixture
 def api_key(db) -> str:
     from rest_framework_api_key.models import APIKey

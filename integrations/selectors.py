@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
 from integrations.models import EXPIRY_KEY, Integration
 from integrations.redaction import mask_config
 
@@ -11,6 +14,24 @@ from integrations.redaction import mask_config
 def integration_get_live(*, code: str) -> Integration | None:
     """The live integration with this code, or None (unknown or soft-deleted)."""
     return Integration.objects.filter(code=code).first()
+
+
+def integration_get_live_versioned(*, code: str) -> tuple[Integration | None, str | None]:
+    """``integration_get_live`` with the row's version: PostgreSQL's ``xmin``, which every
+    UPDATE of the row changes (whatever it changes, through the ORM or not). None on other
+    databases. A reader that keeps the integration can later check in its own statement that
+    the row is still the one it read (see ``webhooks.integration_cache``)."""
+    if connection.vendor != "postgresql":
+        return integration_get_live(code=code), None
+    table = connection.ops.quote_name(Integration._meta.db_table)
+    found = (
+        Integration.objects.filter(code=code)
+        .annotate(row_version=RawSQL(f"{table}.xmin::text", ()))  # noqa: S611 (a model constant)
+        .first()
+    )
+    if found is None:
+        return None, None
+    return found, str(found.row_version)
 
 
 def integration_config_shown(integration: Integration) -> dict[str, Any]:

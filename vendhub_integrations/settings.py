@@ -20,6 +20,7 @@ env = environ.Env(
     DJANGO_DEBUG=(bool, False),
     DJANGO_ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost", "[::1]"]),
     WEBHOOK_MAX_BODY_BYTES=(int, 1_048_576),
+    WEBHOOK_ENQUEUE_BATCH=(int, 20),
     RETENTION_LOG_DAYS=(int, 30),
     RETENTION_WEBHOOK_DAYS=(int, 90),
 )
@@ -285,6 +286,9 @@ RATE_LIMIT_REDIS_URL = env.str(
 
 # --- The hub ----------------------------------------------------------------------------------
 WEBHOOK_MAX_BODY_BYTES = env("WEBHOOK_MAX_BODY_BYTES")
+# Most webhook ids one wake-up message carries when receives come faster than messages can be
+# sent (webhooks.services.enqueue.BatchSender); 1 sends one message per receive, in the request.
+WEBHOOK_ENQUEUE_BATCH = max(1, env("WEBHOOK_ENQUEUE_BATCH"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 INTEGRATION_LOG_MAX_BYTES = 64 * 1024
 # Retention (beat runs it daily; `manage.py apply_retention` by hand): integration logs and

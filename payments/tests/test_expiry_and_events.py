@@ -116,7 +116,7 @@ def test_events_are_enqueued_after_commit(
         payme_call(client, payme.code, "CreateTransaction", params)
     webhook = Webhook.objects.get()
     assert len(callbacks) >= 1
-    enqueue.assert_called_once_with(webhook_id=webhook.id, stamped=True)
+    enqueue.assert_called_once_with(webhook_id=webhook.id, stamped=True, background=False)
 
 
 def test_a_failed_state_change_emits_nothing(client, payme, invoice):

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import structlog
-from django.http import HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -20,10 +20,11 @@ from rest_framework.views import APIView
 
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import receive_protocol_for
-from integrations.selectors import integration_get_live
+from integrations.selectors import integration_get_live, integration_get_live_versioned
 from vendhub_integrations.api.pagination import KeysetPagination
 from vendhub_integrations.api.permissions import request_actor
 from vendhub_integrations.api.routers import UUID_PATTERN
+from webhooks import integration_cache
 from webhooks.api.serializers import (
     ReceivedSerializer,
     ReceiveErrorSerializer,
@@ -34,9 +35,11 @@ from webhooks.api.serializers import (
 )
 from webhooks.filters import WebhookFilter
 from webhooks.inbound import BodyTooLarge, max_body_bytes, parse_payload, read_body, request_headers
+from webhooks.integration_cache import StaleIntegration
 from webhooks.models import Webhook
 from webhooks.ratelimit import receive_rate_check
 from webhooks.services import (
+    ReceiveOutcome,
     WebhookNotRetryable,
     webhook_receive,
     webhook_refuse,
@@ -97,12 +100,32 @@ class WebhookReceiveView(APIView):
     )
     def post(self, request: Request, code: str) -> HttpResponseBase:
         started = time.monotonic()
-        integration = integration_get_live(code=code)
+        http_request = request._request
+        body: bytes | None = None
+        too_large = False
+        entry = integration_cache.cached(code)
+        if entry is not None:
+            # The common path on a row read by an earlier request, checked as it is stored.
+            try:
+                body = read_body(http_request)
+            except BodyTooLarge:
+                too_large = True
+            else:
+                try:
+                    outcome = self._receive(
+                        entry.integration, http_request, body, started, cached=entry
+                    )
+                except StaleIntegration:
+                    integration_cache.forget(code)
+                else:
+                    return self._answer(outcome, code)
+            # Anything else is answered from a fresh read; a protocol reading the request
+            # itself finds the body already read.
+            http_request._body = body if body is not None else b""
+        integration, version = integration_get_live_versioned(code=code)
         if integration is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        # The rest of the request's log lines (and the tasks it sends) name the integration.
-        structlog.contextvars.bind_contextvars(integration=integration.code)
-        http_request = request._request
+        integration_cache.remember(integration, version)
         protocol = receive_protocol_for(integration)
         if protocol is not None:
             return protocol(http_request, integration)
@@ -138,9 +161,12 @@ class WebhookReceiveView(APIView):
                 extra_headers={"Retry-After": str(rate.retry_after)},
             )
         else:
-            try:
-                body = read_body(http_request)
-            except BodyTooLarge:
+            if body is None and not too_large:
+                try:
+                    body = read_body(http_request)
+                except BodyTooLarge:
+                    too_large = True
+            if too_large or body is None:
                 outcome = webhook_refuse(
                     integration=integration,
                     endpoint=endpoint,
@@ -151,20 +177,41 @@ class WebhookReceiveView(APIView):
                     started=started,
                 )
             else:
-                outcome = webhook_receive(
-                    integration=integration,
-                    body=body,
-                    headers=headers,
-                    payload=parse_payload(body, headers),
-                    endpoint=endpoint,
-                    started=started,
-                )
-        if outcome.webhook is not None:
-            structlog.contextvars.bind_contextvars(webhook_id=str(outcome.webhook.pk))
+                outcome = self._receive(integration, http_request, body, started)
+        return self._answer(outcome, code)
+
+    @staticmethod
+    def _receive(
+        integration: Integration,
+        http_request: HttpRequest,
+        body: bytes,
+        started: float,
+        *,
+        cached: integration_cache.CachedIntegration | None = None,
+    ) -> ReceiveOutcome:
+        headers = request_headers(http_request)
+        return webhook_receive(
+            integration=integration,
+            body=body,
+            headers=headers,
+            payload=parse_payload(body, headers),
+            endpoint=f"POST {http_request.path}",
+            started=started,
+            row_version=cached.version if cached is not None else None,
+            secrets=cached.secrets if cached is not None else None,
+        )
+
+    @staticmethod
+    def _answer(outcome: ReceiveOutcome, code: str) -> Response:
+        # The request's log line (and the tasks it sends) name the integration and the webhook.
+        webhook = outcome.webhook
+        structlog.contextvars.bind_contextvars(integration=code)
+        if webhook is not None:
+            structlog.contextvars.bind_contextvars(webhook_id=str(webhook.pk))
         logger.info(
             "webhook_received",
             status_code=outcome.status_code,
-            webhook_status=outcome.webhook.status if outcome.webhook is not None else None,
+            webhook_status=webhook.status if webhook is not None else None,
         )
         return Response(outcome.body, status=outcome.status_code, headers=outcome.headers)
 

@@ -19,7 +19,7 @@ def _down(*args, **kwargs):
 
 
 def test_database_down_before_anything_is_read_is_503_with_retry_after(integration, monkeypatch):
-    monkeypatch.setattr("webhooks.api.views.integration_get_live", _down)
+    monkeypatch.setattr("webhooks.api.views.integration_get_live_versioned", _down)
 
     response = post_signed(Client(), integration.code, {"id": "evt_db_down"})
 

@@ -531,8 +531,17 @@ def _statements(captured) -> list[str]:
     return [query["sql"].split(" ", 1)[0].upper() for query in captured.captured_queries]
 
 
+def _send_recorder(monkeypatch) -> list[str]:
+    sent: list[str] = []
+    monkeypatch.setattr(
+        "webhooks.tasks.process_webhook.apply_async",
+        lambda args, countdown=None: sent.append(args[0]),
+    )
+    return sent
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_new_delivery_costs_one_lookup_and_one_statement_writing_row_and_log(
+def test_a_first_delivery_costs_one_lookup_and_one_statement_writing_row_and_log(
     anonymous_client, integration, monkeypatch
 ):
     """Read the integration, then insert the webhook and its inbound log in one statement (its
@@ -540,12 +549,7 @@ def test_a_new_delivery_costs_one_lookup_and_one_statement_writing_row_and_log(
     ``enqueued_at`` as it is inserted), no BEGIN/COMMIT round trips."""
     from django.test.utils import CaptureQueriesContext
 
-    sent: list[str] = []
-    monkeypatch.setattr(
-        "webhooks.tasks.process_webhook.apply_async",
-        lambda args, countdown=None: sent.append(args[0]),
-    )
-    post_signed(anonymous_client, integration.code, {"id": "evt_warm"})
+    sent = _send_recorder(monkeypatch)
     with CaptureQueriesContext(connections["default"]) as captured:
         response = post_signed(anonymous_client, integration.code, {"id": "evt_counted"})
 
@@ -560,6 +564,27 @@ def test_a_new_delivery_costs_one_lookup_and_one_statement_writing_row_and_log(
     log = IntegrationLog.objects.get(metadata__webhook_id=str(webhook.id))
     assert (log.direction, log.status_code, log.action) == ("inbound", 202, "webhook_receive")
     assert log.request_data["body"] == {"id": "evt_counted"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_later_deliveries_cost_one_statement_that_checks_the_integration_row(
+    anonymous_client, integration, monkeypatch
+):
+    """The integration read by the first request is kept; the next request's one statement
+    stores the webhook and its log only if the integration's row is unchanged (its xmin)."""
+    from django.test.utils import CaptureQueriesContext
+
+    sent = _send_recorder(monkeypatch)
+    post_signed(anonymous_client, integration.code, {"id": "evt_warm"})
+    with CaptureQueriesContext(connections["default"]) as captured:
+        response = post_signed(anonymous_client, integration.code, {"id": "evt_counted"})
+
+    assert response.status_code == 202
+    assert _statements(captured) == ["WITH"]
+    assert "xmin" in captured.captured_queries[0]["sql"]
+    webhook = Webhook.objects.get(external_id="evt_counted")
+    assert sent[-1] == str(webhook.id)
+    assert IntegrationLog.objects.filter(metadata__webhook_id=str(webhook.id)).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,178 @@
+"""The receive's fast path: an integration read by an earlier request is used only while its row
+is unchanged, checked in the INSERT itself (``webhooks.integration_cache``). Every change an
+operator can make between two deliveries must be seen by the second one."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from integrations.models import Integration, IntegrationLog
+from integrations.services import integration_delete
+from webhooks import integration_cache
+from webhooks.models import Webhook, WebhookStatus
+from webhooks.tests.helpers import SECRET, hmac_hex, post_signed, receive_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def warm(integration, monkeypatch):
+    """``integration`` with one delivery received, so the next one takes the cached row."""
+    monkeypatch.setattr("webhooks.tasks.process_webhook.apply_async", lambda *a, **k: None)
+    assert post_signed(Client(), integration.code, {"id": "evt_warm"}).status_code == 202
+    assert integration_cache.cached(integration.code) is not None
+    return integration
+
+
+def _rows(integration: Integration, external_id: str) -> int:
+    return Webhook.objects.filter(integration=integration, external_id=external_id).count()
+
+
+def test_a_deactivated_integration_answers_503_at_once(warm):
+    Integration.objects.filter(pk=warm.pk).update(status="inactive")  # no save(), no signal
+
+    response = post_signed(Client(), warm.code, {"id": "evt_after"})
+
+    assert response.status_code == 503
+    assert _rows(warm, "evt_after") == 0
+    assert integration_cache.cached(warm.code) is None
+
+
+def test_a_soft_deleted_integration_answers_404(warm):
+    integration_delete(integration=warm)
+
+    response = post_signed(Client(), warm.code, {"id": "evt_after"})
+
+    assert response.status_code == 404
+    assert _rows(warm, "evt_after") == 0
+
+
+def test_a_replaced_secret_refuses_the_old_one_and_takes_the_new(warm):
+    warm.webhook_secret = "a-brand-new-secret"
+    warm.save()
+    client = Client()
+
+    old = post_signed(client, warm.code, {"id": "evt_old_secret"})
+    new = post_signed(client, warm.code, {"id": "evt_new_secret"}, secret="a-brand-new-secret")
+
+    assert old.status_code == 401
+    assert new.status_code == 202
+    # The refused one is stored once, as rejected; the fast path wrote nothing of its own.
+    assert Webhook.objects.filter(external_id="evt_old_secret").count() == 1
+    assert Webhook.objects.get(external_id="evt_old_secret").rejected is True
+
+
+def test_a_config_change_is_seen_by_the_next_delivery(warm):
+    warm.config = {**warm.config, "signature_header": "X-Other-Signature"}
+    warm.save()
+    body = json.dumps({"id": "evt_header"}).encode()
+
+    response = Client().post(
+        receive_url(warm.code),
+        data=body,
+        content_type="application/json",
+        headers={"X-Other-Signature": hmac_hex(SECRET, body)},
+    )
+
+    assert response.status_code == 202, response.content
+
+
+def test_a_rate_limit_set_later_is_applied(warm):
+    warm.config = {**warm.config, "rate_limit_per_minute": 1}
+    warm.save()
+    client = Client()
+
+    first = post_signed(client, warm.code, {"id": "evt_limited_1"})
+    second = post_signed(client, warm.code, {"id": "evt_limited_2"})
+
+    assert (first.status_code, second.status_code) == (202, 429)
+    assert _rows(warm, "evt_limited_2") == 0
+    # An integration with a limit is never served from the cache.
+    assert integration_cache.cached(warm.code) is None
+
+
+def test_a_duplicate_on_the_fast_path_is_answered_200_with_the_original(warm):
+    response = post_signed(Client(), warm.code, {"id": "evt_warm"})
+
+    assert response.status_code == 200
+    assert response.json()["duplicate"] is True
+    assert _rows(warm, "evt_warm") == 1
+
+
+def test_a_bad_signature_on_the_fast_path_is_stored_once_as_rejected(warm):
+    response = post_signed(Client(), warm.code, {"id": "evt_forged"}, secret="not-the-secret")
+
+    assert response.status_code == 401
+    assert _rows(warm, "evt_forged") == 1
+    assert Webhook.objects.get(external_id="evt_forged").status == WebhookStatus.IGNORED
+    logs = IntegrationLog.objects.filter(integration=warm, status_code=401)
+    assert logs.count() == 1
+
+
+def test_a_body_too_large_on_the_fast_path_is_413(warm, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 64
+    response = post_signed(Client(), warm.code, {"id": "evt_big", "pad": "x" * 200})
+
+    assert response.status_code == 413
+    assert _rows(warm, "evt_big") == 0
+
+
+def test_a_body_too_large_for_a_deactivated_integration_is_503(warm, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 64
+    Integration.objects.filter(pk=warm.pk).update(status="inactive")
+
+    response = post_signed(Client(), warm.code, {"id": "evt_big", "pad": "x" * 200})
+
+    assert response.status_code == 503
+
+
+def test_a_rotation_with_overlap_keeps_both_secrets_working(warm, api_client):
+    rotated = api_client.post(
+        f"/api/integrations/{warm.pk}/rotate-webhook-secret",
+        {"webhook_secret": "the-next-secret", "overlap_hours": 1},
+        format="json",
+    )
+    assert rotated.status_code == 200
+    client = Client()
+
+    old = post_signed(client, warm.code, {"id": "evt_old"})
+    new = post_signed(client, warm.code, {"id": "evt_new"}, secret="the-next-secret")
+
+    assert (old.status_code, new.status_code) == (202, 202)
+
+
+def test_an_overlap_that_ends_by_the_clock_refuses_the_previous_secret(warm, api_client):
+    api_client.post(
+        f"/api/integrations/{warm.pk}/rotate-webhook-secret",
+        {"webhook_secret": "the-next-secret", "overlap_hours": 1},
+        format="json",
+    )
+    client = Client()
+    assert post_signed(client, warm.code, {"id": "evt_in_overlap"}).status_code == 202
+    assert integration_cache.cached(warm.code) is not None
+    # The overlap ends by the clock alone: the row does not change, so the cached row must not
+    # keep the previous secret alive.
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        assert post_signed(client, warm.code, {"id": "evt_past_overlap"}).status_code == 401
+        next_one = post_signed(client, warm.code, {"id": "evt_next"}, secret="the-next-secret")
+        assert next_one.status_code == 202
+
+
+def test_a_code_taken_by_a_new_integration_is_not_served_the_old_row(warm):
+    code = warm.code
+    integration_delete(integration=warm)
+    successor = Integration.objects.create(
+        name="Successor", code=code, type="erp", provider="erp", status="active",
+        webhook_secret="successor-secret",
+    )  # fmt: skip
+
+    response = post_signed(Client(), code, {"id": "evt_successor"}, secret="successor-secret")
+
+    assert response.status_code == 202
+    assert Webhook.objects.get(pk=response.json()["id"]).integration_id == successor.pk
