@@ -90,6 +90,12 @@ def _unstamp(webhook_id: Any) -> None:
     Webhook.objects.filter(pk=webhook_id).update(enqueued_at=None)
 
 
+# A send within this long of the previous one means receives are arriving fast...
+_BUSY_SECONDS = 0.05
+# ...and the next message waits at most this long for more ids to carry.
+_LINGER_SECONDS = 0.01
+
+
 class BatchSender:
     """One thread per process that sends the wake-up messages of stored webhooks, many ids to a
     message (``webhooks.process_batch``) when they arrive faster than one message can be sent.
@@ -97,10 +103,11 @@ class BatchSender:
     A Celery publish costs about a millisecond of Python; at a burst of receives that was a fifth
     of each request. The request now only appends the id (its row is committed and stamped
     ``enqueued_at``) and answers; this thread takes whatever ids are waiting, up to
-    ``WEBHOOK_ENQUEUE_BATCH``, and sends them in one message. Nothing waits on purpose: a lone
-    delivery is sent at once, as before. Ids not sent when the process dies are the stamped
-    rows the sweeper sends again after ``_REQUEUE_AFTER``; a send that fails clears their
-    stamps, as a failed single send does. At exit what is waiting is sent first.
+    ``WEBHOOK_ENQUEUE_BATCH``, and sends them in one message. Only under load does it wait for
+    more (at most ``_LINGER_SECONDS``): a lone delivery is sent at once, as before. Ids not sent
+    when the process dies are the stamped rows the sweeper sends again after ``_REQUEUE_AFTER``;
+    a send that fails clears their stamps, as a failed single send does. At exit what is
+    waiting is sent first.
     """
 
     def __init__(self) -> None:
@@ -137,12 +144,20 @@ class BatchSender:
 
     def _run(self) -> None:
         limit = max(1, int(settings.WEBHOOK_ENQUEUE_BATCH))
+        last_sent = 0.0
         while True:
             with self._wake:
                 while not self._waiting:
                     self._wake.wait()
+                # Under load (a message sent moments ago) wait a few milliseconds for more ids,
+                # so messages carry many; a lone delivery after a quiet spell goes at once.
+                if time.monotonic() - last_sent < _BUSY_SECONDS:
+                    deadline = time.monotonic() + _LINGER_SECONDS
+                    while len(self._waiting) < limit and (left := deadline - time.monotonic()) > 0:
+                        self._wake.wait(left)
                 batch = [self._waiting.popleft() for _ in range(min(limit, len(self._waiting)))]
                 self._busy = True
+            last_sent = time.monotonic()
             try:
                 _send_batch(batch)
             except Exception:  # never let the thread die: the sweeper has the rows anyway
