@@ -45,29 +45,71 @@ HEARTBEAT_EVERY_SECONDS = 30.0
 ANALYZE_FIRST_AT = 2_000
 
 
-# One page in one statement: new records inserted, changed ones (another version or deletion
-# mark) updated, unchanged ones left as they are (not written: no new row version, no index
-# entry, no WAL). RETURNING lists the rows written, ``xmax = 0`` for those it inserted.
-UPSERT_CHANGED = """
-INSERT INTO synced_records AS stored (id, integration_id, entity, external_id, data, version,
-    is_deleted, first_synced_at, last_synced_at, last_job_id)
-SELECT gen_random_uuid(), %(integration)s, %(entity)s, page.key, page.data::jsonb, page.version,
-    page.deleted, %(now)s, %(now)s, %(job)s
-FROM unnest(%(keys)s::text[], %(data)s::text[], %(versions)s::text[], %(deleted)s::boolean[])
-    AS page(key, data, version, deleted)
+# PostgreSQL writes a page in at most two statements, set-based, against the unique index's
+# per-row probes (no plan can turn them into a scan of what is stored):
+# - MARK_SEEN: the records stored with the same version and deletion mark get this job's
+#   ``last_synced_at``/``last_job_id`` (two narrow columns, none indexed: a HOT update);
+#   RETURNING names them. Only keys and versions are sent, no record bodies.
+# - UPSERT_STAGED: the other records, COPYed into a temporary table, are inserted or, when the
+#   version or deletion mark differs, updated; RETURNING names the rows written, ``xmax = 0``
+#   those it inserted. A record it leaves alone (stored meanwhile with this version) is then
+#   marked seen by MARK_SEEN_KEYS.
+MARK_SEEN = """
+UPDATE synced_records AS stored SET last_synced_at = %(now)s, last_job_id = %(job)s
+FROM unnest(%(keys)s::text[], %(versions)s::text[], %(deleted)s::boolean[])
+    AS page(key, version, deleted)
+WHERE stored.integration_id = %(integration)s AND stored.entity = %(entity)s
+    AND stored.external_id = ANY(%(keys)s::text[]) AND stored.external_id = page.key
+    AND stored.version = page.version AND stored.is_deleted = page.deleted
+RETURNING stored.external_id
+"""
+
+MARK_SEEN_KEYS = """
+UPDATE synced_records SET last_synced_at = %(now)s, last_job_id = %(job)s
+WHERE integration_id = %(integration)s AND entity = %(entity)s
+    AND external_id = ANY(%(keys)s::text[])
+"""
+
+# The page's staging table: one per database session, emptied before each use (and at commit).
+STAGE_PREPARE = """
+SET LOCAL client_min_messages TO warning;
+CREATE TEMPORARY TABLE IF NOT EXISTS sync_page_stage
+    (key text, data jsonb, version text, deleted boolean) ON COMMIT DELETE ROWS;
+TRUNCATE sync_page_stage
+"""
+
+STAGE_COPY = "COPY sync_page_stage (key, data, version, deleted) FROM STDIN"
+
+_UPSERT_TAIL = """
 ON CONFLICT (integration_id, entity, external_id) DO UPDATE
 SET data = EXCLUDED.data, version = EXCLUDED.version, is_deleted = EXCLUDED.is_deleted,
     last_synced_at = EXCLUDED.last_synced_at, last_job_id = EXCLUDED.last_job_id
 WHERE stored.version IS DISTINCT FROM EXCLUDED.version
     OR stored.is_deleted IS DISTINCT FROM EXCLUDED.is_deleted
-RETURNING (stored.xmax = 0)
+RETURNING stored.external_id, (stored.xmax = 0)
 """
 
-
-STORED_VERSIONS = """
-SELECT external_id, version, is_deleted FROM synced_records
-WHERE integration_id = %s AND entity = %s AND external_id = ANY(%s::text[])
+UPSERT_STAGED = (
+    """
+INSERT INTO synced_records AS stored (id, integration_id, entity, external_id, data, version,
+    is_deleted, first_synced_at, last_synced_at, last_job_id)
+SELECT gen_random_uuid(), %(integration)s, %(entity)s, page.key, page.data, page.version,
+    page.deleted, %(now)s, %(now)s, %(job)s
+FROM sync_page_stage AS page
 """
+    + _UPSERT_TAIL
+)
+
+# One record, when the database refused a page and it is written row by row.
+UPSERT_ONE = (
+    """
+INSERT INTO synced_records AS stored (id, integration_id, entity, external_id, data, version,
+    is_deleted, first_synced_at, last_synced_at, last_job_id)
+VALUES (gen_random_uuid(), %(integration)s, %(entity)s, %(key)s, %(data)s::jsonb, %(version)s,
+    %(deleted)s, %(now)s, %(now)s, %(job)s)
+"""
+    + _UPSERT_TAIL
+)
 
 
 class JobStopped(Exception):
@@ -119,6 +161,8 @@ class SyncRun:
         self.metadata: dict[str, Any] = dict(job.metadata or {})
         self._last_heartbeat = time.monotonic()
         self._analyze_at = ANALYZE_FIRST_AT
+        # PostgreSQL writer: mark unchanged records seen before upserting (see _write_changed).
+        self._seen_first = True
 
     def run(self) -> None:
         with structlog.contextvars.bound_contextvars(
@@ -162,6 +206,7 @@ class SyncRun:
         context = SyncContext(integration=integration, client=client, should_stop=self._should_stop)
         for index, entity in enumerate(entities, start=1):
             self.entity_counts[entity] = Counts()
+            self._seen_first = True
             page_number = 0
             self._progress(entity, index, len(entities), page_number)
             for records in provider.pages(context, entity=entity, source=mapping[entity]):
@@ -273,79 +318,109 @@ class SyncRun:
     def _write_changed(
         self, entity: str, items: list[Prepared], now: datetime, counts: Counts
     ) -> None:
-        """PostgreSQL: the stored versions of the page read first, then the new and changed
-        records in one ``INSERT … ON CONFLICT DO UPDATE … WHERE`` (whose WHERE also keeps a
-        record another writer stored meanwhile from being written twice); an unchanged record
-        costs an index probe and no write. If the database refuses the batch, row by row, so
-        only the records it cannot store fail."""
-        items, unchanged = self._changed_only(entity, items)
-        self._mark_seen(entity, unchanged, now)
+        """PostgreSQL: mark the unchanged records seen, then insert or update the others; see
+        MARK_SEEN and UPSERT_STAGED. Which goes first follows the previous page: on a re-sync
+        (mostly unchanged) MARK_SEEN first leaves little or nothing to send with bodies; on a
+        first load (mostly new) the upsert first leaves nothing to mark. Both orders store and
+        count the same. If the database refuses the batch, row by row, so only the records it
+        cannot store fail."""
         if not items:
             return
-        try:
-            with transaction.atomic():
-                created, updated = self._upsert_changed(entity, items, now)
-        except DatabaseError:
-            logger.info("sync job %s: a batch was refused; writing row by row", self.job.pk)
-        else:
-            counts.created += created
-            counts.updated += updated
-            return
-        for item in items:
+        params = {
+            "integration": self.integration.pk,
+            "entity": entity,
+            "now": now,
+            "job": self.job.pk,
+        }
+        seen: set[str] = set()
+        if self._seen_first:
+            seen = self._mark_unchanged_seen(params, items)
+            items = [item for item in items if item.key not in seen]
+        written: set[str] = set()
+        refused: set[str] = set()
+        if items:
             try:
                 with transaction.atomic():
-                    created, updated = self._upsert_changed(entity, [item], now)
-            except DatabaseError as error:
-                message = f"The database refused the record: {str(error).splitlines()[0]}"
-                self._record_failed(entity, item.key, message, counts)
-            else:
-                counts.created += created
-                counts.updated += updated
+                    created, written = self._upsert_staged(params, items)
+            except DatabaseError:
+                logger.info("sync job %s: a batch was refused; writing row by row", self.job.pk)
+                created, written, refused = self._upsert_one_by_one(entity, params, items, counts)
+            counts.created += created
+            counts.updated += len(written) - created
+            # Stored with this very version: seen, unchanged (no first pass of MARK_SEEN, or
+            # another writer storing it meanwhile).
+            left = [i.key for i in items if i.key not in written and i.key not in refused]
+            if left:
+                with connection.cursor() as cursor:
+                    cursor.execute(MARK_SEEN_KEYS, {**params, "keys": left})
+                seen.update(left)
+        self._seen_first = len(seen) >= len(written)
 
-    def _changed_only(self, entity: str, items: list[Prepared]) -> tuple[list[Prepared], list[str]]:
-        """The page's new and changed records, and the keys of the unchanged ones, by one index
-        read of the stored versions: an unchanged page (a re-sync) then sends no record bodies to
-        the database at all."""
-        if not items:
-            return items, []
+    def _mark_unchanged_seen(self, params: dict[str, Any], items: list[Prepared]) -> set[str]:
+        """The keys of the page stored with the same version and deletion mark, now marked seen."""
         with connection.cursor() as cursor:
             cursor.execute(
-                STORED_VERSIONS,
-                [self.integration.pk, entity, [item.key for item in items]],
-            )
-            stored = {key: (version, is_deleted) for key, version, is_deleted in cursor}
-        changed = [i for i in items if stored.get(i.key) != (i.version, i.is_deleted)]
-        unchanged = [i.key for i in items if stored.get(i.key) == (i.version, i.is_deleted)]
-        return changed, unchanged
-
-    def _mark_seen(self, entity: str, keys: list[str], now: datetime) -> None:
-        """Unchanged records were still seen by this sync: their ``last_synced_at`` and
-        ``last_job_id`` move on (two narrow columns, one statement a page); data and version
-        stay as they are."""
-        if keys:
-            SyncedRecord.objects.filter(
-                integration_id=self.integration.pk, entity=entity, external_id__in=keys
-            ).update(last_synced_at=now, last_job_id=self.job.pk)
-
-    def _upsert_changed(self, entity: str, items: list[Prepared], now: datetime) -> tuple[int, int]:
-        """(created, updated) by the one statement; ``xmax = 0`` marks a row it inserted."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                UPSERT_CHANGED,
+                MARK_SEEN,
                 {
-                    "integration": self.integration.pk,
-                    "entity": entity,
-                    "now": now,
-                    "job": self.job.pk,
+                    **params,
                     "keys": [item.key for item in items],
-                    "data": [item.text for item in items],
                     "versions": [item.version for item in items],
                     "deleted": [item.is_deleted for item in items],
                 },
             )
-            inserted = [row[0] for row in cursor.fetchall()]
-        created = sum(1 for flag in inserted if flag)
-        return created, len(inserted) - created
+            return {row[0] for row in cursor.fetchall()}
+
+    def _upsert_staged(
+        self, params: dict[str, Any], items: list[Prepared]
+    ) -> tuple[int, set[str]]:
+        """COPY the records into the staging table, upsert from it: (created, keys written)."""
+        with connection.cursor() as cursor:
+            cursor.execute(STAGE_PREPARE)
+            with cursor.cursor.copy(STAGE_COPY) as copy:
+                for item in items:
+                    copy.write_row((item.key, item.text, item.version, item.is_deleted))
+            cursor.execute(UPSERT_STAGED, params)
+            rows = cursor.fetchall()
+        return sum(1 for _, inserted in rows if inserted), {key for key, _ in rows}
+
+    def _upsert_one_by_one(
+        self, entity: str, params: dict[str, Any], items: list[Prepared], counts: Counts
+    ) -> tuple[int, set[str], set[str]]:
+        """(created, keys written, keys refused), each record in its own savepoint."""
+        created = 0
+        written: set[str] = set()
+        refused: set[str] = set()
+        for item in items:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(
+                        UPSERT_ONE,
+                        {
+                            **params,
+                            "key": item.key,
+                            "data": item.text,
+                            "version": item.version,
+                            "deleted": item.is_deleted,
+                        },
+                    )
+                    rows = cursor.fetchall()
+            except DatabaseError as error:
+                message = f"The database refused the record: {str(error).splitlines()[0]}"
+                self._record_failed(entity, item.key, message, counts)
+                refused.add(item.key)
+                continue
+            for key, inserted in rows:
+                written.add(key)
+                created += 1 if inserted else 0
+        return created, written, refused
+
+    def _mark_seen(self, entity: str, keys: list[str], now: datetime) -> None:
+        """Portable writer: unchanged records were still seen by this sync, their
+        ``last_synced_at`` and ``last_job_id`` move on; data and version stay as they are."""
+        if keys:
+            SyncedRecord.objects.filter(
+                integration_id=self.integration.pk, entity=entity, external_id__in=keys
+            ).update(last_synced_at=now, last_job_id=self.job.pk)
 
     def _write_portable(
         self, entity: str, prepared: dict[str, Prepared], now: datetime, counts: Counts

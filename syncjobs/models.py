@@ -120,9 +120,11 @@ class SyncedRecord(models.Model):
                 name="synced_records_unique_key",
             ),
         ]
+        # No index on last_synced_at: every sync rewrites it on every record it sees, so such an
+        # index would take a new entry per record per sync and keep the "seen" update from being
+        # HOT (see migration 0003); ``synced_after`` matches most rows after any full sync anyway.
         indexes = [
             models.Index(fields=["external_id"], name="synced_records_external_idx"),
-            models.Index(fields=["last_synced_at"], name="synced_records_last_sync_idx"),
         ]
 
     def __str__(self) -> str:
