@@ -45,29 +45,19 @@ HEARTBEAT_EVERY_SECONDS = 30.0
 ANALYZE_FIRST_AT = 2_000
 
 
-# PostgreSQL writes a page in at most two statements, set-based, against the unique index's
-# per-row probes (no plan can turn them into a scan of what is stored):
-# - MARK_SEEN: the records stored with the same version and deletion mark get this job's
-#   ``last_synced_at``/``last_job_id`` (two narrow columns, none indexed: a HOT update);
-#   RETURNING names them. Only keys and versions are sent, no record bodies.
-# - UPSERT_STAGED: the other records, COPYed into a temporary table, are inserted or, when the
-#   version or deletion mark differs, updated; RETURNING names the rows written, ``xmax = 0``
-#   those it inserted. A record it leaves alone (stored meanwhile with this version) is then
-#   marked seen by MARK_SEEN_KEYS.
+# PostgreSQL writes a page in at most two statements, set-based, each record found through the
+# unique index (an ``= ANY`` probe or the upsert's conflict check):
+# - MARK_SEEN: the page's stored records get this job's ``last_synced_at``/``last_job_id`` (two
+#   narrow columns, none indexed: a HOT update); RETURNING gives their stored version and
+#   deletion mark, so the engine knows which are unchanged. Only keys are sent, no bodies.
+# - UPSERT_STAGED: the new and changed records, COPYed into a temporary table, are inserted or,
+#   when the version or deletion mark differs, updated; RETURNING names the rows written,
+#   ``xmax = 0`` those it inserted.
 MARK_SEEN = """
-UPDATE synced_records AS stored SET last_synced_at = %(now)s, last_job_id = %(job)s
-FROM unnest(%(keys)s::text[], %(versions)s::text[], %(deleted)s::boolean[])
-    AS page(key, version, deleted)
-WHERE stored.integration_id = %(integration)s AND stored.entity = %(entity)s
-    AND stored.external_id = ANY(%(keys)s::text[]) AND stored.external_id = page.key
-    AND stored.version = page.version AND stored.is_deleted = page.deleted
-RETURNING stored.external_id
-"""
-
-MARK_SEEN_KEYS = """
 UPDATE synced_records SET last_synced_at = %(now)s, last_job_id = %(job)s
 WHERE integration_id = %(integration)s AND entity = %(entity)s
     AND external_id = ANY(%(keys)s::text[])
+RETURNING external_id, version, is_deleted
 """
 
 # The page's staging table: one per database session, emptied before each use (and at commit).
@@ -318,12 +308,12 @@ class SyncRun:
     def _write_changed(
         self, entity: str, items: list[Prepared], now: datetime, counts: Counts
     ) -> None:
-        """PostgreSQL: mark the unchanged records seen, then insert or update the others; see
-        MARK_SEEN and UPSERT_STAGED. Which goes first follows the previous page: on a re-sync
-        (mostly unchanged) MARK_SEEN first leaves little or nothing to send with bodies; on a
-        first load (mostly new) the upsert first leaves nothing to mark. Both orders store and
-        count the same. If the database refuses the batch, row by row, so only the records it
-        cannot store fail."""
+        """PostgreSQL: mark the page's stored records seen, then insert or update the new and
+        changed ones; see MARK_SEEN and UPSERT_STAGED. Which goes first follows the previous
+        page: on a re-sync (mostly unchanged) MARK_SEEN first leaves little or nothing to send
+        with bodies; on a first load (mostly new) the upsert first leaves nothing to mark but
+        what it left alone. Both orders store and count the same. If the database refuses the
+        batch, row by row, so only the records it cannot store fail."""
         if not items:
             return
         params = {
@@ -332,13 +322,15 @@ class SyncRun:
             "now": now,
             "job": self.job.pk,
         }
-        seen: set[str] = set()
+        unchanged = 0
         if self._seen_first:
-            seen = self._mark_unchanged_seen(params, items)
-            items = [item for item in items if item.key not in seen]
+            stored = self._mark_seen_pg(params, [item.key for item in items])
+            to_write = [i for i in items if stored.get(i.key) != (i.version, i.is_deleted)]
+            unchanged = len(items) - len(to_write)
+            items = to_write
         written: set[str] = set()
-        refused: set[str] = set()
         if items:
+            refused: set[str] = set()
             try:
                 with transaction.atomic():
                     created, written = self._upsert_staged(params, items)
@@ -347,28 +339,18 @@ class SyncRun:
                 created, written, refused = self._upsert_one_by_one(entity, params, items, counts)
             counts.created += created
             counts.updated += len(written) - created
-            # Stored with this very version: seen, unchanged (no first pass of MARK_SEEN, or
-            # another writer storing it meanwhile).
+            # Stored already with this very version: unchanged, and seen.
             left = [i.key for i in items if i.key not in written and i.key not in refused]
             if left:
-                with connection.cursor() as cursor:
-                    cursor.execute(MARK_SEEN_KEYS, {**params, "keys": left})
-                seen.update(left)
-        self._seen_first = len(seen) >= len(written)
+                self._mark_seen_pg(params, left)
+                unchanged += len(left)
+        self._seen_first = unchanged >= len(written)
 
-    def _mark_unchanged_seen(self, params: dict[str, Any], items: list[Prepared]) -> set[str]:
-        """The keys of the page stored with the same version and deletion mark, now marked seen."""
+    def _mark_seen_pg(self, params: dict[str, Any], keys: list[str]) -> dict[str, tuple[str, bool]]:
+        """Mark the stored records of ``keys`` seen: {key: (stored version, deletion mark)}."""
         with connection.cursor() as cursor:
-            cursor.execute(
-                MARK_SEEN,
-                {
-                    **params,
-                    "keys": [item.key for item in items],
-                    "versions": [item.version for item in items],
-                    "deleted": [item.is_deleted for item in items],
-                },
-            )
-            return {row[0] for row in cursor.fetchall()}
+            cursor.execute(MARK_SEEN, {**params, "keys": keys})
+            return {key: (version, deleted) for key, version, deleted in cursor.fetchall()}
 
     def _upsert_staged(
         self, params: dict[str, Any], items: list[Prepared]
