@@ -60,12 +60,14 @@ WHERE integration_id = %(integration)s AND entity = %(entity)s
 RETURNING external_id, version, is_deleted
 """
 
-# The page's staging table: one per database session, emptied before each use (and at commit).
+# The page's staging table: one per database session, emptied at each commit (and before each
+# use, for a caller that holds one transaction over several pages). Created in the page's own
+# transaction, so it also works through a pooler that hands out a session per transaction.
 STAGE_PREPARE = """
 SET LOCAL client_min_messages TO warning;
 CREATE TEMPORARY TABLE IF NOT EXISTS sync_page_stage
     (key text, data jsonb, version text, deleted boolean) ON COMMIT DELETE ROWS;
-TRUNCATE sync_page_stage
+DELETE FROM sync_page_stage
 """
 
 STAGE_COPY = "COPY sync_page_stage (key, data, version, deleted) FROM STDIN"
@@ -120,7 +122,7 @@ class Counts:
         self.failed += other.failed
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     key: str
     data: Any
@@ -228,13 +230,18 @@ class SyncRun:
         self, provider: Provider, entity: str, records: list[Any], counts: Counts
     ) -> dict[str, Prepared]:
         prepared: dict[str, Prepared] = {}
-        field_name = provider.key_field(self.integration)
+        integration = self.integration
+        field_name = provider.key_field(integration)
+        # Bound once for the page: this loop runs once per record read.
+        record_key = provider.record_key
+        record_version = provider.record_version
+        record_is_deleted = provider.record_is_deleted
+        counts.processed += len(records)
         for record in records:
-            counts.processed += 1
             if not isinstance(record, dict):
                 self._record_failed(entity, None, "The record is not a JSON object.", counts)
                 continue
-            key = provider.record_key(self.integration, record, key_field=field_name)
+            key = record_key(integration, record, key_field=field_name)
             if key is None:
                 self._record_failed(entity, None, f"The record has no {field_name}.", counts)
                 continue
@@ -250,11 +257,11 @@ class SyncRun:
                 continue
             # The same key twice in a page: the later copy wins, as it would across pages.
             prepared[key] = Prepared(
-                key=key,
-                data=record,
-                text=canonical,
-                version=provider.record_version(record, canonical),
-                is_deleted=provider.record_is_deleted(record),
+                key,
+                record,
+                canonical,
+                record_version(record, canonical),
+                record_is_deleted(record),
             )
         return prepared
 
@@ -352,13 +359,12 @@ class SyncRun:
             cursor.execute(MARK_SEEN, {**params, "keys": keys})
             return {key: (version, deleted) for key, version, deleted in cursor.fetchall()}
 
-    def _upsert_staged(
-        self, params: dict[str, Any], items: list[Prepared]
-    ) -> tuple[int, set[str]]:
+    def _upsert_staged(self, params: dict[str, Any], items: list[Prepared]) -> tuple[int, set[str]]:
         """COPY the records into the staging table, upsert from it: (created, keys written)."""
         with connection.cursor() as cursor:
             cursor.execute(STAGE_PREPARE)
-            with cursor.cursor.copy(STAGE_COPY) as copy:
+            # psycopg's COPY, below Django's cursor: its errors made Django's like the others.
+            with connection.wrap_database_errors, cursor.cursor.copy(STAGE_COPY) as copy:
                 for item in items:
                     copy.write_row((item.key, item.text, item.version, item.is_deleted))
             cursor.execute(UPSERT_STAGED, params)
