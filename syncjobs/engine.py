@@ -45,29 +45,63 @@ HEARTBEAT_EVERY_SECONDS = 30.0
 ANALYZE_FIRST_AT = 2_000
 
 
-# One page in one statement: new records inserted, changed ones (another version or deletion
-# mark) updated, unchanged ones left as they are (not written: no new row version, no index
-# entry, no WAL). RETURNING lists the rows written, ``xmax = 0`` for those it inserted.
-UPSERT_CHANGED = """
-INSERT INTO synced_records AS stored (id, integration_id, entity, external_id, data, version,
-    is_deleted, first_synced_at, last_synced_at, last_job_id)
-SELECT gen_random_uuid(), %(integration)s, %(entity)s, page.key, page.data::jsonb, page.version,
-    page.deleted, %(now)s, %(now)s, %(job)s
-FROM unnest(%(keys)s::text[], %(data)s::text[], %(versions)s::text[], %(deleted)s::boolean[])
-    AS page(key, data, version, deleted)
+# PostgreSQL writes a page in at most two statements, set-based, each record found through the
+# unique index (an ``= ANY`` probe or the upsert's conflict check):
+# - MARK_SEEN: the page's stored records get this job's ``last_synced_at``/``last_job_id`` (two
+#   narrow columns, none indexed: a HOT update); RETURNING gives their stored version and
+#   deletion mark, so the engine knows which are unchanged. Only keys are sent, no bodies.
+# - UPSERT_STAGED: the new and changed records, COPYed into a temporary table, are inserted or,
+#   when the version or deletion mark differs, updated; RETURNING names the rows written,
+#   ``xmax = 0`` those it inserted.
+MARK_SEEN = """
+UPDATE synced_records SET last_synced_at = %(now)s, last_job_id = %(job)s
+WHERE integration_id = %(integration)s AND entity = %(entity)s
+    AND external_id = ANY(%(keys)s::text[])
+RETURNING external_id, version, is_deleted
+"""
+
+# The page's staging table: one per database session, emptied at each commit (and before each
+# use, for a caller that holds one transaction over several pages). Created in the page's own
+# transaction, so it also works through a pooler that hands out a session per transaction.
+STAGE_PREPARE = """
+SET LOCAL client_min_messages TO warning;
+CREATE TEMPORARY TABLE IF NOT EXISTS sync_page_stage
+    (key text, data jsonb, version text, deleted boolean) ON COMMIT DELETE ROWS;
+DELETE FROM sync_page_stage
+"""
+
+STAGE_COPY = "COPY sync_page_stage (key, data, version, deleted) FROM STDIN"
+
+_UPSERT_TAIL = """
 ON CONFLICT (integration_id, entity, external_id) DO UPDATE
 SET data = EXCLUDED.data, version = EXCLUDED.version, is_deleted = EXCLUDED.is_deleted,
     last_synced_at = EXCLUDED.last_synced_at, last_job_id = EXCLUDED.last_job_id
 WHERE stored.version IS DISTINCT FROM EXCLUDED.version
     OR stored.is_deleted IS DISTINCT FROM EXCLUDED.is_deleted
-RETURNING (stored.xmax = 0)
+RETURNING stored.external_id, (stored.xmax = 0)
 """
 
-
-STORED_VERSIONS = """
-SELECT external_id, version, is_deleted FROM synced_records
-WHERE integration_id = %s AND entity = %s AND external_id = ANY(%s::text[])
+UPSERT_STAGED = (
+    """
+INSERT INTO synced_records AS stored (id, integration_id, entity, external_id, data, version,
+    is_deleted, first_synced_at, last_synced_at, last_job_id)
+SELECT gen_random_uuid(), %(integration)s, %(entity)s, page.key, page.data, page.version,
+    page.deleted, %(now)s, %(now)s, %(job)s
+FROM sync_page_stage AS page
 """
+    + _UPSERT_TAIL
+)
+
+# One record, when the database refused a page and it is written row by row.
+UPSERT_ONE = (
+    """
+INSERT INTO synced_records AS stored (id, integration_id, entity, external_id, data, version,
+    is_deleted, first_synced_at, last_synced_at, last_job_id)
+VALUES (gen_random_uuid(), %(integration)s, %(entity)s, %(key)s, %(data)s::jsonb, %(version)s,
+    %(deleted)s, %(now)s, %(now)s, %(job)s)
+"""
+    + _UPSERT_TAIL
+)
 
 
 class JobStopped(Exception):
@@ -88,7 +122,7 @@ class Counts:
         self.failed += other.failed
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     key: str
     data: Any
@@ -119,6 +153,8 @@ class SyncRun:
         self.metadata: dict[str, Any] = dict(job.metadata or {})
         self._last_heartbeat = time.monotonic()
         self._analyze_at = ANALYZE_FIRST_AT
+        # PostgreSQL writer: mark unchanged records seen before upserting (see _write_changed).
+        self._seen_first = True
 
     def run(self) -> None:
         with structlog.contextvars.bound_contextvars(
@@ -162,6 +198,7 @@ class SyncRun:
         context = SyncContext(integration=integration, client=client, should_stop=self._should_stop)
         for index, entity in enumerate(entities, start=1):
             self.entity_counts[entity] = Counts()
+            self._seen_first = True
             page_number = 0
             self._progress(entity, index, len(entities), page_number)
             for records in provider.pages(context, entity=entity, source=mapping[entity]):
@@ -193,13 +230,18 @@ class SyncRun:
         self, provider: Provider, entity: str, records: list[Any], counts: Counts
     ) -> dict[str, Prepared]:
         prepared: dict[str, Prepared] = {}
-        field_name = provider.key_field(self.integration)
+        integration = self.integration
+        field_name = provider.key_field(integration)
+        # Bound once for the page: this loop runs once per record read.
+        record_key = provider.record_key
+        record_version = provider.record_version
+        record_is_deleted = provider.record_is_deleted
+        counts.processed += len(records)
         for record in records:
-            counts.processed += 1
             if not isinstance(record, dict):
                 self._record_failed(entity, None, "The record is not a JSON object.", counts)
                 continue
-            key = provider.record_key(self.integration, record, key_field=field_name)
+            key = record_key(integration, record, key_field=field_name)
             if key is None:
                 self._record_failed(entity, None, f"The record has no {field_name}.", counts)
                 continue
@@ -215,11 +257,11 @@ class SyncRun:
                 continue
             # The same key twice in a page: the later copy wins, as it would across pages.
             prepared[key] = Prepared(
-                key=key,
-                data=record,
-                text=canonical,
-                version=provider.record_version(record, canonical),
-                is_deleted=provider.record_is_deleted(record),
+                key,
+                record,
+                canonical,
+                record_version(record, canonical),
+                record_is_deleted(record),
             )
         return prepared
 
@@ -273,79 +315,100 @@ class SyncRun:
     def _write_changed(
         self, entity: str, items: list[Prepared], now: datetime, counts: Counts
     ) -> None:
-        """PostgreSQL: the stored versions of the page read first, then the new and changed
-        records in one ``INSERT … ON CONFLICT DO UPDATE … WHERE`` (whose WHERE also keeps a
-        record another writer stored meanwhile from being written twice); an unchanged record
-        costs an index probe and no write. If the database refuses the batch, row by row, so
-        only the records it cannot store fail."""
-        items, unchanged = self._changed_only(entity, items)
-        self._mark_seen(entity, unchanged, now)
+        """PostgreSQL: mark the page's stored records seen, then insert or update the new and
+        changed ones; see MARK_SEEN and UPSERT_STAGED. Which goes first follows the previous
+        page: on a re-sync (mostly unchanged) MARK_SEEN first leaves little or nothing to send
+        with bodies; on a first load (mostly new) the upsert first leaves nothing to mark but
+        what it left alone. Both orders store and count the same. If the database refuses the
+        batch, row by row, so only the records it cannot store fail."""
         if not items:
             return
-        try:
-            with transaction.atomic():
-                created, updated = self._upsert_changed(entity, items, now)
-        except DatabaseError:
-            logger.info("sync job %s: a batch was refused; writing row by row", self.job.pk)
-        else:
-            counts.created += created
-            counts.updated += updated
-            return
-        for item in items:
+        params = {
+            "integration": self.integration.pk,
+            "entity": entity,
+            "now": now,
+            "job": self.job.pk,
+        }
+        unchanged = 0
+        if self._seen_first:
+            stored = self._mark_seen_pg(params, [item.key for item in items])
+            to_write = [i for i in items if stored.get(i.key) != (i.version, i.is_deleted)]
+            unchanged = len(items) - len(to_write)
+            items = to_write
+        written: set[str] = set()
+        if items:
+            refused: set[str] = set()
             try:
                 with transaction.atomic():
-                    created, updated = self._upsert_changed(entity, [item], now)
+                    created, written = self._upsert_staged(params, items)
+            except DatabaseError:
+                logger.info("sync job %s: a batch was refused; writing row by row", self.job.pk)
+                created, written, refused = self._upsert_one_by_one(entity, params, items, counts)
+            counts.created += created
+            counts.updated += len(written) - created
+            # Stored already with this very version: unchanged, and seen.
+            left = [i.key for i in items if i.key not in written and i.key not in refused]
+            if left:
+                self._mark_seen_pg(params, left)
+                unchanged += len(left)
+        self._seen_first = unchanged >= len(written)
+
+    def _mark_seen_pg(self, params: dict[str, Any], keys: list[str]) -> dict[str, tuple[str, bool]]:
+        """Mark the stored records of ``keys`` seen: {key: (stored version, deletion mark)}."""
+        with connection.cursor() as cursor:
+            cursor.execute(MARK_SEEN, {**params, "keys": keys})
+            return {key: (version, deleted) for key, version, deleted in cursor.fetchall()}
+
+    def _upsert_staged(self, params: dict[str, Any], items: list[Prepared]) -> tuple[int, set[str]]:
+        """COPY the records into the staging table, upsert from it: (created, keys written)."""
+        with connection.cursor() as cursor:
+            cursor.execute(STAGE_PREPARE)
+            # psycopg's COPY, below Django's cursor: its errors made Django's like the others.
+            with connection.wrap_database_errors, cursor.cursor.copy(STAGE_COPY) as copy:
+                for item in items:
+                    copy.write_row((item.key, item.text, item.version, item.is_deleted))
+            cursor.execute(UPSERT_STAGED, params)
+            rows = cursor.fetchall()
+        return sum(1 for _, inserted in rows if inserted), {key for key, _ in rows}
+
+    def _upsert_one_by_one(
+        self, entity: str, params: dict[str, Any], items: list[Prepared], counts: Counts
+    ) -> tuple[int, set[str], set[str]]:
+        """(created, keys written, keys refused), each record in its own savepoint."""
+        created = 0
+        written: set[str] = set()
+        refused: set[str] = set()
+        for item in items:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(
+                        UPSERT_ONE,
+                        {
+                            **params,
+                            "key": item.key,
+                            "data": item.text,
+                            "version": item.version,
+                            "deleted": item.is_deleted,
+                        },
+                    )
+                    rows = cursor.fetchall()
             except DatabaseError as error:
                 message = f"The database refused the record: {str(error).splitlines()[0]}"
                 self._record_failed(entity, item.key, message, counts)
-            else:
-                counts.created += created
-                counts.updated += updated
-
-    def _changed_only(self, entity: str, items: list[Prepared]) -> tuple[list[Prepared], list[str]]:
-        """The page's new and changed records, and the keys of the unchanged ones, by one index
-        read of the stored versions: an unchanged page (a re-sync) then sends no record bodies to
-        the database at all."""
-        if not items:
-            return items, []
-        with connection.cursor() as cursor:
-            cursor.execute(
-                STORED_VERSIONS,
-                [self.integration.pk, entity, [item.key for item in items]],
-            )
-            stored = {key: (version, is_deleted) for key, version, is_deleted in cursor}
-        changed = [i for i in items if stored.get(i.key) != (i.version, i.is_deleted)]
-        unchanged = [i.key for i in items if stored.get(i.key) == (i.version, i.is_deleted)]
-        return changed, unchanged
+                refused.add(item.key)
+                continue
+            for key, inserted in rows:
+                written.add(key)
+                created += 1 if inserted else 0
+        return created, written, refused
 
     def _mark_seen(self, entity: str, keys: list[str], now: datetime) -> None:
-        """Unchanged records were still seen by this sync: their ``last_synced_at`` and
-        ``last_job_id`` move on (two narrow columns, one statement a page); data and version
-        stay as they are."""
+        """Portable writer: unchanged records were still seen by this sync, their
+        ``last_synced_at`` and ``last_job_id`` move on; data and version stay as they are."""
         if keys:
             SyncedRecord.objects.filter(
                 integration_id=self.integration.pk, entity=entity, external_id__in=keys
             ).update(last_synced_at=now, last_job_id=self.job.pk)
-
-    def _upsert_changed(self, entity: str, items: list[Prepared], now: datetime) -> tuple[int, int]:
-        """(created, updated) by the one statement; ``xmax = 0`` marks a row it inserted."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                UPSERT_CHANGED,
-                {
-                    "integration": self.integration.pk,
-                    "entity": entity,
-                    "now": now,
-                    "job": self.job.pk,
-                    "keys": [item.key for item in items],
-                    "data": [item.text for item in items],
-                    "versions": [item.version for item in items],
-                    "deleted": [item.is_deleted for item in items],
-                },
-            )
-            inserted = [row[0] for row in cursor.fetchall()]
-        created = sum(1 for flag in inserted if flag)
-        return created, len(inserted) - created
 
     def _write_portable(
         self, entity: str, prepared: dict[str, Prepared], now: datetime, counts: Counts

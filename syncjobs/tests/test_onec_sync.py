@@ -275,3 +275,75 @@ def test_a_large_first_load_refreshes_the_table_statistics(
     assert job.status == "completed", job.error_message
     assert job.records_created == ANALYZE_FIRST_AT + 500
     assert planner_row_estimate() >= ANALYZE_FIRST_AT
+
+
+def test_one_page_counts_new_changed_and_unchanged_records_whichever_statement_goes_first(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    items = onec_server.entity_sets[CATALOGUE]
+    assert isinstance(items, list)
+    del items[:2]  # the first sync stores items 3, 4 and 5
+    first = run_sync(onec_integration)
+    assert (first.records_created, first.records_updated) == (3, 0)
+    stored_before = {r.external_id: r for r in SyncedRecord.objects.all()}
+
+    # Pages of 2: [1, 2] all new (the next page then goes upsert first), [3, 4] one unchanged
+    # and one changed, [5] unchanged (marked seen first again after a mostly unchanged page).
+    items[:0] = [catalogue_item(1), catalogue_item(2)]
+    items[3] = catalogue_item(4, version=2)
+    second = run_sync(onec_integration)
+
+    assert second.status == "completed", second.error_message
+    assert (
+        second.records_processed,
+        second.records_created,
+        second.records_updated,
+        second.records_failed,
+    ) == (5, 2, 1, 0)
+    assert second.metadata["entities"] == {
+        "products": {"processed": 5, "created": 2, "updated": 1, "failed": 0}
+    }
+    records = {r.external_id: r for r in SyncedRecord.objects.all()}
+    assert len(records) == 5
+    assert {r.last_job_id for r in records.values()} == {second.pk}
+    assert records[ref_key(4)].data == catalogue_item(4, version=2)
+    for number in (3, 5):
+        record, before = records[ref_key(number)], stored_before[ref_key(number)]
+        assert record.data == before.data and record.version == before.version
+        assert record.first_synced_at == before.first_synced_at
+        assert record.last_synced_at > before.last_synced_at
+
+
+def test_a_rerun_marks_every_unchanged_record_seen_by_the_new_job(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    first = run_sync(onec_integration)
+    before = dict(SyncedRecord.objects.values_list("external_id", "last_synced_at"))
+    rerun = run_sync(onec_integration)
+
+    assert (rerun.records_processed, rerun.records_created, rerun.records_updated) == (5, 0, 0)
+    assert rerun.pk != first.pk
+    after = SyncedRecord.objects.values_list("external_id", "last_synced_at", "last_job_id")
+    assert len(after) == 5
+    for external_id, last_synced_at, last_job_id in after:
+        assert last_job_id == rerun.pk
+        assert last_synced_at > before[external_id]
+
+
+def test_a_record_the_database_refuses_fails_alone_and_the_rest_of_its_page_is_stored(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    items = onec_server.entity_sets[CATALOGUE]
+    assert isinstance(items, list)
+    # JSON's parsers accept Infinity, PostgreSQL's jsonb does not: the page's COPY is refused.
+    items[2] = {**catalogue_item(3), "ЦенаПродажи": float("inf")}
+
+    job = run_sync(onec_integration)
+
+    assert job.status == "completed", job.error_message
+    assert (job.records_processed, job.records_created, job.records_failed) == (5, 4, 1)
+    assert [e["external_id"] for e in job.metadata["errors"]] == [ref_key(3)]
+    assert "refused" in job.metadata["errors"][0]["error"]
+    assert set(SyncedRecord.objects.values_list("external_id", flat=True)) == {
+        ref_key(n) for n in (1, 2, 4, 5)
+    }
