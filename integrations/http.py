@@ -108,12 +108,25 @@ def _first_items(data: Any) -> Any:
     return data
 
 
+def response_json(response: requests.Response) -> Any:
+    """``response.json()``, parsed once: the log of the answer and its reader (a sync page of a
+    thousand records) share one parse. Raises ValueError for a body that is not JSON."""
+    parsed = getattr(response, "_vendhub_json", _UNPARSED)
+    if parsed is _UNPARSED:
+        parsed = response.json()
+        response._vendhub_json = parsed  # type: ignore[attr-defined]
+    return parsed
+
+
+_UNPARSED = object()
+
+
 def _response_for_log(response: requests.Response) -> dict[str, Any]:
     content_type = response.headers.get("Content-Type", "")
     body: Any
     if "json" in content_type:
         try:
-            body = response.json()
+            body = response_json(response)
         except ValueError:
             body = response.text[:_LOGGED_BODY_CHARS]
         else:

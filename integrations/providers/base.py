@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from integrations.http import HttpError, HttpResult, IntegrationHttpClient
+from integrations.http import HttpError, HttpResult, IntegrationHttpClient, response_json
 from integrations.models import Integration
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def check_answer(result: HttpResult, *, what: str) -> None:
 
 def parse_json(result: HttpResult, *, what: str) -> Any:
     try:
-        return result.response.json()
+        return response_json(result.response)
     except ValueError:
         raise SyncSourceError(f"{what}: the answer is not JSON") from None
 
