@@ -32,6 +32,7 @@ from integrations.redaction import redact
 from integrations.services import integration_secret_values
 from syncjobs.heartbeat import JobHeartbeat
 from syncjobs.models import SyncedRecord, SyncJob, SyncJobStatus
+from syncjobs.prefetch import prefetch_possible, prefetched
 from syncjobs.services import sync_job_complete, sync_job_fail, sync_job_start
 
 logger = logging.getLogger(__name__)
@@ -195,13 +196,17 @@ class SyncRun:
         if not entities:
             raise SyncSourceError("config.mapping names no entity to sync.")
         client = IntegrationHttpClient(integration, log_metadata={"sync_job_id": str(self.job.pk)})
-        context = SyncContext(integration=integration, client=client, should_stop=self._should_stop)
+        # The pages are read one ahead in a thread of their own (syncjobs.prefetch): its check
+        # between retries only reads the job's status; the heartbeat stays with the engine.
+        should_stop = self._cancelled if prefetch_possible() else self._should_stop
+        context = SyncContext(integration=integration, client=client, should_stop=should_stop)
         for index, entity in enumerate(entities, start=1):
             self.entity_counts[entity] = Counts()
             self._seen_first = True
             page_number = 0
             self._progress(entity, index, len(entities), page_number)
-            for records in provider.pages(context, entity=entity, source=mapping[entity]):
+            pages = provider.pages(context, entity=entity, source=mapping[entity])
+            for records in prefetched(pages):
                 page_number += 1
                 self._store_page(provider, entity, records, index, len(entities), page_number)
                 self._refresh_statistics()
@@ -213,6 +218,10 @@ class SyncRun:
         }
         self._save_metadata_fields()
         sync_job_complete(job=self.job, metadata=self._final_metadata())
+
+    def _cancelled(self) -> bool:
+        status = SyncJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
+        return status != SyncJobStatus.RUNNING
 
     def _should_stop(self) -> bool:
         status = SyncJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
