@@ -137,18 +137,32 @@ def test_forward_posts_the_payload_as_stored(forward_server):
 
 
 @pytest.mark.django_db
-def test_a_forward_costs_a_read_a_claim_its_log_and_the_outcome(forward_server):
-    """Read the webhook with its integration, claim it as read, forward and log the call,
-    record the outcome: four queries, no second read of the row."""
+def test_a_forward_costs_a_read_a_claim_and_the_outcome_written_with_its_log(forward_server):
+    """Read the webhook with its integration, claim it as read, forward, then record the
+    outcome and the call's log in one statement: three queries, no second read of the row."""
     from django.test.utils import CaptureQueriesContext
 
     webhook = make_webhook({"forward_url": forward_server.url})
     with CaptureQueriesContext(connection) as captured:
         assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
     statements = [query["sql"].split(" ", 1)[0] for query in captured.captured_queries]
-    assert statements == ["SELECT", "UPDATE", "INSERT", "UPDATE"], statements
+    assert statements == ["SELECT", "UPDATE", "WITH"], statements
     webhook.refresh_from_db()
     assert (webhook.status, webhook.locked_until) == (WebhookStatus.COMPLETED, None)
+    log = IntegrationLog.objects.get(integration=webhook.integration, action="webhook_forward")
+    assert (log.status_code, log.metadata) == (200, {"attempt": 1})
+    assert log.request_data["body"] == webhook.payload
+
+
+@pytest.mark.django_db
+def test_a_webhook_already_taken_costs_one_read():
+    """A second message for a webhook that is no longer pending finds nothing to do."""
+    from django.test.utils import CaptureQueriesContext
+
+    webhook = make_webhook(status=WebhookStatus.COMPLETED)
+    with CaptureQueriesContext(connection) as captured:
+        assert webhook_process(webhook_id=webhook.id) is None
+    assert len(captured.captured_queries) == 1
 
 
 @pytest.mark.django_db
