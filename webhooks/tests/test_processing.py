@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -187,6 +187,75 @@ def test_a_webhook_written_between_the_read_and_the_claim_is_read_again(
     assert webhook_process(webhook_id=webhook.id) == WebhookStatus.FAILED
     webhook.refresh_from_db()
     assert "gave up after 3 attempts" in (webhook.error_message or "")
+
+
+def _lose_the_claim_after_the_forward(monkeypatch, webhook: Webhook) -> datetime:
+    """Make the forward's HTTP call, then let the sweeper take the lease back and a second
+    worker claim the webhook before the first records anything; return the second's lease."""
+    from webhooks.services import process
+
+    real_forward = process.webhook_forward
+    other_lease = timezone.now() + timedelta(minutes=5)
+
+    def forward_then_lose_the_claim(**kwargs):
+        try:
+            return real_forward(**kwargs)
+        finally:
+            Webhook.objects.filter(pk=webhook.pk).update(
+                status=WebhookStatus.PROCESSING, locked_until=other_lease, retry_count=1
+            )
+
+    monkeypatch.setattr(process, "webhook_forward", forward_then_lose_the_claim)
+    return other_lease
+
+
+@pytest.mark.django_db
+def test_a_claim_lost_during_the_forward_keeps_its_log_and_leaves_the_row_alone(
+    forward_server, monkeypatch
+):
+    webhook = make_webhook({"forward_url": forward_server.url})
+    other_lease = _lose_the_claim_after_the_forward(monkeypatch, webhook)
+    webhook_process(webhook_id=webhook.id)
+    webhook.refresh_from_db()
+    # The second worker's claim stands: not completed over it.
+    assert (webhook.status, webhook.locked_until) == (WebhookStatus.PROCESSING, other_lease)
+    assert (webhook.processed_at, webhook.retry_count) == (None, 1)
+    # The call was made, so it is logged all the same.
+    [log] = IntegrationLog.objects.filter(integration=webhook.integration, action="webhook_forward")
+    assert (log.status_code, log.direction) == (200, "outbound")
+    assert len(forward_server.requests) == 1
+
+
+@pytest.mark.django_db
+def test_a_claim_lost_during_a_failed_forward_keeps_its_log_and_schedules_nothing(
+    forward_server, monkeypatch
+):
+    forward_server.status = 503
+    webhook = make_webhook({"forward_url": forward_server.url})
+    other_lease = _lose_the_claim_after_the_forward(monkeypatch, webhook)
+    webhook_process(webhook_id=webhook.id)
+    webhook.refresh_from_db()
+    assert (webhook.status, webhook.locked_until) == (WebhookStatus.PROCESSING, other_lease)
+    assert (webhook.retry_count, webhook.next_retry_at, webhook.error_message) == (1, None, None)
+    [log] = IntegrationLog.objects.filter(integration=webhook.integration, action="webhook_forward")
+    assert (log.status_code, log.error_message) == (503, "HTTP 503")
+
+
+@pytest.mark.django_db
+def test_the_forward_log_written_with_the_outcome_is_redacted(forward_server):
+    """Written in the outcome's statement, the log is still cleaned of the integration's
+    secrets, wherever the payload carried them."""
+    webhook = make_webhook(
+        {"forward_url": forward_server.url},
+        payload={"id": "evt_9", "leak": "key sk_live_abcdef123456 inside"},
+    )
+    webhook.integration.api_key = "sk_live_abcdef123456"
+    webhook.integration.save()
+    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
+    log = IntegrationLog.objects.get(integration=webhook.integration, action="webhook_forward")
+    assert "sk_live_abcdef123456" not in json.dumps(log.request_data)
+    # The destination gets the body exactly as stored.
+    assert json.loads(forward_server.requests[0].body) == webhook.payload
 
 
 @pytest.mark.django_db
