@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from integrations.config import IntegrationConfig
+from integrations.config import DEFAULT_LEASE_SECONDS, IntegrationConfig
 from integrations.models import Integration, IntegrationLog
 from integrations.redaction import redact
 from integrations.services import integration_secret_values
@@ -66,21 +66,41 @@ def _param(name: str, value: Any) -> Any:
     return param(Webhook, name, value, connection)
 
 
-def _read(webhook_id: Any) -> tuple[Webhook, Integration | None] | None:
-    """The webhook with its integration, in one statement, while it is pending and not refused
-    (anything else a message finds is not for this worker to take)."""
+# The lease a claim is first written with: the one this process used last (most integrations
+# share the default). The claim cannot know the integration's own before it has the row; when
+# it differs, the lease is set right at once (``_claim``), before any work starts.
+_provisional_lease = DEFAULT_LEASE_SECONDS
+
+
+def _claim_statement(webhook_id: Any, *, lease: float) -> tuple[str, list[Any]]:
+    """The UPDATE that takes the webhook if it is pending, not refused and due, with a lease
+    (the claim's token) of ``lease`` seconds from now."""
+    now = timezone.now()
+    changes, params = assignments(
+        Webhook,
+        connection,
+        {
+            "status": WebhookStatus.PROCESSING.value,
+            "locked_until": now + timedelta(seconds=lease),
+            "updated_at": now,
+        },
+    )
+    params += [
+        _param("id", webhook_id),
+        _param("status", WebhookStatus.PENDING.value),
+        _param("rejected", False),
+        _param("next_retry_at", now + _EARLY_CLAIM),
+    ]
+    sql = (
+        f"UPDATE webhooks SET {changes} WHERE id = %s AND status = %s AND rejected = %s "  # noqa: S608
+        "AND (next_retry_at IS NULL OR next_retry_at <= %s)"
+    )
+    return sql, params
+
+
+def _claimed_row(sql: str, params: list[Any]) -> tuple[Webhook, Integration | None] | None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            # Column names from the models' metadata; every value is a parameter.
-            f"SELECT {_WEBHOOK.columns(connection)}, {_INTEGRATION.columns(connection)} "  # noqa: S608
-            "FROM webhooks w LEFT JOIN integrations i ON i.id = w.integration_id "
-            "WHERE w.id = %s AND w.status = %s AND w.rejected = %s",
-            [
-                _param("id", webhook_id),
-                _param("status", WebhookStatus.PENDING.value),
-                _param("rejected", False),
-            ],
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -93,36 +113,64 @@ def _read(webhook_id: Any) -> tuple[Webhook, Integration | None] | None:
     return webhook, integration
 
 
-def _claim(
-    webhook_id: Any, *, lease: float, seen: datetime | None = None
-) -> tuple[datetime, datetime] | None:
-    """Take the webhook if it is pending and due: ``(lease end, now)``; the lease end is the
-    claim's token. With ``seen`` (the ``updated_at`` the caller read), only if the row has not
-    been written since, so the caller's copy is the claimed row."""
-    now = timezone.now()
-    until = now + timedelta(seconds=lease)
-    changes, params = assignments(
-        Webhook,
-        connection,
-        {"status": WebhookStatus.PROCESSING.value, "locked_until": until, "updated_at": now},
-    )
-    sql = (
-        f"UPDATE webhooks SET {changes} WHERE id = %s AND status = %s AND rejected = %s "  # noqa: S608
-        "AND (next_retry_at IS NULL OR next_retry_at <= %s)"
-    )
-    params += [
-        _param("id", webhook_id),
-        _param("status", WebhookStatus.PENDING.value),
-        _param("rejected", False),
-        _param("next_retry_at", now + _EARLY_CLAIM),
-    ]
-    if seen is not None:
-        sql += " AND updated_at = %s"
-        params.append(_param("updated_at", seen))
+def _take(webhook_id: Any, *, lease: float) -> tuple[Webhook, Integration | None] | None:
+    """Claim the webhook if it is pending and due, and read it as claimed with its
+    integration: on PostgreSQL one statement (an UPDATE … RETURNING joined with the
+    integration), elsewhere the claim and then the read."""
+    update, params = _claim_statement(webhook_id, lease=lease)
+    columns = f"{_WEBHOOK.columns(connection)}, {_INTEGRATION.columns(connection)}"
+    join = "LEFT JOIN integrations i ON i.id = w.integration_id"
+    if connection.vendor == "postgresql":
+        return _claimed_row(
+            f"WITH w AS ({update} RETURNING *) SELECT {columns} FROM w {join}",  # noqa: S608
+            params,
+        )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        claimed = cursor.rowcount
-    return (until, now) if claimed else None
+        cursor.execute(update, params)
+        if not cursor.rowcount:
+            return None
+    return _claimed_row(
+        f"SELECT {columns} FROM webhooks w {join} WHERE w.id = %s",  # noqa: S608
+        [_param("id", webhook_id)],
+    )
+
+
+def _relet(webhook: Webhook, *, lease: float) -> datetime | None:
+    """Set the lease of a webhook this worker holds to ``lease`` from now: the new token, or
+    None when the claim is no longer this worker's."""
+    token = webhook.locked_until
+    until = timezone.now() + timedelta(seconds=lease)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE webhooks SET locked_until = %s WHERE id = %s AND status = %s "
+            "AND locked_until = %s",
+            [
+                _param("locked_until", until),
+                _param("id", webhook.pk),
+                _param("status", WebhookStatus.PROCESSING.value),
+                _param("locked_until", token),
+            ],
+        )
+        if not cursor.rowcount:
+            return None
+    webhook.locked_until = until
+    return until
+
+
+def _claim(webhook_id: Any) -> tuple[Webhook, Integration | None, IntegrationConfig] | None:
+    """Take the webhook if it is pending and due, with its lease (the claim's token, in
+    ``webhook.locked_until``) as the integration's config sets it."""
+    global _provisional_lease
+    taken = _take(webhook_id, lease=_provisional_lease)
+    if taken is None:
+        return None
+    webhook, integration = taken
+    config = _config_of(integration)
+    if config.lease_seconds != _provisional_lease:
+        _provisional_lease = config.lease_seconds
+        if _relet(webhook, lease=config.lease_seconds) is None:
+            return None
+    return webhook, integration, config
 
 
 def _finish(
@@ -191,36 +239,29 @@ def _run(
 def webhook_process(*, webhook_id: Any) -> str | None:
     """Process one webhook if this worker can claim it; return its new status (None when another
     worker has it, or it is not pending or not yet due)."""
-    found = _read(webhook_id)
-    if found is None:
+    claimed = _claim(webhook_id)
+    if claimed is None:
         return None
-    webhook, integration = found
+    webhook, integration, config = claimed
     with structlog.contextvars.bound_contextvars(
         webhook_id=str(webhook.pk), integration=integration.code if integration else None
     ):
-        status = _claim_and_process(webhook, integration)
+        status = _process_claimed(webhook, integration, config)
         if status is not None:
             events.info("webhook_processed", webhook_status=status, event_type=webhook.event_type)
         return status
 
 
-def _claim_and_process(webhook: Webhook, integration: Integration | None) -> str | None:
-    config = _config_of(integration)
-    lease = config.lease_seconds
-    # Claimed as read (one UPDATE, no second read): the common case. A row written between the
-    # read and the claim (a retry, the sweeper) is claimed as it is now and read again.
-    claim = _claim(webhook.pk, lease=lease, seen=webhook.updated_at)
-    if claim is not None:
-        token, webhook.updated_at = claim
-        webhook.status, webhook.locked_until = WebhookStatus.PROCESSING, token
-    else:
-        claim = _claim(webhook.pk, lease=lease)
-        if claim is None:
-            return None
-        token = claim[0]
-        webhook.refresh_from_db()
+def _process_claimed(
+    webhook: Webhook, integration: Integration | None, config: IntegrationConfig
+) -> str | None:
+    token = webhook.locked_until
+    assert token is not None
     keeper = LeaseKeeper(
-        webhook.pk, token, lease_seconds=lease, max_seconds=settings.CELERY_TASK_TIME_LIMIT
+        webhook.pk,
+        token,
+        lease_seconds=config.lease_seconds,
+        max_seconds=settings.CELERY_TASK_TIME_LIMIT,
     )
     # The outbound calls' log entries, written with the outcome, whichever it is.
     logs: list[IntegrationLog] = []
@@ -229,11 +270,10 @@ def _claim_and_process(webhook: Webhook, integration: Integration | None) -> str
             ignored_reason = _run(webhook, integration, config, logs)
     except Exception as error:
         return _record_failure(webhook, integration, config, keeper.token, error, logs)
-    token = keeper.token
     status = WebhookStatus.IGNORED if ignored_reason else WebhookStatus.COMPLETED
     _finish(
         webhook,
-        token,
+        keeper.token,
         logs=logs,
         status=status,
         error_message=ignored_reason,

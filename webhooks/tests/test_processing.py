@@ -137,16 +137,22 @@ def test_forward_posts_the_payload_as_stored(forward_server):
 
 
 @pytest.mark.django_db
-def test_a_forward_costs_a_read_a_claim_and_the_outcome_written_with_its_log(forward_server):
-    """Read the webhook with its integration, claim it as read, forward, then record the
-    outcome and the call's log in one statement: three queries, no second read of the row."""
+def test_a_forward_costs_a_claim_and_the_outcome_written_with_its_log(forward_server):
+    """Claim the webhook and read it with its integration in one statement, forward, then
+    record the outcome and the call's log in one statement: two queries."""
     from django.test.utils import CaptureQueriesContext
 
     webhook = make_webhook({"forward_url": forward_server.url})
     with CaptureQueriesContext(connection) as captured:
         assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
     statements = [query["sql"].split(" ", 1)[0] for query in captured.captured_queries]
-    assert statements == ["SELECT", "UPDATE", "WITH"], statements
+    # Elsewhere (SQLite in `make run`) the same four steps as separate statements.
+    expected = (
+        ["WITH", "WITH"]
+        if connection.vendor == "postgresql"
+        else ["UPDATE", "SELECT", "INSERT", "UPDATE"]
+    )
+    assert statements == expected, statements
     webhook.refresh_from_db()
     assert (webhook.status, webhook.locked_until) == (WebhookStatus.COMPLETED, None)
     log = IntegrationLog.objects.get(integration=webhook.integration, action="webhook_forward")
@@ -166,27 +172,21 @@ def test_a_webhook_already_taken_costs_one_read():
 
 
 @pytest.mark.django_db
-def test_a_webhook_written_between_the_read_and_the_claim_is_read_again(
-    forward_server, monkeypatch
-):
-    """The claim checks the row is the one read; a retry's fresh count is what the worker uses."""
-    from webhooks.services import process
+def test_the_claim_takes_the_lease_the_integration_configures(registered):
+    """The claim is written before the integration is read, with the lease this process used
+    last; an integration with its own lease gets it before any work starts."""
+    leases = []
 
-    webhook = make_webhook({"forward_url": forward_server.url})
-    real_claim = process._claim
+    @registered(provider="erp", event_type="lease.*")
+    def record_lease(webhook):
+        stored = Webhook.objects.values_list("locked_until", flat=True).get(pk=webhook.pk)
+        leases.append(((stored - timezone.now()).total_seconds(), webhook.locked_until == stored))
 
-    def claim_after_a_write(webhook_id, *, lease, seen=None):
-        if seen is not None:
-            Webhook.objects.filter(pk=webhook_id).update(
-                retry_count=2, max_retries=2, updated_at=timezone.now()
-            )
-        return real_claim(webhook_id, lease=lease, seen=seen)
-
-    forward_server.status = 500
-    monkeypatch.setattr(process, "_claim", claim_after_a_write)
-    assert webhook_process(webhook_id=webhook.id) == WebhookStatus.FAILED
-    webhook.refresh_from_db()
-    assert "gave up after 3 attempts" in (webhook.error_message or "")
+    for seconds in (600, 600, 45):
+        webhook = make_webhook({"processing_lease_seconds": seconds}, event_type="lease.check")
+        assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
+    assert [round(left) for left, _ in leases] == [600, 600, 45]
+    assert all(same for _, same in leases)
 
 
 def _lose_the_claim_after_the_forward(monkeypatch, webhook: Webhook) -> datetime:
