@@ -30,10 +30,15 @@ class RowReader:
         self.fields = list(model._meta.concrete_fields)
         self.attnames = [field.attname for field in self.fields]
         self._converters: dict[str, list[tuple[int, list[Converter], Any]]] = {}
+        self._columns: dict[str, str] = {}
 
     def columns(self, connection: BaseDatabaseWrapper) -> str:
-        quote = connection.ops.quote_name
-        return ", ".join(f"{self.alias}.{quote(field.column)}" for field in self.fields)
+        known = self._columns.get(connection.vendor)
+        if known is None:
+            quote = connection.ops.quote_name
+            known = ", ".join(f"{self.alias}.{quote(field.column)}" for field in self.fields)
+            self._columns[connection.vendor] = known
+        return known
 
     def _converters_for(
         self, connection: BaseDatabaseWrapper
