@@ -236,7 +236,7 @@ def test_forwards_keep_their_checked_connection_and_a_new_one_is_checked(connect
         assert outcomes == [WebhookStatus.COMPLETED] * 3
         assert len(set(server.peers)) == 1, server.peers
         assert connections == ["127.0.0.1"]
-        assert resolver["__lookups__"]["keep.test"] == 1  # type: ignore[index]
+        assert resolver["__lookups__"]["keep.test"] == 1
 
         denied = IntegrationFactory(
             provider="erp", config={"forward_url": f"http://other.test:{server.port}/hook"}

@@ -20,6 +20,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
 
+def _column(field: Any) -> str:
+    """A concrete field's column name (the stubs allow None, which only a non-concrete has)."""
+    column = field.column
+    assert isinstance(column, str)
+    return column
+
+
 class RowReader:
     """The columns of ``model`` in a SELECT (``columns``, each qualified by ``alias``) and the
     instance built from them (``build``), as a queryset would build it."""
@@ -36,7 +43,7 @@ class RowReader:
         known = self._columns.get(connection.vendor)
         if known is None:
             quote = connection.ops.quote_name
-            known = ", ".join(f"{self.alias}.{quote(field.column)}" for field in self.fields)
+            known = ", ".join(f"{self.alias}.{quote(_column(field))}" for field in self.fields)
             self._columns[connection.vendor] = known
         return known
 
@@ -82,7 +89,7 @@ def assignments(
 ) -> tuple[str, list[Any]]:
     """``values`` (field name → value) as an UPDATE's ``SET`` list and its parameters."""
     quote = connection.ops.quote_name
-    columns = [quote(model._meta.get_field(name).column) for name in values]  # type: ignore[union-attr]
+    columns = [quote(_column(model._meta.get_field(name))) for name in values]
     params = [param(model, name, value, connection) for name, value in values.items()]
     return ", ".join(f"{column} = %s" for column in columns), params
 
@@ -97,7 +104,7 @@ def insert_statement(
     params = [
         field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(_column(field)) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     table = quote(instance._meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (names from _meta)

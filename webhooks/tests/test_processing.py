@@ -180,6 +180,7 @@ def test_the_claim_takes_the_lease_the_integration_configures(registered):
     @registered(provider="erp", event_type="lease.*")
     def record_lease(webhook):
         stored = Webhook.objects.values_list("locked_until", flat=True).get(pk=webhook.pk)
+        assert stored is not None
         leases.append(((stored - timezone.now()).total_seconds(), webhook.locked_until == stored))
 
     for seconds in (600, 600, 45):
@@ -249,8 +250,10 @@ def test_the_forward_log_written_with_the_outcome_is_redacted(forward_server):
         {"forward_url": forward_server.url},
         payload={"id": "evt_9", "leak": "key sk_live_abcdef123456 inside"},
     )
-    webhook.integration.api_key = "sk_live_abcdef123456"
-    webhook.integration.save()
+    integration = webhook.integration
+    assert integration is not None
+    integration.api_key = "sk_live_abcdef123456"
+    integration.save()
     assert webhook_process(webhook_id=webhook.id) == WebhookStatus.COMPLETED
     log = IntegrationLog.objects.get(integration=webhook.integration, action="webhook_forward")
     assert "sk_live_abcdef123456" not in json.dumps(log.request_data)
