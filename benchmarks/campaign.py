@@ -38,7 +38,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -120,14 +119,15 @@ def _ok(condition: bool) -> str:
 # --- servers ------------------------------------------------------------------------------
 
 
-@contextmanager
-def sink_server(port: int) -> Iterator[tuple[str, list[int]]]:
-    """A local HTTP server that answers every POST 200 and counts them: ``(url, [count])``."""
-    received = [0]
-    lock = threading.Lock()
+def _serve_sink(port: int, received: Any, ready: Any) -> None:
+    """Child process: answer every POST 200, counting them in ``received[0]``, until killed."""
 
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, and TCP_NODELAY as production servers set it (nginx, gunicorn): the
+        # answer goes out in two writes (headers, body), and without it Nagle holds the body
+        # back for the client's delayed ACK, 40 ms per request on a kept-alive connection.
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -136,7 +136,7 @@ def sink_server(port: int) -> Iterator[tuple[str, list[int]]]:
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"{}")
-            with lock:
+            with received.get_lock():
                 received[0] += 1
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -144,12 +144,28 @@ def sink_server(port: int) -> Iterator[tuple[str, list[int]]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ready.set()
+    server.serve_forever()
+
+
+@contextmanager
+def sink_server(port: int) -> Iterator[tuple[str, Any]]:
+    """A local HTTP server that answers every POST 200 and counts them: ``(url, received)``,
+    the count in ``received[0]``. In its own process, as the service a hub forwards to is:
+    inside this one its threads would wait for the GIL while this process sends the messages,
+    a delay of the measured forwards (and of the baseline's) that no real destination adds."""
+    context = multiprocessing.get_context("spawn")
+    received = context.Array("q", 1)
+    ready = context.Event()
+    process = context.Process(target=_serve_sink, args=(port, received, ready), daemon=True)
+    process.start()
     try:
+        if not ready.wait(60):
+            raise RuntimeError("the sink did not start")
         yield f"http://127.0.0.1:{port}/hook", received
     finally:
-        server.shutdown()
-        server.server_close()
+        process.terminate()
+        process.join(timeout=10)
 
 
 def _serve_catalogue(records: int, port: int, channel: Connection) -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 import email.utils
 import logging
+import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +24,9 @@ from typing import Any
 
 import requests
 
-from integrations.models import Integration, LogDirection
+from integrations.models import Integration, IntegrationLog, LogDirection
 from integrations.outbound import OutboundAddressDenied, guarded_session
-from integrations.services import integration_log_create, integration_secret_values
+from integrations.services import integration_log_build, integration_secret_values
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,27 @@ _LOGGED_BODY_CHARS = 64 * 1024
 _LOGGED_LIST_ITEMS = 20
 # How often a retry wait looks at ``should_stop``.
 _STOP_CHECK_SECONDS = 0.5
+
+
+_pooled = threading.local()
+
+
+def pooled_session() -> requests.Session:
+    """This thread's long-lived guarded session, for callers that send many small requests to
+    the same few hosts (the webhook forward): connections are kept alive and reused, instead of
+    a TCP handshake per call. Every connection it opens still goes through the deny-list (the
+    check is made when a connection is opened, and a reused one goes to the address checked
+    then). One per thread, as a ``requests.Session`` is not thread-safe, and a new one after a
+    fork, so parent and child never share a socket."""
+    session: requests.Session | None = getattr(_pooled, "session", None)
+    if session is None or getattr(_pooled, "pid", None) != os.getpid():
+        session = guarded_session()
+        _pooled.session, _pooled.pid = session, os.getpid()
+    return session
+
+
+def _save_log(log: IntegrationLog) -> None:
+    log.save(force_insert=True)
 
 
 class HttpError(Exception):
@@ -148,6 +171,8 @@ class IntegrationHttpClient:
         backoff_base: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         log_metadata: dict[str, Any] | None = None,
+        session: requests.Session | None = None,
+        write_log: Callable[[IntegrationLog], None] | None = None,
     ) -> None:
         self.integration = integration
         # Decrypted once per client (a sync job's pages share one), for scrubbing the logs.
@@ -158,7 +183,10 @@ class IntegrationHttpClient:
         self.retries = retries if retries is not None else config.http_retries
         self.backoff_base = backoff_base
         # Every connection is checked against OUTBOUND_DENY_NETWORKS (see integrations.outbound).
-        self.session = guarded_session()
+        self.session = session if session is not None else guarded_session()
+        # Each attempt's log entry, redacted and built, goes here: saved at once by default; a
+        # caller may write it together with its own outcome (the forward, with the webhook's).
+        self.write_log = write_log or _save_log
         self.sleep = sleep
         self.timeout = config.timeout_seconds
         # Requests sent (each one logged), over every call of this client.
@@ -275,7 +303,7 @@ class IntegrationHttpClient:
         )
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
-        integration_log_create(
+        log = integration_log_build(
             integration=self.integration,
             secrets=self._secrets,
             action=action,
@@ -293,4 +321,5 @@ class IntegrationHttpClient:
             ),
             metadata={**self.log_metadata, "attempt": attempt},
         )
+        self.write_log(log)
         return response, error, retryable

@@ -2,9 +2,11 @@
 
 import logging.config
 import os
+from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, setup_logging
+from celery.signals import beat_init, setup_logging, task_postrun, task_prerun
+from django.db import close_old_connections
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 from integrations.heartbeats import start_beat_heartbeat
@@ -28,6 +30,19 @@ def _logging_from_django_settings(**kwargs: object) -> None:
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+@task_prerun.connect(weak=False)
+@task_postrun.connect(weak=False)
+def _database_connections_checked(sender: Any = None, **kwargs: Any) -> None:
+    """Around each task, what Django does around each request: a connection past CONN_MAX_AGE,
+    left in a transaction or broken by an error is closed, a kept one is health-checked before
+    its next use (CONN_HEALTH_CHECKS). Celery's own fixup closes every connection around every
+    task unless CELERY_DB_REUSE_MAX is set: a new PostgreSQL connection per webhook cost more
+    than processing it. Not for an eager task, which runs inside its caller's transaction."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    close_old_connections()
 
 
 # Beat records its own heartbeat (GET /healthz reports it as "beat").

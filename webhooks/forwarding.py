@@ -7,16 +7,20 @@ headers, so the receiving service verifies the hub with the ``standardwebhooks``
 every retry, so the receiver can drop repeats.
 
 The call goes through the integration's one HTTP client with no retries of its own: a failed
-forward is retried by the webhook's schedule (``next_retry_at``), not inside the worker.
+forward is retried by the webhook's schedule (``next_retry_at``), not inside the worker. It uses
+the thread's pooled session (``pooled_session``): a worker forwarding thousands of webhooks to the
+same service keeps its connection alive rather than opening one per webhook.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
-from integrations.http import HttpError, IntegrationHttpClient
-from integrations.models import Integration
+from integrations.config import IntegrationConfig
+from integrations.http import HttpError, IntegrationHttpClient, pooled_session
+from integrations.models import Integration, IntegrationLog
 from webhooks.models import Webhook
 from webhooks.signatures import SignatureError
 from webhooks.signatures.schemes import standard_webhooks_key, standard_webhooks_signature
@@ -50,12 +54,29 @@ def forward_headers(webhook: Webhook, body: bytes, *, forward_secret: str | None
     return headers
 
 
-def webhook_forward(*, webhook: Webhook, integration: Integration, url: str) -> int:
-    """POST the webhook to ``url``; return the 2xx status or raise ForwardError."""
+def webhook_forward(
+    *,
+    webhook: Webhook,
+    integration: Integration,
+    url: str,
+    config: IntegrationConfig | None = None,
+    write_log: Callable[[IntegrationLog], None] | None = None,
+) -> int:
+    """POST the webhook to ``url``; return the 2xx status or raise ForwardError.
+
+    ``config`` is the integration's typed config when the caller has read it already.
+    ``write_log`` receives the call's log entry, built and redacted, for the caller to write
+    with the webhook's outcome (see ``webhooks.services.process``); without it the entry is
+    saved at once. Either way it exists for every attempt, whatever the answer."""
     body = forward_body(webhook)
-    forward_secret = integration.typed_config.forward_secret
-    headers = forward_headers(webhook, body, forward_secret=forward_secret)
-    client = IntegrationHttpClient(integration, retries=0)
+    config = config if config is not None else integration.typed_config
+    headers = forward_headers(webhook, body, forward_secret=config.forward_secret)
+    client = IntegrationHttpClient(
+        integration,
+        retries=0,
+        session=pooled_session(),
+        write_log=write_log,
+    )
     try:
         result = client.request(
             "POST",

@@ -124,6 +124,8 @@ class _Renewer:
         self._keepers: dict[int, LeaseKeeper] = {}
         self._thread: threading.Thread | None = None
         self._pid = 0
+        # When the sleeping thread looks next (0 while it is awake: it looks before sleeping).
+        self._wakes_at = 0.0
 
     def add(self, keeper: LeaseKeeper) -> None:
         with self._condition:
@@ -131,12 +133,16 @@ class _Renewer:
             if not alive or self._pid != os.getpid():  # none yet, or this is a forked child
                 self._keepers = {}
                 self._pid = os.getpid()
+                self._wakes_at = 0.0
                 self._thread = threading.Thread(
                     target=self._run, name="webhook-lease-renewer", daemon=True
                 )
                 self._thread.start()
             self._keepers[id(keeper)] = keeper
-            self._condition.notify()
+            # Woken only when it would sleep past this keeper's first renewal: a thread switch
+            # per webhook was a visible share of a quick one's cost.
+            if keeper.due < self._wakes_at:
+                self._condition.notify()
 
     def remove(self, keeper: LeaseKeeper) -> None:
         with self._condition:
@@ -150,7 +156,10 @@ class _Renewer:
                     due = [keeper for keeper in self._keepers.values() if keeper.due <= now]
                     if not due:
                         earliest = min((k.due for k in self._keepers.values()), default=now + 60)
-                        self._condition.wait(timeout=max(0.01, earliest - now))
+                        timeout = max(0.01, earliest - now)
+                        self._wakes_at = now + timeout
+                        self._condition.wait(timeout=timeout)
+                        self._wakes_at = 0.0
                         continue
                 for keeper in due:
                     try:

@@ -29,17 +29,23 @@ class LocalServer:
     """127.0.0.1 (allowed): answers every request with ``status`` and ``headers``, recording
     the Host header of each."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False) -> None:
         self.hosts: list[str] = []
+        # The client's (address, port) of each request: one per connection it used.
+        self.peers: list[tuple[str, int]] = []
         self.status = 200
         self.headers: dict[str, str] = {}
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+            disable_nagle_algorithm = True
+
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
                 owner.hosts.append(self.headers.get("Host", ""))
+                owner.peers.append(self.client_address)
                 self.send_response(owner.status)
                 for name, value in owner.headers.items():
                     self.send_header(name, value)
@@ -210,6 +216,38 @@ def test_a_forward_to_a_denied_name_fails_the_webhook_with_the_rule(connections,
     webhook = Webhook.objects.get(pk=webhook.pk)
     assert "OUTBOUND_DENY_NETWORKS" in (webhook.error_message or "")
     assert connections == []
+
+
+def test_forwards_keep_their_checked_connection_and_a_new_one_is_checked(connections, resolver):
+    """The forward's pooled session reuses a kept-alive connection (checked when it was opened:
+    a name that would now resolve elsewhere is not looked up again for it); any connection it
+    opens is checked, so a forward to a denied name is refused without a socket."""
+    server = LocalServer(keep_alive=True)
+    try:
+        resolver["keep.test"] = ["127.0.0.1", METADATA]
+        resolver["other.test"] = [METADATA]
+        kept = IntegrationFactory(
+            provider="erp", config={"forward_url": f"http://keep.test:{server.port}/hook"}
+        )
+        outcomes = [
+            webhook_process(webhook_id=WebhookFactory(integration=kept, max_retries=0).id)
+            for _ in range(3)
+        ]
+        assert outcomes == [WebhookStatus.COMPLETED] * 3
+        assert len(set(server.peers)) == 1, server.peers
+        assert connections == ["127.0.0.1"]
+        assert resolver["__lookups__"]["keep.test"] == 1
+
+        denied = IntegrationFactory(
+            provider="erp", config={"forward_url": f"http://other.test:{server.port}/hook"}
+        )
+        webhook = WebhookFactory(integration=denied, max_retries=0)
+        assert webhook_process(webhook_id=webhook.id) == WebhookStatus.FAILED
+        assert "OUTBOUND_DENY_NETWORKS" in (Webhook.objects.get(pk=webhook.pk).error_message or "")
+        assert connections == ["127.0.0.1"]
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
 
 
 def test_the_checked_address_is_the_one_connected_to(local_server, connections, resolver):

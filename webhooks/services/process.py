@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
-from integrations.config import IntegrationConfig
-from integrations.models import Integration
+from integrations.config import DEFAULT_LEASE_SECONDS, IntegrationConfig
+from integrations.models import Integration, IntegrationLog
 from integrations.redaction import redact
 from integrations.services import integration_secret_values
 from webhooks.forwarding import ForwardError, webhook_forward
@@ -23,6 +24,13 @@ from webhooks.handlers import handlers_for
 from webhooks.lease import LeaseKeeper
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services._common import _EARLY_CLAIM, MAX_RETRY_DELAY_SECONDS
+from webhooks.services._statements import (
+    RowReader,
+    assignments,
+    insert_statement,
+    mark_saved,
+    param,
+)
 from webhooks.services.enqueue import webhook_enqueue
 
 logger = logging.getLogger(__name__)
@@ -40,46 +48,176 @@ def lease_seconds(integration: Integration | None) -> float:
 
 def retry_delay_seconds(*, integration: Integration | None, retry_count: int) -> float:
     """``retry_backoff_seconds`` × 2^(retry_count − 1), ±20 % jitter, at most one hour."""
-    base = _config_of(integration).retry_backoff_seconds
+    return _retry_delay(_config_of(integration), retry_count)
+
+
+def _retry_delay(config: IntegrationConfig, retry_count: int) -> float:
+    base = config.retry_backoff_seconds
     # Past 2^62 every positive base is over the cap; a larger power would not fit a float.
     delay: float = base * (2 ** min(max(0, retry_count - 1), 62))
     return min(delay * random.uniform(0.8, 1.2), MAX_RETRY_DELAY_SECONDS)
 
 
-def _claim(
-    webhook_id: Any, *, lease: float, seen: datetime | None = None
-) -> tuple[datetime, datetime] | None:
-    """Take the webhook if it is pending and due: ``(lease end, now)``; the lease end is the
-    claim's token. With ``seen`` (the ``updated_at`` the caller read), only if the row has not
-    been written since, so the caller's copy is the claimed row."""
+_WEBHOOK = RowReader(Webhook, "w")
+_INTEGRATION = RowReader(Integration, "i")
+
+
+def _param(name: str, value: Any) -> Any:
+    return param(Webhook, name, value, connection)
+
+
+# The lease a claim is first written with: the one this process used last (most integrations
+# share the default). The claim cannot know the integration's own before it has the row; when
+# it differs, the lease is set right at once (``_claim``), before any work starts.
+_provisional_lease = DEFAULT_LEASE_SECONDS
+
+
+def _claim_statement(webhook_id: Any, *, lease: float) -> tuple[str, list[Any]]:
+    """The UPDATE that takes the webhook if it is pending, not refused and due, with a lease
+    (the claim's token) of ``lease`` seconds from now."""
     now = timezone.now()
-    until = now + timedelta(seconds=lease)
-    rows = Webhook.objects.filter(pk=webhook_id, status=WebhookStatus.PENDING, rejected=False)
-    if seen is not None:
-        rows = rows.filter(updated_at=seen)
-    claimed = rows.filter(
-        Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now + _EARLY_CLAIM)
-    ).update(status=WebhookStatus.PROCESSING, locked_until=until, updated_at=now)
-    return (until, now) if claimed else None
+    changes, params = assignments(
+        Webhook,
+        connection,
+        {
+            "status": WebhookStatus.PROCESSING.value,
+            "locked_until": now + timedelta(seconds=lease),
+            "updated_at": now,
+        },
+    )
+    params += [
+        _param("id", webhook_id),
+        _param("status", WebhookStatus.PENDING.value),
+        _param("rejected", False),
+        _param("next_retry_at", now + _EARLY_CLAIM),
+    ]
+    sql = (
+        f"UPDATE webhooks SET {changes} WHERE id = %s AND status = %s AND rejected = %s "  # noqa: S608
+        "AND (next_retry_at IS NULL OR next_retry_at <= %s)"
+    )
+    return sql, params
 
 
-def _finish(webhook: Webhook, token: datetime, **changes: Any) -> bool:
-    """Record the outcome only while the claim still holds; a worker whose lease was taken back
-    by the sweeper must not overwrite the newer owner's work."""
-    changes.setdefault("updated_at", timezone.now())
-    return bool(
-        Webhook.objects.filter(
-            pk=webhook.pk, status=WebhookStatus.PROCESSING, locked_until=token
-        ).update(**changes)
+def _claimed_row(sql: str, params: list[Any]) -> tuple[Webhook, Integration | None] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    webhook: Webhook = _WEBHOOK.build(row, connection)
+    integration: Integration | None = _INTEGRATION.build(
+        row, connection, offset=len(_WEBHOOK.fields)
+    )
+    if integration is not None:
+        webhook.integration = integration
+    return webhook, integration
+
+
+def _take(webhook_id: Any, *, lease: float) -> tuple[Webhook, Integration | None] | None:
+    """Claim the webhook if it is pending and due, and read it as claimed with its
+    integration: on PostgreSQL one statement (an UPDATE … RETURNING joined with the
+    integration), elsewhere the claim and then the read."""
+    update, params = _claim_statement(webhook_id, lease=lease)
+    columns = f"{_WEBHOOK.columns(connection)}, {_INTEGRATION.columns(connection)}"
+    join = "LEFT JOIN integrations i ON i.id = w.integration_id"
+    if connection.vendor == "postgresql":
+        return _claimed_row(
+            f"WITH w AS ({update} RETURNING *) SELECT {columns} FROM w {join}",  # noqa: S608
+            params,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(update, params)
+        if not cursor.rowcount:
+            return None
+    return _claimed_row(
+        f"SELECT {columns} FROM webhooks w {join} WHERE w.id = %s",  # noqa: S608
+        [_param("id", webhook_id)],
     )
 
 
-def _run(webhook: Webhook, integration: Integration | None) -> str | None:
+def _relet(webhook: Webhook, *, lease: float) -> datetime | None:
+    """Set the lease of a webhook this worker holds to ``lease`` from now: the new token, or
+    None when the claim is no longer this worker's."""
+    token = webhook.locked_until
+    until = timezone.now() + timedelta(seconds=lease)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE webhooks SET locked_until = %s WHERE id = %s AND status = %s "
+            "AND locked_until = %s",
+            [
+                _param("locked_until", until),
+                _param("id", webhook.pk),
+                _param("status", WebhookStatus.PROCESSING.value),
+                _param("locked_until", token),
+            ],
+        )
+        if not cursor.rowcount:
+            return None
+    webhook.locked_until = until
+    return until
+
+
+def _claim(webhook_id: Any) -> tuple[Webhook, Integration | None, IntegrationConfig] | None:
+    """Take the webhook if it is pending and due, with its lease (the claim's token, in
+    ``webhook.locked_until``) as the integration's config sets it."""
+    global _provisional_lease
+    taken = _take(webhook_id, lease=_provisional_lease)
+    if taken is None:
+        return None
+    webhook, integration = taken
+    config = _config_of(integration)
+    if config.lease_seconds != _provisional_lease:
+        _provisional_lease = config.lease_seconds
+        if _relet(webhook, lease=config.lease_seconds) is None:
+            return None
+    return webhook, integration, config
+
+
+def _finish(
+    webhook: Webhook, token: datetime, *, logs: Sequence[IntegrationLog] = (), **changes: Any
+) -> bool:
+    """Record the outcome only while the claim still holds; a worker whose lease was taken back
+    by the sweeper must not overwrite the newer owner's work. ``logs`` (the attempt's outbound
+    calls) are written whether or not it does: on PostgreSQL in the same statement, one round
+    trip and one commit for both."""
+    changes.setdefault("updated_at", timezone.now())
+    assigned, params = assignments(Webhook, connection, changes)
+    sql = f"UPDATE webhooks SET {assigned} WHERE id = %s AND status = %s AND locked_until = %s"  # noqa: S608
+    params += [
+        _param("id", webhook.pk),
+        _param("status", WebhookStatus.PROCESSING.value),
+        _param("locked_until", token),
+    ]
+    combined = bool(logs) and connection.vendor == "postgresql"
+    if combined:
+        # Data-modifying CTEs run to completion whether or not the UPDATE matches a row.
+        inserts = [insert_statement(log, connection) for log in logs]
+        ctes = ", ".join(f"logged_{n} AS ({insert})" for n, (insert, _) in enumerate(inserts))
+        sql = f"WITH {ctes} {sql}"
+        params = [value for _, values in inserts for value in values] + params
+    else:
+        for log in logs:
+            log.save(force_insert=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        finished = cursor.rowcount
+    if combined:
+        for log in logs:
+            mark_saved(log, connection)
+    return bool(finished)
+
+
+def _run(
+    webhook: Webhook,
+    integration: Integration | None,
+    config: IntegrationConfig,
+    logs: list[IntegrationLog],
+) -> str | None:
     """Run the handlers and the forward; None when done, else why the webhook is ignored.
-    Raises on failure."""
+    Raises on failure. The forward's log entry is added to ``logs``, for the caller to write."""
     provider = (integration.provider if integration else webhook.source) or ""
     handlers = handlers_for(provider=provider, event_type=webhook.event_type)
-    forward_url = _config_of(integration).forward_url
+    forward_url = config.forward_url
     if not handlers and not forward_url:
         return (
             f"no handler for provider {provider!r} and event type {webhook.event_type!r}, "
@@ -88,53 +226,55 @@ def _run(webhook: Webhook, integration: Integration | None) -> str | None:
     for handler in handlers:
         handler(webhook)
     if forward_url and integration is not None:
-        webhook_forward(webhook=webhook, integration=integration, url=str(forward_url))
+        webhook_forward(
+            webhook=webhook,
+            integration=integration,
+            url=str(forward_url),
+            config=config,
+            write_log=logs.append,
+        )
     return None
 
 
 def webhook_process(*, webhook_id: Any) -> str | None:
     """Process one webhook if this worker can claim it; return its new status (None when another
     worker has it, or it is not pending or not yet due)."""
-    webhook = Webhook.objects.select_related("integration").filter(pk=webhook_id).first()
-    if webhook is None:
+    claimed = _claim(webhook_id)
+    if claimed is None:
         return None
-    integration = webhook.integration
+    webhook, integration, config = claimed
     with structlog.contextvars.bound_contextvars(
         webhook_id=str(webhook.pk), integration=integration.code if integration else None
     ):
-        status = _claim_and_process(webhook, integration)
+        status = _process_claimed(webhook, integration, config)
         if status is not None:
             events.info("webhook_processed", webhook_status=status, event_type=webhook.event_type)
         return status
 
 
-def _claim_and_process(webhook: Webhook, integration: Integration | None) -> str | None:
-    lease = lease_seconds(integration)
-    # Claimed as read (one UPDATE, no second read): the common case. A row written between the
-    # read and the claim (a retry, the sweeper) is claimed as it is now and read again.
-    claim = _claim(webhook.pk, lease=lease, seen=webhook.updated_at)
-    if claim is not None:
-        token, webhook.updated_at = claim
-        webhook.status, webhook.locked_until = WebhookStatus.PROCESSING, token
-    else:
-        claim = _claim(webhook.pk, lease=lease)
-        if claim is None:
-            return None
-        token = claim[0]
-        webhook.refresh_from_db()
+def _process_claimed(
+    webhook: Webhook, integration: Integration | None, config: IntegrationConfig
+) -> str | None:
+    token = webhook.locked_until
+    assert token is not None
     keeper = LeaseKeeper(
-        webhook.pk, token, lease_seconds=lease, max_seconds=settings.CELERY_TASK_TIME_LIMIT
+        webhook.pk,
+        token,
+        lease_seconds=config.lease_seconds,
+        max_seconds=settings.CELERY_TASK_TIME_LIMIT,
     )
+    # The outbound calls' log entries, written with the outcome, whichever it is.
+    logs: list[IntegrationLog] = []
     try:
         with keeper:
-            ignored_reason = _run(webhook, integration)
+            ignored_reason = _run(webhook, integration, config, logs)
     except Exception as error:
-        return _record_failure(webhook, integration, keeper.token, error)
-    token = keeper.token
+        return _record_failure(webhook, integration, config, keeper.token, error, logs)
     status = WebhookStatus.IGNORED if ignored_reason else WebhookStatus.COMPLETED
     _finish(
         webhook,
-        token,
+        keeper.token,
+        logs=logs,
         status=status,
         error_message=ignored_reason,
         locked_until=None,
@@ -151,7 +291,12 @@ def _failure_message(error: Exception) -> str:
 
 
 def _record_failure(
-    webhook: Webhook, integration: Integration | None, token: datetime, error: Exception
+    webhook: Webhook,
+    integration: Integration | None,
+    config: IntegrationConfig,
+    token: datetime,
+    error: Exception,
+    logs: Sequence[IntegrationLog],
 ) -> str:
     message = _failure_message(error)
     if integration is not None:
@@ -162,6 +307,7 @@ def _record_failure(
         _finish(
             webhook,
             token,
+            logs=logs,
             status=WebhookStatus.FAILED,
             locked_until=None,
             next_retry_at=None,
@@ -169,10 +315,11 @@ def _record_failure(
         )
         return WebhookStatus.FAILED
     retry_count = webhook.retry_count + 1
-    delay = retry_delay_seconds(integration=integration, retry_count=retry_count)
+    delay = _retry_delay(config, retry_count)
     if _finish(
         webhook,
         token,
+        logs=logs,
         status=WebhookStatus.PENDING,
         locked_until=None,
         retry_count=retry_count,
