@@ -784,6 +784,9 @@ def print_report(report: Report) -> None:
 
 
 def main() -> int:
+    # This process sends the messages of the processing figures; its log lines would compete
+    # for the cores with what is measured, as the servers' would (they run at WARNING too).
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, to try it out")
     parser.add_argument(
