@@ -166,7 +166,7 @@ class WebhookReceiveView(APIView):
                     body = read_body(http_request)
                 except BodyTooLarge:
                     too_large = True
-            if too_large or body is None:
+            if body is None:  # over WEBHOOK_MAX_BODY_BYTES
                 outcome = webhook_refuse(
                     integration=integration,
                     endpoint=endpoint,
@@ -177,7 +177,7 @@ class WebhookReceiveView(APIView):
                     started=started,
                 )
             else:
-                outcome = self._receive(integration, http_request, body, started)
+                outcome = self._receive(integration, http_request, body, started, headers=headers)
         return self._answer(outcome, code)
 
     @staticmethod
@@ -188,8 +188,10 @@ class WebhookReceiveView(APIView):
         started: float,
         *,
         cached: integration_cache.CachedIntegration | None = None,
+        headers: dict[str, str] | None = None,
     ) -> ReceiveOutcome:
-        headers = request_headers(http_request)
+        if headers is None:
+            headers = request_headers(http_request)
         return webhook_receive(
             integration=integration,
             body=body,

@@ -49,35 +49,11 @@ def webhook_enqueue(
     ``background`` (a stamped row, sent now): handed to this process's batching sender instead
     (see ``BatchSender``) when ``WEBHOOK_ENQUEUE_BATCH`` is above 1; True means handed over.
     """
-    global _broker_paused_until
-    from webhooks.tasks import process_webhook
-
     if background and stamped and not countdown and _sender.enabled():
         _sender.submit(webhook_id)
         return True
-    if not force and time.monotonic() < _broker_paused_until:
-        logger.info("webhook %s stored; broker recently down, left to the sweeper", webhook_id)
-        if stamped:
-            _unstamp(webhook_id)
+    if not _send([str(webhook_id)], countdown=countdown, force=force, stamped=stamped):
         return False
-    try:
-        process_webhook.apply_async(
-            # celery-types says countdown: float; None (send now) is what Celery defaults it to.
-            args=(str(webhook_id),),
-            countdown=countdown or None,  # type: ignore[arg-type]
-        )
-    except Exception as error:
-        _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
-        logger.warning(
-            "webhook %s stored but not enqueued (%s: %s); the sweeper will send it",
-            webhook_id,
-            type(error).__name__,
-            error,
-        )
-        if stamped:
-            _unstamp(webhook_id)
-        return False
-    _broker_paused_until = 0.0
     if not stamped:
         Webhook.objects.filter(pk=webhook_id).update(
             enqueued_at=timezone.now() + timedelta(seconds=countdown)
@@ -85,9 +61,45 @@ def webhook_enqueue(
     return True
 
 
-def _unstamp(webhook_id: Any) -> None:
-    """The message was not sent: the sweeper's "never sent" rule must see the row."""
-    Webhook.objects.filter(pk=webhook_id).update(enqueued_at=None)
+def _send(ids: list[str], *, countdown: float = 0, force: bool = False, stamped: bool) -> bool:
+    """One wake-up message for ``ids`` (one id: ``webhooks.process``; more:
+    ``webhooks.process_batch``); False when it was not sent, the stamps of ``stamped`` rows then
+    cleared for the sweeper. The broker pause of ``webhook_enqueue`` applies."""
+    global _broker_paused_until
+    from webhooks.tasks import process_webhook, process_webhooks
+
+    if not force and time.monotonic() < _broker_paused_until:
+        logger.info("%d webhook(s) stored; broker recently down, left to the sweeper", len(ids))
+        if stamped:
+            _unstamp(ids)
+        return False
+    try:
+        if len(ids) == 1:
+            process_webhook.apply_async(
+                # celery-types says countdown: float; None (send now) is Celery's default.
+                args=(ids[0],),
+                countdown=countdown or None,  # type: ignore[arg-type]
+            )
+        else:
+            process_webhooks.apply_async(args=(ids,))
+    except Exception as error:
+        _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        logger.warning(
+            "%d webhook(s) stored but not enqueued (%s: %s); the sweeper will send them",
+            len(ids),
+            type(error).__name__,
+            error,
+        )
+        if stamped:
+            _unstamp(ids)
+        return False
+    _broker_paused_until = 0.0
+    return True
+
+
+def _unstamp(ids: list[str]) -> None:
+    """The message was not sent: the sweeper's "never sent" rule must see the rows."""
+    Webhook.objects.filter(pk__in=ids).update(enqueued_at=None)
 
 
 # A send within this long of the previous one means receives are arriving fast...
@@ -111,10 +123,14 @@ class BatchSender:
     """
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """A sender with nothing waiting and no thread yet (also what a forked child gets)."""
         self._waiting: deque[str] = deque()
         self._wake = threading.Condition()
         self._busy = False
-        self._pid: int | None = None
+        self._thread: threading.Thread | None = None
 
     @staticmethod
     def enabled() -> bool:
@@ -124,10 +140,11 @@ class BatchSender:
 
     def submit(self, webhook_id: Any) -> None:
         with self._wake:
-            if self._pid != os.getpid():  # first use, or a forked child: its own thread
-                self._pid = os.getpid()
-                self._waiting.clear()
-                threading.Thread(target=self._run, name="webhook-sender", daemon=True).start()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="webhook-sender", daemon=True
+                )
+                self._thread.start()
             self._waiting.append(str(webhook_id))
             self._wake.notify()
 
@@ -169,43 +186,21 @@ class BatchSender:
 
 
 def _send_batch(ids: list[str]) -> None:
-    global _broker_paused_until
-    from webhooks.tasks import process_webhook, process_webhooks
-
-    if time.monotonic() < _broker_paused_until:
-        logger.info("%d webhooks stored; broker recently down, left to the sweeper", len(ids))
-        _unstamp_many(ids)
-        return
-    try:
-        if len(ids) == 1:
-            process_webhook.apply_async(args=(ids[0],))
-        else:
-            process_webhooks.apply_async(args=(ids,))
-    except Exception as error:
-        _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
-        logger.warning(
-            "%d webhooks stored but not enqueued (%s: %s); the sweeper will send them",
-            len(ids),
-            type(error).__name__,
-            error,
-        )
-        _unstamp_many(ids)
-        return
-    _broker_paused_until = 0.0
-
-
-def _unstamp_many(ids: list[str]) -> None:
+    """The sender thread's step: one message for ``ids``. The thread's own database connection
+    (opened only to clear stamps during an outage) is not kept open."""
     from django.db import connection
 
     try:
-        Webhook.objects.filter(pk__in=ids).update(enqueued_at=None)
+        _send(ids, stamped=True)
     finally:
-        # This thread's own connection, needed only during an outage: not kept open.
         connection.close()
 
 
 _sender = BatchSender()
 atexit.register(_sender.flush, 5.0)
+# A child forked while the parent's sender held its lock must not inherit the held lock, nor
+# the parent's waiting ids (the parent sends those): it starts a sender of its own.
+os.register_at_fork(after_in_child=_sender.reset)
 
 
 def webhook_enqueue_flush(timeout: float = 10.0) -> bool:
