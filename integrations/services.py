@@ -235,11 +235,9 @@ def integration_log_build(
     caller that writes it in one statement with the row it records (the receive)."""
     if secrets is None:
         secrets = integration_secret_values(integration)
-    limit = settings.INTEGRATION_LOG_MAX_BYTES
 
     def clean(data: Any) -> Any:
-        data = json_storable(data if data is not None else {})
-        return truncate_json(redact(data, secrets=secrets), limit=limit)
+        return integration_log_data(data, secrets=secrets)
 
     return IntegrationLog(
         integration=integration,
@@ -255,6 +253,13 @@ def integration_log_build(
         else None,
         metadata=clean(metadata or {}),
     )
+
+
+def integration_log_data(data: Any, *, secrets: list[str]) -> Any:
+    """A log entry's JSON column as it is stored: storable, redacted, cut to
+    ``INTEGRATION_LOG_MAX_BYTES``."""
+    data = json_storable(data if data is not None else {})
+    return truncate_json(redact(data, secrets=secrets), limit=settings.INTEGRATION_LOG_MAX_BYTES)
 
 
 def integration_log_purge(

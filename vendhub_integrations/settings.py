@@ -20,7 +20,9 @@ env = environ.Env(
     DJANGO_DEBUG=(bool, False),
     DJANGO_ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost", "[::1]"]),
     WEBHOOK_MAX_BODY_BYTES=(int, 1_048_576),
-    WEBHOOK_ENQUEUE_BATCH=(int, 20),
+    WEBHOOK_ENQUEUE_BATCH=(int, 100),
+    WEBHOOK_ENQUEUE_LINGER_MS=(int, 50),
+    WEBHOOK_RECEIVE_PREPARED=(bool, True),
     RETENTION_LOG_DAYS=(int, 30),
     RETENTION_WEBHOOK_DAYS=(int, 90),
 )
@@ -293,6 +295,12 @@ WEBHOOK_MAX_BODY_BYTES = env("WEBHOOK_MAX_BODY_BYTES")
 # Most webhook ids one wake-up message carries when receives come faster than messages can be
 # sent (webhooks.services.enqueue.BatchSender); 1 sends one message per receive, in the request.
 WEBHOOK_ENQUEUE_BATCH = max(1, env("WEBHOOK_ENQUEUE_BATCH"))
+# Under load, how long those ids gather before their message goes (a quiet spell: at once).
+WEBHOOK_ENQUEUE_LINGER_MS = max(0, env("WEBHOOK_ENQUEUE_LINGER_MS"))
+# The receive's one statement is prepared once per database connection (PostgreSQL then neither
+# parses nor plans it again). Off for a pooler that cannot keep prepared statements (PgBouncer
+# in transaction mode before 1.21, or without max_prepared_statements).
+WEBHOOK_RECEIVE_PREPARED = env("WEBHOOK_RECEIVE_PREPARED")
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 INTEGRATION_LOG_MAX_BYTES = 64 * 1024
 # Retention (beat runs it daily; `manage.py apply_retention` by hand): integration logs and

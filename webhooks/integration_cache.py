@@ -17,20 +17,41 @@ Unknown codes are never cached (each one is a fresh read), and the cache holds a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from integrations.config import IntegrationConfig
+from integrations.crypto import DecryptionError
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import receive_protocol_for
 from integrations.services import integration_secret_values
+from webhooks.signatures import SignatureError, SignatureScheme, scheme_for, scheme_name_for
 
 MAX_ENTRIES = 1024
 
 
 @dataclass(frozen=True)
 class CachedIntegration:
+    """A kept row and what every request would otherwise work out of it again: the typed
+    config, the signature scheme, the secrets decrypted (each decryption is an AES-GCM call)."""
+
     integration: Integration
     version: str
     # Decrypted once per cached row, for scrubbing headers and logs.
     secrets: list[str]
+    config: IntegrationConfig
+    scheme: SignatureScheme
+    scheme_name: str
+    webhook_secret: str
+    previous_webhook_secret: str
+    previous_expires_at: datetime | None
+
+    def verification_secrets(self, now: datetime) -> list[str]:
+        """As ``webhooks.services.rotation.verification_secrets``, at ``now``."""
+        found = [self.webhook_secret] if self.webhook_secret else []
+        expires_at = self.previous_expires_at
+        if self.previous_webhook_secret and expires_at is not None and expires_at > now:
+            found.append(self.previous_webhook_secret)
+        return found
 
 
 class StaleIntegration(Exception):
@@ -61,10 +82,29 @@ def remember(integration: Integration | None, version: str | None) -> None:
     if not fit:
         _entries.pop(code, None)
         return
+    try:
+        entry = _entry(integration, version)
+    except (SignatureError, DecryptionError):  # the full path answers these, every time
+        _entries.pop(code, None)
+        return
     if len(_entries) >= MAX_ENTRIES and code not in _entries:
         _entries.clear()
-    secrets = integration_secret_values(integration)
-    _entries[code] = CachedIntegration(integration=integration, version=version, secrets=secrets)
+    _entries[code] = entry
+
+
+def _entry(integration: Integration, version: str) -> CachedIntegration:
+    scheme = scheme_for(integration)
+    return CachedIntegration(
+        integration=integration,
+        version=version,
+        secrets=integration_secret_values(integration),
+        config=integration.typed_config,
+        scheme=scheme,
+        scheme_name=scheme_name_for(integration),
+        webhook_secret=integration.webhook_secret or "",
+        previous_webhook_secret=integration.previous_webhook_secret or "",
+        previous_expires_at=integration.previous_webhook_secret_expires_at,
+    )
 
 
 def forget(code: str) -> None:

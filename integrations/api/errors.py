@@ -29,15 +29,24 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # caller must try again, a webhook sender included: 503 with Retry-After, never a 2xx
         # (and never a 500 that a sender might take as final).
         logger.error("database unavailable: %s", exc)
-        return Response(
-            {
-                "detail": "The database is unavailable; try again later.",
-                "error": "database_unavailable",
-            },
-            503,
-            headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS)},
-        )
+        return Response(DATABASE_UNAVAILABLE, 503, headers=database_unavailable_headers())
     return drf_exception_handler(exc, context)
+
+
+DATABASE_UNAVAILABLE = {
+    "detail": "The database is unavailable; try again later.",
+    "error": "database_unavailable",
+}
+
+
+def database_unavailable_headers() -> dict[str, str]:
+    return {"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS)}
+
+
+def database_unavailable(exc: Exception) -> JsonResponse:
+    """The handler's 503 for a view outside DRF (the receive's common path)."""
+    logger.error("database unavailable: %s", exc)
+    return JsonResponse(DATABASE_UNAVAILABLE, status=503, headers=database_unavailable_headers())
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

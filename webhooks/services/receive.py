@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.models import Integration, IntegrationLog, LogDirection
@@ -20,7 +20,6 @@ from integrations.services import (
     integration_secret_values,
 )
 from webhooks.inbound import scrub_values
-from webhooks.integration_cache import StaleIntegration
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services.enqueue import webhook_enqueue
 from webhooks.services.rotation import verification_secrets
@@ -38,7 +37,7 @@ class ReceiveOutcome:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _log_inbound(
+def log_inbound(
     *,
     integration: Integration,
     endpoint: str,
@@ -85,7 +84,7 @@ def webhook_refuse(
         reason=reason,
         headers=extra_headers or {},
     )
-    _log_inbound(
+    log_inbound(
         integration=integration,
         endpoint=endpoint,
         headers=headers,
@@ -101,10 +100,9 @@ def _store(
     integration: Integration,
     fields: dict[str, Any],
     log: Callable[[Webhook, bool], IntegrationLog | None] | None = None,
-    row_version: str | None = None,
     background: bool = False,
 ) -> tuple[Webhook, bool]:
-    """Insert the row (and, in the same statement, its inbound log); ``(original, True)`` when
+    """Insert the row (and its inbound log, in the same transaction); ``(original, True)`` when
     the database says it is a duplicate delivery.
 
     The partial unique index on (integration, external_id) decides, not a prior SELECT: two
@@ -114,30 +112,21 @@ def _store(
     right after the commit; a message that cannot be sent clears the stamp, so the sweeper sends
     it (see ``webhook_enqueue``). A 2xx still means a committed row, and its log with it.
 
-    ``row_version``: the integration was read from ``webhooks.integration_cache``; the INSERT
-    stores nothing unless the integration's row still has this version, and StaleIntegration
-    is raised then (and for a duplicate), for the caller to start again from a fresh read.
+    The common path of a receive (``receive_cached``) writes the same rows in one statement.
     ``background``: the message goes through the process's batching sender.
     """
     webhook = Webhook(integration=integration, enqueued_at=timezone.now(), **fields)
     try:
         entry = log(webhook, False) if log is not None else None
-        if connection.in_atomic_block or entry is None or connection.vendor != "postgresql":
-            if row_version is not None:
-                raise StaleIntegration("a cached integration is checked in one statement only")
-            with transaction.atomic():
-                webhook.save(force_insert=True)
-                if entry is not None:
-                    entry.save(force_insert=True)
-        elif not _insert_together(webhook, entry, integration_version=row_version):
-            raise StaleIntegration(f"integration {integration.code} changed since it was read")
+        with transaction.atomic():
+            webhook.save(force_insert=True)
+            if entry is not None:
+                entry.save(force_insert=True)
         transaction.on_commit(
             lambda: webhook_enqueue(webhook_id=webhook.id, stamped=True, background=background)
         )
         return webhook, False
     except IntegrityError:
-        if row_version is not None:
-            raise StaleIntegration("a duplicate is answered from a fresh read") from None
         original = Webhook.objects.filter(
             integration=integration, external_id=fields.get("external_id"), rejected=False
         ).first()
@@ -148,60 +137,6 @@ def _store(
         return original, True
 
 
-# Per model: the INSERT's head (table and columns) and the fields whose values follow, in order.
-_INSERT_HEADS: dict[type[models.Model], tuple[str, list[models.Field[Any, Any]]]] = {}
-
-
-def _insert_parts(instance: models.Model) -> tuple[str, list[Any]]:
-    """``INSERT INTO <table> (<columns>)`` and the values Django would send for ``instance``
-    (defaults and ``auto_now`` fields filled in). The head is built once per model: compiling
-    an InsertQuery on every request cost a tenth of a receive."""
-    model = type(instance)
-    head = _INSERT_HEADS.get(model)
-    if head is None:
-        fields = list(model._meta.local_concrete_fields)
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(str(field.column)) for field in fields)
-        head = (f"INSERT INTO {quote(model._meta.db_table)} ({columns})", fields)
-        _INSERT_HEADS[model] = head
-    sql, fields = head
-    prepared = [field.pre_save(instance, True) for field in fields]
-    return sql, [
-        field.get_db_prep_save(value, connection)
-        for field, value in zip(fields, prepared, strict=True)
-    ]
-
-
-def _insert_together(
-    webhook: Webhook, entry: IntegrationLog, *, integration_version: str | None = None
-) -> bool:
-    """Both rows in one statement (a data-modifying CTE), so one round trip and one implicit
-    commit: in autocommit mode a statement is its own transaction, both rows or neither.
-
-    With ``integration_version``, only while the integration's row has that ``xmin`` (False,
-    nothing stored, otherwise)."""
-    webhook_head, webhook_params = _insert_parts(webhook)
-    log_head, log_params = _insert_parts(entry)
-    webhook_values = ", ".join(["%s"] * len(webhook_params))
-    log_values = ", ".join(["%s"] * len(log_params))
-    check, check_params = "", []
-    if integration_version is not None:
-        table = connection.ops.quote_name(Integration._meta.db_table)
-        check = f" WHERE EXISTS (SELECT 1 FROM {table} WHERE id = %s AND xmin::text = %s)"  # noqa: S608
-        check_params = [webhook.integration_id, integration_version]
-    # Names from the models' metadata, values all parameters.
-    stored = f"WITH stored AS ({webhook_head} SELECT {webhook_values}{check} RETURNING 1) "
-    sql = f"{stored}{log_head} SELECT {log_values} FROM stored"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, webhook_params + check_params + log_params)
-        inserted = bool(cursor.rowcount == 1)
-    if inserted:
-        for instance in (webhook, entry):
-            instance._state.adding = False
-            instance._state.db = connection.alias
-    return inserted
-
-
 def webhook_receive(
     *,
     integration: Integration,
@@ -210,19 +145,12 @@ def webhook_receive(
     payload: Any,
     endpoint: str,
     started: float | None = None,
-    row_version: str | None = None,
-    secrets: list[str] | None = None,
 ) -> ReceiveOutcome:
     """Steps 2 to 4 of the contract: verify, deduplicate, store as pending (committed on return,
-    with the processing message sent right after the commit).
-
-    ``row_version`` (with ``secrets``): ``integration`` comes from ``webhooks.integration_cache``;
-    only a new, verified delivery is stored from it, checked against the row's version in the
-    INSERT; any other outcome raises StaleIntegration before anything is written."""
+    with the processing message sent right after the commit)."""
     started = time.monotonic() if started is None else started
     config = integration.typed_config
-    if secrets is None:
-        secrets = integration_secret_values(integration)
+    secrets = integration_secret_values(integration)
     stored_headers = scrub_values(headers, secrets)
     request = InboundRequest(body=body, headers=headers, payload=payload)
     common: dict[str, Any] = {
@@ -243,8 +171,6 @@ def webhook_receive(
             raise SignatureError(f"no webhook secret is set for the {scheme.name} scheme")
         scheme.verify(request, secrets=valid_secrets, config=config)
     except SignatureError as error:
-        if row_version is not None:
-            raise StaleIntegration("a refused signature is answered from a fresh read") from None
         reason = f"invalid signature: {error}"
         with transaction.atomic():
             webhook = Webhook.objects.create(
@@ -261,7 +187,7 @@ def webhook_receive(
                 webhook=webhook,
                 reason=reason,
             )
-            _log_inbound(
+            log_inbound(
                 integration=integration,
                 endpoint=endpoint,
                 headers=stored_headers,
@@ -284,7 +210,7 @@ def webhook_receive(
             status_code=200 if duplicate else 202, body=answer, webhook=webhook
         )
         outcomes.append(outcome)
-        entry = _log_inbound(
+        entry = log_inbound(
             integration=integration,
             endpoint=endpoint,
             headers=stored_headers,
@@ -300,7 +226,6 @@ def webhook_receive(
         integration=integration,
         fields={**common, "status": WebhookStatus.PENDING},
         log=answer_and_log,
-        row_version=row_version,
         background=True,
     )
     return outcomes[-1]

@@ -457,7 +457,9 @@ def test_the_record_survives_a_failure_after_it_was_stored(monkeypatch, integrat
     def broken_enqueue(**kwargs):
         raise RuntimeError("failure after the commit")
 
+    # Both paths: the first delivery (full) and the later ones (common, receive_cached).
     monkeypatch.setattr("webhooks.services.receive.webhook_enqueue", broken_enqueue)
+    monkeypatch.setattr("webhooks.services.receive_cached.webhook_enqueue", broken_enqueue)
     client = Client(raise_request_exception=False)
     body = b'{"id": "evt_keep"}'
     response = client.post(
@@ -480,6 +482,7 @@ def test_the_row_and_its_inbound_log_are_written_together_or_not_at_all(monkeypa
         raise RuntimeError("log storage down")
 
     monkeypatch.setattr("webhooks.services.receive.integration_log_build", broken_log)
+    monkeypatch.setattr("webhooks.services.receive_cached.integration_log_data", broken_log)
     client = Client(raise_request_exception=False)
     body = b'{"id": "evt_again"}'
     response = client.post(

@@ -1,0 +1,249 @@
+"""The receive's common path: a new, verified delivery for an integration kept by
+``webhooks.integration_cache``, stored with its inbound log in one prepared statement.
+
+What the full path (``webhook_receive``) does through model instances, Django's compiler and
+psycopg's client-side binding of some forty values, this path does in one statement written
+for it: the row's id and timestamps come from PostgreSQL (``gen_random_uuid()``, ``now()``),
+its constants are in the SQL, the log's answer and ``webhook_id`` are built from the inserted
+row, and the statement is prepared once per connection, so each request sends only its own
+values and PostgreSQL neither parses nor plans it again. Measured at the campaign's burst
+(``benchmarks/campaign.py``), building and binding that statement was over half of a receive.
+
+The rows it writes are the ones the full path writes (``test_receive_cached`` compares them
+column by column). The integration's row must still be the cached version (``xmin``), checked
+in the same statement; if it is not, nothing is stored and ``StaleIntegration`` is raised. A
+duplicate is refused by the unique index, which PostgreSQL consults only for a row that passed
+that check, so it is answered here, from the same integration. Anything else off the common
+path (a refused signature, a missing secret) raises ``OffCommonPath`` before anything is
+written, and the full path answers it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from integrations.models import IntegrationLog, LogDirection, json_storable
+from integrations.redaction import redact
+from integrations.services import integration_log_data
+from webhooks.inbound import scrub_values
+from webhooks.integration_cache import CachedIntegration, StaleIntegration
+from webhooks.models import Webhook, WebhookStatus
+from webhooks.services.enqueue import webhook_enqueue
+from webhooks.services.receive import ReceiveOutcome, log_inbound
+from webhooks.signatures import InboundRequest, SignatureError
+
+
+class OffCommonPath(Exception):
+    """This delivery is answered by the full path (nothing was written)."""
+
+
+# What each column of the two rows is set to: a parameter of the request, a constant, or what
+# PostgreSQL computes. ``i`` is the integration's row, ``s`` the webhook just inserted.
+_WEBHOOK_VALUES = {
+    "id": "gen_random_uuid()",
+    "created_at": "now()",
+    "updated_at": "now()",
+    "integration": "i.id",
+    "event_type": "%(event_type)s::text",
+    "source": "%(source)s::text",
+    "external_id": "%(external_id)s::text",
+    "payload": "%(payload)s::jsonb",
+    "headers": "%(headers)s::jsonb",
+    "status": f"'{WebhookStatus.PENDING.value}'",
+    "processed_at": "NULL",
+    "retry_count": "0",
+    "max_retries": "%(max_retries)s::integer",
+    "error_message": "NULL",
+    "signature": "%(signature)s::text",
+    "signature_verified": "%(signature_verified)s::boolean",
+    "metadata": "%(metadata)s::jsonb",
+    "rejected": "false",
+    "next_retry_at": "NULL",
+    "locked_until": "NULL",
+    # Stamped as inserted: the message is sent right after the commit (see webhook_enqueue).
+    "enqueued_at": "now()",
+}
+_LOG_VALUES = {
+    "id": "gen_random_uuid()",
+    "created_at": "s.created_at",
+    "updated_at": "s.created_at",
+    "integration": "s.integration_id",
+    "action": "'webhook_receive'",
+    "direction": f"'{LogDirection.INBOUND.value}'",
+    "endpoint": "%(endpoint)s::text",
+    "request_data": "%(request_data)s::jsonb",
+    "response_data": f"jsonb_build_object('id', s.id::text, 'status', '{WebhookStatus.PENDING}')",
+    "status_code": "202",
+    "duration_ms": "%(duration_ms)s::integer",
+    "error_message": "NULL",
+    "metadata": "jsonb_build_object('webhook_id', s.id::text)",
+}
+_statement: str | None = None
+
+
+def _columns(model: Any, values: dict[str, str]) -> tuple[str, str]:
+    fields = list(model._meta.local_concrete_fields)
+    names = {field.name for field in fields}
+    if names != set(values):
+        # A field added to (or dropped from) the model must be given its value here too.
+        raise RuntimeError(
+            f"the receive statement does not match {model.__name__}: {sorted(names ^ set(values))}"
+        )
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    return columns, ", ".join(values[field.name] for field in fields)
+
+
+def receive_statement() -> str:
+    """The statement, built once from the models' tables and columns."""
+    global _statement
+    if _statement is None:
+        quote = connection.ops.quote_name
+        webhook_columns, webhook_values = _columns(Webhook, _WEBHOOK_VALUES)
+        log_columns, log_values = _columns(IntegrationLog, _LOG_VALUES)
+        integrations = quote(Webhook._meta.get_field("integration").related_model._meta.db_table)
+        # Names from the models' metadata, every value a parameter or a constant of this module.
+        _statement = (
+            f"WITH s AS (INSERT INTO {quote(Webhook._meta.db_table)} ({webhook_columns}) "  # noqa: S608
+            f"SELECT {webhook_values} FROM {integrations} AS i "
+            "WHERE i.id = %(integration)s AND i.xmin::text = %(version)s "
+            "RETURNING id, integration_id, created_at) "
+            f"INSERT INTO {quote(IntegrationLog._meta.db_table)} ({log_columns}) "
+            f"SELECT {log_values} FROM s RETURNING metadata ->> 'webhook_id'"
+        )
+    return _statement
+
+
+def webhook_receive_cached(
+    entry: CachedIntegration,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    payload: Any,
+    endpoint: str,
+    started: float,
+) -> ReceiveOutcome:
+    """Verify and store a new delivery (committed on return, its message sent right after), or
+    answer a duplicate. ``OffCommonPath``/``StaleIntegration`` when the full path must answer
+    instead."""
+    config = entry.config
+    scheme = entry.scheme
+    secrets = entry.secrets
+    request = InboundRequest(body=body, headers=headers, payload=payload)
+    try:
+        signature = scheme.signature(request, config)
+        external_id = scheme.external_id(request, config)
+        event_type = scheme.event_type(request, config)
+        valid_secrets = entry.verification_secrets(timezone.now())
+        if scheme.requires_secret and not valid_secrets:
+            raise OffCommonPath("no webhook secret is set")
+        scheme.verify(request, secrets=valid_secrets, config=config)
+    except SignatureError:
+        raise OffCommonPath("a refused signature is stored by the full path") from None
+    stored_headers = scrub_values(headers, secrets)
+    logged = integration_log_data({"headers": stored_headers, "body": payload}, secrets=secrets)
+    params = {
+        "integration": entry.integration.pk,
+        "version": entry.version,
+        "event_type": (event_type[:255] if event_type else None) or "unknown",
+        "source": entry.integration.provider,
+        "external_id": external_id[:255] if external_id else external_id,
+        "payload": json.dumps(payload),
+        "headers": json.dumps(stored_headers),
+        "max_retries": config.max_retries,
+        # Kept for the record and served by the API: a secret sent as the "signature" is not.
+        "signature": redact(signature, secrets=secrets),
+        "signature_verified": scheme.requires_secret,
+        "metadata": json.dumps({"signature_scheme": entry.scheme_name}),
+        "endpoint": json_storable(redact(endpoint, secrets=secrets))[:2048],
+        "request_data": json.dumps(logged),
+        "duration_ms": max(0, int((time.monotonic() - started) * 1000)),
+    }
+    try:
+        if connection.in_atomic_block:  # a caller's transaction: survive a refused INSERT
+            with transaction.atomic():
+                webhook_id = _execute(params)
+        else:  # autocommit: the statement is its own transaction, both rows or neither
+            webhook_id = _execute(params)
+    except IntegrityError:
+        return _duplicate(entry, params["external_id"], stored_headers, payload, endpoint, started)
+    if webhook_id is None:
+        raise StaleIntegration(f"integration {entry.integration.code} changed since it was read")
+    transaction.on_commit(
+        lambda: webhook_enqueue(webhook_id=webhook_id, stamped=True, background=True)
+    )
+    return ReceiveOutcome(
+        status_code=202, body={"id": webhook_id, "status": WebhookStatus.PENDING.value}
+    )
+
+
+def _duplicate(
+    entry: CachedIntegration,
+    external_id: str | None,
+    headers: dict[str, str],
+    payload: Any,
+    endpoint: str,
+    started: float,
+) -> ReceiveOutcome:
+    """Step 3 of the contract: the original's id and status, nothing processed again; logged."""
+    original = (
+        Webhook.objects.filter(
+            integration_id=entry.integration.pk, external_id=external_id, rejected=False
+        )
+        .only("id", "status")
+        .first()
+        if external_id
+        else None
+    )
+    if original is None:  # deleted meanwhile, or another constraint: the full path decides
+        raise OffCommonPath("not a duplicate the common path can answer")
+    outcome = ReceiveOutcome(
+        status_code=200,
+        body={"id": str(original.pk), "status": original.status, "duplicate": True},
+        webhook=original,
+    )
+    log_inbound(
+        integration=entry.integration,
+        endpoint=endpoint,
+        headers=headers,
+        payload=payload,
+        outcome=outcome,
+        started=started,
+        secrets=entry.secrets,
+    )
+    return outcome
+
+
+def _execute(params: dict[str, Any]) -> str | None:
+    """Run the statement on Django's connection (its health check, error translation, query
+    log while one is kept), prepared unless ``WEBHOOK_RECEIVE_PREPARED`` is off."""
+    sql = receive_statement()
+    # What connection.cursor() does first: reconnect if the kept connection went bad.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        # Server-side binding (Django's own cursors bind on the client).
+        raw = psycopg.Cursor(connection.connection)
+    try:
+        if connection.queries_logged or connection.execute_wrappers:
+            wrapped = (
+                connection.make_debug_cursor(raw)
+                if connection.queries_logged
+                else connection.make_cursor(raw)
+            )
+            wrapped.execute(sql, params)
+            row = wrapped.fetchone()
+        else:
+            with connection.wrap_database_errors:
+                raw.execute(sql, params, prepare=bool(settings.WEBHOOK_RECEIVE_PREPARED))
+                row = raw.fetchone()
+    finally:
+        raw.close()
+    return None if row is None else str(row[0])
