@@ -224,8 +224,14 @@ class LogDirection(models.TextChoices):
 
 
 class IntegrationLog(TimestampedModel):
+    # Kept by Django, not by a database constraint, as ``Webhook.integration`` (the receive
+    # writes a log beside every webhook).
     integration = models.ForeignKey(
-        Integration, on_delete=models.PROTECT, related_name="logs", db_index=False
+        Integration,
+        on_delete=models.PROTECT,
+        related_name="logs",
+        db_index=False,
+        db_constraint=False,
     )
     action = models.CharField(max_length=64)
     direction = models.CharField(max_length=8, choices=LogDirection.choices)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -78,7 +80,11 @@ _LOG_VALUES = {
     "action": "'webhook_receive'",
     "direction": f"'{LogDirection.INBOUND.value}'",
     "endpoint": "%(endpoint)s::text",
-    "request_data": "%(request_data)s::jsonb",
+    # Given when redaction or the size cut changed what was received; else the row's own.
+    "request_data": (
+        "COALESCE(%(request_data)s::jsonb, "
+        "jsonb_build_object('headers', s.headers, 'body', s.payload))"
+    ),
     "response_data": f"jsonb_build_object('id', s.id::text, 'status', '{WebhookStatus.PENDING}')",
     "status_code": "202",
     "duration_ms": "%(duration_ms)s::integer",
@@ -114,7 +120,7 @@ def receive_statement() -> str:
             f"WITH s AS (INSERT INTO {quote(Webhook._meta.db_table)} ({webhook_columns}) "  # noqa: S608
             f"SELECT {webhook_values} FROM {integrations} AS i "
             "WHERE i.id = %(integration)s AND i.xmin::text = %(version)s "
-            "RETURNING id, integration_id, created_at) "
+            "RETURNING id, integration_id, created_at, headers, payload) "
             f"INSERT INTO {quote(IntegrationLog._meta.db_table)} ({log_columns}) "
             f"SELECT {log_values} FROM s RETURNING metadata ->> 'webhook_id'"
         )
@@ -148,22 +154,25 @@ def webhook_receive_cached(
     except SignatureError:
         raise OffCommonPath("a refused signature is stored by the full path") from None
     stored_headers = scrub_values(headers, secrets)
-    logged = integration_log_data({"headers": stored_headers, "body": payload}, secrets=secrets)
+    payload_json = json.dumps(payload)
+    headers_json = json.dumps(stored_headers)
     params = {
         "integration": entry.integration.pk,
         "version": entry.version,
         "event_type": (event_type[:255] if event_type else None) or "unknown",
         "source": entry.integration.provider,
         "external_id": external_id[:255] if external_id else external_id,
-        "payload": json.dumps(payload),
-        "headers": json.dumps(stored_headers),
+        "payload": payload_json,
+        "headers": headers_json,
         "max_retries": config.max_retries,
         # Kept for the record and served by the API: a secret sent as the "signature" is not.
         "signature": redact(signature, secrets=secrets),
         "signature_verified": scheme.requires_secret,
         "metadata": json.dumps({"signature_scheme": entry.scheme_name}),
         "endpoint": json_storable(redact(endpoint, secrets=secrets))[:2048],
-        "request_data": json.dumps(logged),
+        "request_data": _logged_request(
+            stored_headers, payload, payload_json, headers_json, secrets
+        ),
         "duration_ms": max(0, int((time.monotonic() - started) * 1000)),
     }
     try:
@@ -182,6 +191,19 @@ def webhook_receive_cached(
     return ReceiveOutcome(
         status_code=202, body={"id": webhook_id, "status": WebhookStatus.PENDING.value}
     )
+
+
+def _logged_request(
+    headers: dict[str, str], payload: Any, payload_json: str, headers_json: str, secrets: list[str]
+) -> str | None:
+    """The inbound log's ``request_data`` as ``integration_log_data`` makes it, or None when it
+    is the stored headers and payload themselves (the statement then builds it from the row):
+    both are storable already, nothing in them is redacted, and even escaped they fit."""
+    received = {"headers": headers, "body": payload}
+    small = len(payload_json) + len(headers_json) + 32 <= settings.INTEGRATION_LOG_MAX_BYTES
+    if small and redact(received, secrets=secrets) == received:
+        return None
+    return json.dumps(integration_log_data(received, secrets=secrets))
 
 
 def _duplicate(
@@ -221,6 +243,20 @@ def _duplicate(
     return outcome
 
 
+@contextmanager
+def _preparing(raw_connection: psycopg.Connection[Any]) -> Iterator[None]:
+    """psycopg ignores ``prepare=True`` on a connection whose ``prepare_threshold`` is None,
+    which is how Django opens them (no statement is prepared behind a pooler's back): for this
+    statement only, a threshold no count reaches, so only what is asked for is prepared."""
+    saved = raw_connection.prepare_threshold
+    if saved is None:
+        raw_connection.prepare_threshold = 2**31
+    try:
+        yield
+    finally:
+        raw_connection.prepare_threshold = saved
+
+
 def _execute(params: dict[str, Any]) -> str | None:
     """Run the statement on Django's connection (its health check, error translation, query
     log while one is kept), prepared unless ``WEBHOOK_RECEIVE_PREPARED`` is off."""
@@ -241,7 +277,7 @@ def _execute(params: dict[str, Any]) -> str | None:
             wrapped.execute(sql, params)
             row = wrapped.fetchone()
         else:
-            with connection.wrap_database_errors:
+            with connection.wrap_database_errors, _preparing(raw.connection):
                 raw.execute(sql, params, prepare=bool(settings.WEBHOOK_RECEIVE_PREPARED))
                 row = raw.fetchone()
     finally:

@@ -478,11 +478,11 @@ def test_the_row_and_its_inbound_log_are_written_together_or_not_at_all(monkeypa
     """The log is written in the webhook's transaction: when it cannot be written the delivery
     is answered 500 with nothing stored, so the sender delivers it again; no row without log."""
 
-    def broken_log(**kwargs):
+    def broken_log(*args, **kwargs):
         raise RuntimeError("log storage down")
 
     monkeypatch.setattr("webhooks.services.receive.integration_log_build", broken_log)
-    monkeypatch.setattr("webhooks.services.receive_cached.integration_log_data", broken_log)
+    monkeypatch.setattr("webhooks.services.receive_cached._logged_request", broken_log)
     client = Client(raise_request_exception=False)
     body = b'{"id": "evt_again"}'
     response = client.post(
