@@ -42,6 +42,9 @@ class Webhook(TimestampedModel):
         db_index=False,
         db_constraint=False,
     )
+    # Not indexed alone: webhooks_created_cover_idx has the same key (and every receive would
+    # write both).
+    created_at = models.DateTimeField(auto_now_add=True)
     event_type = models.CharField(max_length=255, default="unknown")
     source = models.CharField(max_length=64, null=True, blank=True)
     external_id = models.CharField(max_length=255, null=True, blank=True)

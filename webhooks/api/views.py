@@ -249,7 +249,7 @@ def webhook_receive_view(request: HttpRequest, code: str) -> HttpResponseBase:
                 return answer
             # The full path reads the body again, and a gateway's protocol finds it read.
             request._body = body
-            request._stream = io.BytesIO(body)  # type: ignore[assignment]
+            request._stream = io.BytesIO(body)
     return _full_receive(request, code=code)
 
 

@@ -264,22 +264,33 @@ def _execute(params: dict[str, Any]) -> str | None:
     # What connection.cursor() does first: reconnect if the kept connection went bad.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
-    with connection.wrap_database_errors:
-        # Server-side binding (Django's own cursors bind on the client).
-        raw = psycopg.Cursor(connection.connection)
-    try:
-        if connection.queries_logged or connection.execute_wrappers:
+    raw_connection = connection.connection
+    if connection.queries_logged or connection.execute_wrappers:
+        with connection.wrap_database_errors:
+            raw = psycopg.Cursor(raw_connection)
+        try:
+            # django-stubs says these take a CursorWrapper; Django gives them the driver's cursor.
             wrapped = (
-                connection.make_debug_cursor(raw)
+                connection.make_debug_cursor(raw)  # type: ignore[arg-type]
                 if connection.queries_logged
-                else connection.make_cursor(raw)
+                else connection.make_cursor(raw)  # type: ignore[arg-type]
             )
             wrapped.execute(sql, params)
             row = wrapped.fetchone()
-        else:
-            with connection.wrap_database_errors, _preparing(raw.connection):
-                raw.execute(sql, params, prepare=bool(settings.WEBHOOK_RECEIVE_PREPARED))
-                row = raw.fetchone()
-    finally:
-        raw.close()
+        finally:
+            raw.close()
+    else:
+        with connection.wrap_database_errors, _preparing(raw_connection):
+            cursor = getattr(connection, _CURSOR, None)
+            if cursor is None or cursor.connection is not raw_connection or cursor.closed:
+                # Server-side binding (Django's own cursors bind on the client), one cursor kept
+                # per connection: it holds no result between receives (fetched at once).
+                cursor = psycopg.Cursor(raw_connection)
+                setattr(connection, _CURSOR, cursor)
+            cursor.execute(sql, params, prepare=bool(settings.WEBHOOK_RECEIVE_PREPARED))
+            row = cursor.fetchone()
     return None if row is None else str(row[0])
+
+
+# Where Django's (per-thread) connection keeps the receive's cursor; a new connection, a new one.
+_CURSOR = "_webhook_receive_cursor"

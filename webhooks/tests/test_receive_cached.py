@@ -1,0 +1,158 @@
+"""The receive's common path (``webhooks.services.receive_cached``): the rows its one statement
+writes are the ones the full path writes through the ORM, the statement is prepared, and what
+it cannot answer it leaves to the full path with nothing written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from integrations.models import IntegrationLog
+from integrations.redaction import REDACTED
+from webhooks import integration_cache
+from webhooks.models import Webhook
+from webhooks.services import receive_cached
+from webhooks.tests.helpers import post_signed
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Differ between the two rows by nature: ids, times, the delivery's own id.
+# The two deliveries differ only in their id (of one length) and so in their signature.
+_UNCOMPARED_WEBHOOK = {
+    "id", "created_at", "updated_at", "enqueued_at", "external_id", "payload", "signature",
+    "headers",
+}  # fmt: skip
+_UNCOMPARED_LOG = {"id", "created_at", "updated_at", "duration_ms", "metadata", "response_data"}
+
+
+@pytest.fixture(autouse=True)
+def _no_messages(monkeypatch):
+    monkeypatch.setattr("webhooks.services.enqueue.webhook_enqueue", lambda **kwargs: True)
+    monkeypatch.setattr("webhooks.services.receive.webhook_enqueue", lambda **kwargs: True)
+    monkeypatch.setattr("webhooks.services.receive_cached.webhook_enqueue", lambda **kw: True)
+
+
+def _fields(instance: Any, skipped: set[str]) -> dict[str, Any]:
+    return {
+        field.name: getattr(instance, field.attname)
+        for field in type(instance)._meta.concrete_fields
+        if field.name not in skipped
+    }
+
+
+def _received(integration, external_id: str, payload: dict[str, Any], *, full: bool, monkeypatch):
+    """POST ``payload`` (with ``external_id``) through one path; the stored row and its log."""
+    with monkeypatch.context() as patch:
+        if full:  # nothing kept: the ORM's inserts
+            patch.setattr("webhooks.integration_cache.remember", lambda *args: None)
+        integration_cache.clear()
+        response = post_signed(
+            Client(), integration.code, {"id": external_id, **payload}, **{"X-Trace": "abc"}
+        )
+    assert response.status_code == 202, response.content
+    webhook = Webhook.objects.get(pk=response.json()["id"])
+    log = IntegrationLog.objects.get(metadata__webhook_id=str(webhook.pk))
+    return webhook, log
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "order.paid", "amount": 125_000, "items": [1, 2, {"a": None}]},
+        # Redacted in the log, kept in the webhook: the log's body is then not the row's.
+        {"type": "user.updated", "password": "hunter2hunter2", "nested": {"api_key": "k-1234"}},
+        {"event": "ünïcode ✓", "text": "a\x00b"},
+    ],
+)
+def test_the_common_path_writes_the_rows_the_full_path_writes(integration, monkeypatch, payload):
+    full, full_log = _received(integration, "evt-full", payload, full=True, monkeypatch=monkeypatch)
+    common, common_log = _received(
+        integration, "evt-comm", payload, full=False, monkeypatch=monkeypatch
+    )
+
+    assert _fields(common, _UNCOMPARED_WEBHOOK) == _fields(full, _UNCOMPARED_WEBHOOK)
+    assert common.payload == {**full.payload, "id": "evt-comm"}
+    for webhook in (common, full):
+        assert webhook.signature == webhook.headers.pop("X-Signature")
+    assert common.headers == full.headers
+    assert common.enqueued_at is not None and full.enqueued_at is not None
+    assert _fields(common_log, _UNCOMPARED_LOG | {"request_data"}) == _fields(
+        full_log, _UNCOMPARED_LOG | {"request_data"}
+    )
+    common_body = {**common_log.request_data["body"], "id": "evt-full"}
+    assert common_body == full_log.request_data["body"]
+    for log, webhook in ((common_log, common), (full_log, full)):
+        assert log.request_data["headers"].pop("X-Signature") == webhook.signature
+    assert common_log.request_data["headers"] == full_log.request_data["headers"]
+    for log, webhook in ((common_log, common), (full_log, full)):
+        assert log.response_data == {"id": str(webhook.pk), "status": "pending"}
+        assert log.metadata == {"webhook_id": str(webhook.pk)}
+    if "password" in payload:
+        assert common_log.request_data["body"]["password"] == REDACTED
+        assert common_log.request_data["body"]["nested"]["api_key"] == REDACTED
+        assert common.payload["password"] == "hunter2hunter2"
+
+
+def test_the_statement_is_prepared_once_per_connection(integration):
+    client = Client()
+    for number in range(3):
+        assert post_signed(client, integration.code, {"id": f"evt-{number}"}).status_code == 202
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['WITH s AS (INSERT INTO "webhooks"%'],
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+def test_prepared_statements_can_be_turned_off(integration, settings):
+    settings.WEBHOOK_RECEIVE_PREPARED = False
+    client = Client()
+    for number in range(2):
+        assert post_signed(client, integration.code, {"id": f"evt-{number}"}).status_code == 202
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 0
+    assert Webhook.objects.count() == 2
+
+
+def test_a_duplicate_is_answered_on_the_common_path_with_its_log(integration):
+    client = Client()
+    first = post_signed(client, integration.code, {"id": "evt-twice"})
+    with CaptureQueriesContext(connections["default"]) as captured:
+        again = post_signed(client, integration.code, {"id": "evt-twice"})
+
+    assert again.status_code == 200
+    assert again.json() == {"id": first.json()["id"], "status": "pending", "duplicate": True}
+    statements = [query["sql"].split()[0].upper() for query in captured.captured_queries]
+    assert statements == ["WITH", "SELECT", "INSERT"], statements
+    assert Webhook.objects.count() == 1
+    logs = IntegrationLog.objects.filter(integration=integration).order_by("created_at")
+    assert [log.status_code for log in logs] == [202, 200]
+
+
+def test_a_refused_signature_leaves_the_common_path_with_nothing_written(integration):
+    client = Client()
+    assert post_signed(client, integration.code, {"id": "evt-warm"}).status_code == 202
+    assert integration_cache.cached(integration.code) is not None
+
+    response = post_signed(client, integration.code, {"id": "evt-bad"}, secret="not-the-secret")
+
+    assert response.status_code == 401
+    # Stored once, by the full path, as the contract says: rejected and ignored.
+    rejected = Webhook.objects.get(external_id="evt-bad")
+    assert (rejected.rejected, rejected.status) == (True, "ignored")
+
+
+def test_a_model_field_the_statement_does_not_set_is_refused_at_once():
+    values = dict(receive_cached._WEBHOOK_VALUES)
+    del values["status"]
+
+    with pytest.raises(RuntimeError, match="status"):
+        receive_cached._columns(Webhook, values)
