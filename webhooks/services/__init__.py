@@ -15,7 +15,7 @@ from webhooks.services._common import (
     DEFAULT_SECRET_OVERLAP_HOURS,
     MAX_RETRY_DELAY_SECONDS,
 )
-from webhooks.services.enqueue import webhook_enqueue
+from webhooks.services.enqueue import webhook_enqueue, webhook_enqueue_many
 from webhooks.services.process import lease_seconds, retry_delay_seconds, webhook_process
 from webhooks.services.receive import (
     ReceiveOutcome,
@@ -53,6 +53,7 @@ __all__ = [
     "verification_secrets",
     "webhook_emit",
     "webhook_enqueue",
+    "webhook_enqueue_many",
     "webhook_is_retryable",
     "webhook_process",
     "webhook_purge",

@@ -61,6 +61,25 @@ def webhook_enqueue(
     return True
 
 
+def webhook_enqueue_many(webhook_ids: list[Any], *, force: bool = False) -> int:
+    """Wake many pending webhooks at once (the sweeper's backlog after a broker outage or a
+    lost worker): one UPDATE stamps them all, and they go ``WEBHOOK_ENQUEUE_BATCH`` ids to a
+    message instead of a message and an UPDATE each. Returns how many were sent; once a send
+    fails the rest are left unstamped, for the next sweep (the broker pause of
+    ``webhook_enqueue`` applies, ``force`` tries anyway)."""
+    ids = [str(webhook_id) for webhook_id in webhook_ids]
+    if not ids:
+        return 0
+    Webhook.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+    limit = max(1, int(getattr(settings, "WEBHOOK_ENQUEUE_BATCH", 1)))
+    for start in range(0, len(ids), limit):
+        # A chunk that is not sent is unstamped by _send; the ones after it here.
+        if not _send(ids[start : start + limit], force=force, stamped=True):
+            _unstamp(ids[start + limit :])
+            return start
+    return len(ids)
+
+
 def _send(ids: list[str], *, countdown: float = 0, force: bool = False, stamped: bool) -> bool:
     """One wake-up message for ``ids`` (one id: ``webhooks.process``; more:
     ``webhooks.process_batch``); False when it was not sent, the stamps of ``stamped`` rows then

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services._common import _ENQUEUE_GRACE, _REQUEUE_AFTER
-from webhooks.services.enqueue import webhook_enqueue
+from webhooks.services.enqueue import webhook_enqueue_many
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +76,7 @@ def webhook_sweep(*, limit: int = 500) -> SweepReport:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    for webhook_id in list(due):
-        if webhook_enqueue(webhook_id=webhook_id, force=True):
-            report.enqueued += 1
-        else:
-            break
+    report.enqueued = webhook_enqueue_many(list(due), force=True)
     if report.enqueued or report.reclaimed or report.failed:
         logger.info(
             "webhook sweep: %d enqueued, %d reclaimed, %d failed after a lost worker",

@@ -121,3 +121,52 @@ def test_migrate_installs_the_sweeper_in_beat():
     task = PeriodicTask.objects.get(task="webhooks.sweep")
     assert task.enabled
     assert task.interval.every <= 60
+
+
+def _messages(worker_broker_url) -> list[list[str]]:
+    """The ids of each message in the Redis queue ``celery`` (one id or a batch)."""
+    client = redis.Redis.from_url(worker_broker_url)
+    found = []
+    for raw in client.lrange("celery", 0, -1):
+        first = json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0]
+        found.append(first if isinstance(first, list) else [first])
+    return found
+
+
+def test_a_backlog_is_stamped_at_once_and_sent_many_ids_to_a_message(worker_broker_url, settings):
+    settings.WEBHOOK_ENQUEUE_BATCH = 3
+    webhooks = WebhookFactory.create_batch(7)
+    for webhook in webhooks:
+        age(webhook, 10)
+
+    assert webhook_sweep().enqueued == 7
+
+    messages = _messages(worker_broker_url)
+    assert sorted(len(ids) for ids in messages) == [1, 3, 3]
+    assert sorted(sum(messages, [])) == sorted(str(webhook.pk) for webhook in webhooks)
+    assert not Webhook.objects.filter(enqueued_at__isnull=True).exists()
+
+
+def test_a_backlog_the_broker_refuses_halfway_is_left_unstamped_for_the_next_sweep(
+    worker_broker_url, settings, monkeypatch
+):
+    from webhooks.tasks import process_webhooks
+
+    settings.WEBHOOK_ENQUEUE_BATCH = 3
+    for webhook in WebhookFactory.create_batch(7):
+        age(webhook, 10)
+    sent = []
+    real = process_webhooks.apply_async
+
+    def second_fails(*args, **kwargs):
+        if sent:
+            raise ConnectionError("broker went away")
+        sent.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(process_webhooks, "apply_async", second_fails)
+
+    assert webhook_sweep().enqueued == 3
+
+    assert [len(ids) for ids in _messages(worker_broker_url)] == [3]
+    assert Webhook.objects.filter(enqueued_at__isnull=True).count() == 4
