@@ -156,7 +156,7 @@ def test_a_backlog_the_broker_refuses_halfway_is_left_unstamped_for_the_next_swe
     settings.WEBHOOK_ENQUEUE_BATCH = 3
     for webhook in WebhookFactory.create_batch(7):
         age(webhook, 10)
-    sent = []
+    sent: list[object] = []
     real = process_webhooks.apply_async
 
     def second_fails(*args, **kwargs):
