@@ -47,11 +47,14 @@ class CachedIntegration:
 
     def verification_secrets(self, now: datetime) -> list[str]:
         """As ``webhooks.services.rotation.verification_secrets``, at ``now``."""
-        found = [self.webhook_secret] if self.webhook_secret else []
-        expires_at = self.previous_expires_at
-        if self.previous_webhook_secret and expires_at is not None and expires_at > now:
-            found.append(self.previous_webhook_secret)
-        return found
+        from webhooks.services.rotation import secrets_valid_at
+
+        return secrets_valid_at(
+            now,
+            current=self.webhook_secret,
+            previous=self.previous_webhook_secret,
+            previous_expires_at=self.previous_expires_at,
+        )
 
 
 class StaleIntegration(Exception):

@@ -24,10 +24,24 @@ logger = logging.getLogger(__name__)
 
 def verification_secrets(integration: Integration) -> list[str]:
     """The current webhook secret, then the previous one while its overlap lasts."""
-    found = [integration.webhook_secret] if integration.webhook_secret else []
-    expires_at = integration.previous_webhook_secret_expires_at
-    previous = integration.previous_webhook_secret
-    if previous and expires_at is not None and expires_at > timezone.now():
+    return secrets_valid_at(
+        timezone.now(),
+        current=integration.webhook_secret,
+        previous=integration.previous_webhook_secret,
+        previous_expires_at=integration.previous_webhook_secret_expires_at,
+    )
+
+
+def secrets_valid_at(
+    now: datetime,
+    *,
+    current: str | None,
+    previous: str | None,
+    previous_expires_at: datetime | None,
+) -> list[str]:
+    """``verification_secrets`` of these values (decrypted already) at ``now``."""
+    found = [current] if current else []
+    if previous and previous_expires_at is not None and previous_expires_at > now:
         found.append(previous)
     return found
 
