@@ -243,7 +243,7 @@ def integration_log_build(
         integration=integration,
         action=action,
         direction=direction,
-        endpoint=json_storable(redact(endpoint or "", secrets=secrets))[:2048],
+        endpoint=integration_log_endpoint(endpoint, secrets=secrets),
         request_data=clean(request_data),
         response_data=clean(response_data),
         status_code=status_code,
@@ -253,6 +253,11 @@ def integration_log_build(
         else None,
         metadata=clean(metadata or {}),
     )
+
+
+def integration_log_endpoint(endpoint: str | None, *, secrets: list[str]) -> str:
+    """A log entry's ``endpoint`` as it is stored: storable, redacted, cut to the column."""
+    return str(json_storable(redact(endpoint or "", secrets=secrets)))[:2048]
 
 
 def integration_log_data(data: Any, *, secrets: list[str]) -> Any:

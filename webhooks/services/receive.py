@@ -127,14 +127,21 @@ def _store(
         )
         return webhook, False
     except IntegrityError:
-        original = Webhook.objects.filter(
-            integration=integration, external_id=fields.get("external_id"), rejected=False
-        ).first()
+        original = delivery_original(integration.pk, fields.get("external_id"))
         if original is None or not fields.get("external_id"):
             raise
         if log is not None:
             log(original, True)
         return original, True
+
+
+def delivery_original(integration_id: Any, external_id: str | None) -> Webhook | None:
+    """The stored (not refused) webhook a duplicate delivery repeats, if it is still there."""
+    if not external_id:
+        return None
+    return Webhook.objects.filter(
+        integration_id=integration_id, external_id=external_id, rejected=False
+    ).first()
 
 
 def webhook_receive(
@@ -164,8 +171,8 @@ def webhook_receive(
         # Kept for the record and served by the API: a sender that puts the secret itself in
         # the header (a token, not a signature) must not have it stored.
         common["signature"] = redact(scheme.signature(request, config), secrets=secrets)
-        common["external_id"] = _cut(scheme.external_id(request, config))
-        common["event_type"] = _cut(scheme.event_type(request, config)) or "unknown"
+        common["external_id"] = cut_text(scheme.external_id(request, config))
+        common["event_type"] = cut_text(scheme.event_type(request, config)) or "unknown"
         valid_secrets = verification_secrets(integration)
         if scheme.requires_secret and not valid_secrets:
             raise SignatureError(f"no webhook secret is set for the {scheme.name} scheme")
@@ -245,7 +252,7 @@ def webhook_emit(
         fields={
             "source": integration.provider,
             "event_type": event_type,
-            "external_id": _cut(external_id),
+            "external_id": cut_text(external_id),
             "payload": payload,
             "status": WebhookStatus.PENDING,
             "signature_verified": True,
@@ -256,5 +263,6 @@ def webhook_emit(
     return webhook
 
 
-def _cut(value: str | None, limit: int = 255) -> str | None:
+def cut_text(value: str | None, limit: int = 255) -> str | None:
+    """A header-borne id or event type cut to its column's length."""
     return value[:limit] if value else value

@@ -31,14 +31,14 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from integrations.models import IntegrationLog, LogDirection, json_storable
+from integrations.models import IntegrationLog, LogDirection
 from integrations.redaction import redact
-from integrations.services import integration_log_data
+from integrations.services import integration_log_data, integration_log_endpoint
 from webhooks.inbound import scrub_values
 from webhooks.integration_cache import CachedIntegration, StaleIntegration
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services.enqueue import webhook_enqueue
-from webhooks.services.receive import ReceiveOutcome, log_inbound
+from webhooks.services.receive import ReceiveOutcome, cut_text, delivery_original, log_inbound
 from webhooks.signatures import InboundRequest, SignatureError
 
 
@@ -159,9 +159,9 @@ def webhook_receive_cached(
     params = {
         "integration": entry.integration.pk,
         "version": entry.version,
-        "event_type": (event_type[:255] if event_type else None) or "unknown",
+        "event_type": cut_text(event_type) or "unknown",
         "source": entry.integration.provider,
-        "external_id": external_id[:255] if external_id else external_id,
+        "external_id": cut_text(external_id),
         "payload": payload_json,
         "headers": headers_json,
         "max_retries": config.max_retries,
@@ -169,7 +169,7 @@ def webhook_receive_cached(
         "signature": redact(signature, secrets=secrets),
         "signature_verified": scheme.requires_secret,
         "metadata": json.dumps({"signature_scheme": entry.scheme_name}),
-        "endpoint": json_storable(redact(endpoint, secrets=secrets))[:2048],
+        "endpoint": integration_log_endpoint(endpoint, secrets=secrets),
         "request_data": _logged_request(
             stored_headers, payload, payload_json, headers_json, secrets
         ),
@@ -215,15 +215,7 @@ def _duplicate(
     started: float,
 ) -> ReceiveOutcome:
     """Step 3 of the contract: the original's id and status, nothing processed again; logged."""
-    original = (
-        Webhook.objects.filter(
-            integration_id=entry.integration.pk, external_id=external_id, rejected=False
-        )
-        .only("id", "status")
-        .first()
-        if external_id
-        else None
-    )
+    original = delivery_original(entry.integration.pk, external_id)
     if original is None:  # deleted meanwhile, or another constraint: the full path decides
         raise OffCommonPath("not a duplicate the common path can answer")
     outcome = ReceiveOutcome(
