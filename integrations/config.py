@@ -136,6 +136,7 @@ _KEYS: dict[str, _Key] = {
     "test_path": _Key("test_path", _text),
     "results_field": _Key("results_field", _text),
     "next_field": _Key("next_field", _text),
+    "read_versions_first": _Key("read_versions_first", _flag),
     "max_consecutive_failures": _Key("max_consecutive_failures", _number, minimum=1, whole=True),
     # Payment gateways
     "account_field": _Key("account_field", _text),
@@ -174,6 +175,8 @@ class IntegrationConfig:
     test_path: str = ""
     results_field: str = "results"
     next_field: str = "next"
+    # 1C re-sync: each page's keys and DataVersion first ($select), the whole page when one differs.
+    read_versions_first: bool = True
     max_consecutive_failures: int = 5
     account_field: str = "order_id"
     service_id: str | None = None

@@ -2,15 +2,17 @@
 
 Memory stays bounded by one page: a page is read, written with one bulk upsert, counted, and
 dropped before the next is requested. Each page is written in one transaction together with the
-job's counters, after checking under a row lock that the job is still running; so a cancel takes
-effect at the next page, and what the job reports is exactly what it stored.
+job's counters, and committed only if that update of the job's row finds it still running (the
+update locks the row); so a cancel takes effect at the next page, and what the job reports is
+exactly what it stored.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +28,8 @@ from integrations.providers.base import (
     Provider,
     SyncContext,
     SyncSourceError,
+    UnchangedPage,
+    VersionEntry,
     canonical_json,
 )
 from integrations.redaction import redact
@@ -57,9 +61,12 @@ ANALYZE_FIRST_AT = 2_000
 MARK_SEEN = """
 UPDATE synced_records SET last_synced_at = %(now)s, last_job_id = %(job)s
 WHERE integration_id = %(integration)s AND entity = %(entity)s
-    AND external_id = ANY(%(keys)s::text[])
+    AND external_id = ANY(ARRAY(SELECT jsonb_array_elements_text(%(keys)s::jsonb)))
 RETURNING external_id, version, is_deleted
 """
+
+# MARK_SEEN for a page known unchanged: nothing to return.
+MARK_UNCHANGED = MARK_SEEN[: MARK_SEEN.index("RETURNING")]
 
 # The page's staging table: one per database session, emptied at each commit (and before each
 # use, for a caller that holds one transaction over several pages). Created in the page's own
@@ -93,6 +100,15 @@ FROM sync_page_stage AS page
     + _UPSERT_TAIL
 )
 
+# The page's (key, version, deletion mark) that are stored so already: a version listing's check.
+STORED_AS_LISTED = """
+SELECT stored.external_id
+FROM jsonb_to_recordset(%(entries)s::jsonb) AS page(key text, version text, deleted boolean)
+JOIN synced_records AS stored ON stored.integration_id = %(integration)s
+    AND stored.entity = %(entity)s AND stored.external_id = page.key
+WHERE stored.data ->> %(field)s = page.version AND stored.is_deleted = page.deleted
+"""
+
 # One record, when the database refused a page and it is written row by row.
 UPSERT_ONE = (
     """
@@ -103,6 +119,15 @@ VALUES (gen_random_uuid(), %(integration)s, %(entity)s, %(key)s, %(data)s::jsonb
 """
     + _UPSERT_TAIL
 )
+
+
+_JSON_LIST = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def json_list(values: list[Any]) -> str:
+    """A page's keys (or entries) as one JSON text for PostgreSQL to unpack: psycopg adapts a
+    list of 1,000 strings to an array element by element in Python, far slower than this."""
+    return _JSON_LIST.encode(values)
 
 
 class JobStopped(Exception):
@@ -202,10 +227,17 @@ class SyncRun:
         context = SyncContext(integration=integration, client=client, should_stop=should_stop)
         for index, entity in enumerate(entities, start=1):
             self.entity_counts[entity] = Counts()
-            self._seen_first = True
+            stored = SyncedRecord.objects.filter(integration_id=integration.pk, entity=entity)
+            has_stored = stored.exists()
+            # A first load has nothing to mark seen: the upsert goes first from its first page.
+            self._seen_first = has_stored
             page_number = 0
             self._progress(entity, index, len(entities), page_number)
-            pages = provider.pages(context, entity=entity, source=mapping[entity])
+            pages = provider.pages(
+                self._entity_context(context, provider, entity, has_stored=has_stored),
+                entity=entity,
+                source=mapping[entity],
+            )
             for records in prefetched(pages):
                 page_number += 1
                 self._store_page(provider, entity, records, index, len(entities), page_number)
@@ -218,6 +250,48 @@ class SyncRun:
         }
         self._save_metadata_fields()
         sync_job_complete(job=self.job, metadata=self._final_metadata())
+
+    def _entity_context(
+        self, context: SyncContext, provider: Provider, entity: str, *, has_stored: bool
+    ) -> SyncContext:
+        """The context for one entity: on a re-sync of it (records stored) with a provider that
+        can list versions alone, ``unchanged`` answers which listed records need no reading."""
+        field = provider.version_field
+        if field is None or not has_stored:
+            return replace(context, unchanged=None)
+
+        def unchanged(entries: list[VersionEntry]) -> set[str]:
+            return self._stored_as_listed(entity, field, entries)
+
+        return replace(context, unchanged=unchanged)
+
+    def _stored_as_listed(self, entity: str, field: str, entries: list[VersionEntry]) -> set[str]:
+        """Keys of ``entries`` stored with that version (the record's ``field``) and deletion
+        mark. Runs where the pages are read (the prefetch thread: its own connection)."""
+        if not entries:
+            return set()
+        if connection.vendor == "postgresql":
+            objects = [{"key": k, "version": v, "deleted": d} for k, v, d in entries]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    STORED_AS_LISTED,
+                    {
+                        "integration": self.integration.pk,
+                        "entity": entity,
+                        "field": field,
+                        "entries": json_list(objects),
+                    },
+                )
+                return {key for (key,) in cursor.fetchall()}
+        listed = {key: (version, is_deleted) for key, version, is_deleted in entries}
+        rows = SyncedRecord.objects.filter(
+            integration_id=self.integration.pk, entity=entity, external_id__in=list(listed)
+        ).values_list("external_id", "data", "is_deleted")
+        return {
+            key
+            for key, data, is_deleted in rows
+            if isinstance(data, dict) and listed[key] == (data.get(field), is_deleted)
+        }
 
     def _cancelled(self) -> bool:
         status = SyncJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
@@ -293,33 +367,35 @@ class SyncRun:
         self,
         provider: Provider,
         entity: str,
-        records: list[Any],
+        records: list[Any] | UnchangedPage,
         index: int,
         entity_total: int,
         page_number: int,
     ) -> None:
         counts = Counts()
         errors_before = len(self.errors)
-        prepared = self._prepare(provider, entity, records, counts)
+        if isinstance(records, UnchangedPage):
+            prepared: dict[str, Prepared] = {}
+            counts.processed += len(records.keys)
+        else:
+            prepared = self._prepare(provider, entity, records, counts)
         now = timezone.now()
         with transaction.atomic():
-            status = (
-                SyncJob.objects.select_for_update()
-                .filter(pk=self.job.pk)
-                .values_list("status", flat=True)
-                .first()
-            )
-            if status != SyncJobStatus.RUNNING:
-                del self.errors[errors_before:]
-                raise JobStopped
-            if connection.vendor == "postgresql":
+            if isinstance(records, UnchangedPage):
+                # Listed by version, stored as it is: seen by this job, nothing to write.
+                self._mark_unchanged(entity, records.keys, now)
+            elif connection.vendor == "postgresql":
                 self._write_changed(entity, list(prepared.values()), now, counts)
             else:
                 self._write_portable(entity, prepared, now, counts)
             self.total.add(counts)
             self.entity_counts[entity].add(counts)
             self._progress(entity, index, entity_total, page_number, save=False)
-            self._save_metadata_fields()
+            # The job's own row, updated only while it is running, decides: its lock is taken
+            # here, so a cancel either came first (nothing of the page stays) or waits for it.
+            if not self._save_metadata_fields():
+                del self.errors[errors_before:]
+                raise JobStopped
 
     def _write_changed(
         self, entity: str, items: list[Prepared], now: datetime, counts: Counts
@@ -365,7 +441,7 @@ class SyncRun:
     def _mark_seen_pg(self, params: dict[str, Any], keys: list[str]) -> dict[str, tuple[str, bool]]:
         """Mark the stored records of ``keys`` seen: {key: (stored version, deletion mark)}."""
         with connection.cursor() as cursor:
-            cursor.execute(MARK_SEEN, {**params, "keys": keys})
+            cursor.execute(MARK_SEEN, {**params, "keys": json_list(keys)})
             return {key: (version, deleted) for key, version, deleted in cursor.fetchall()}
 
     def _upsert_staged(self, params: dict[str, Any], items: list[Prepared]) -> tuple[int, set[str]]:
@@ -410,6 +486,22 @@ class SyncRun:
                 written.add(key)
                 created += 1 if inserted else 0
         return created, written, refused
+
+    def _mark_unchanged(self, entity: str, keys: list[str], now: datetime) -> None:
+        if connection.vendor != "postgresql":
+            self._mark_seen(entity, keys, now)
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                MARK_UNCHANGED,
+                {
+                    "integration": self.integration.pk,
+                    "entity": entity,
+                    "now": now,
+                    "job": self.job.pk,
+                    "keys": json_list(keys),
+                },
+            )
 
     def _mark_seen(self, entity: str, keys: list[str], now: datetime) -> None:
         """Portable writer: unchanged records were still seen by this sync, their
@@ -529,16 +621,20 @@ class SyncRun:
             "errors": list(self.errors),
         }
 
-    def _save_metadata_fields(self) -> None:
+    def _save_metadata_fields(self) -> bool:
+        """Save the counters and metadata; False if the job is no longer running."""
         self.metadata["heartbeat_at"] = timezone.now().isoformat()
         self._last_heartbeat = time.monotonic()
-        SyncJob.objects.filter(pk=self.job.pk, status=SyncJobStatus.RUNNING).update(
-            records_processed=self.total.processed,
-            records_created=self.total.created,
-            records_updated=self.total.updated,
-            records_failed=self.total.failed,
-            metadata=self._final_metadata(),
-            updated_at=timezone.now(),
+        return (
+            SyncJob.objects.filter(pk=self.job.pk, status=SyncJobStatus.RUNNING).update(
+                records_processed=self.total.processed,
+                records_created=self.total.created,
+                records_updated=self.total.updated,
+                records_failed=self.total.failed,
+                metadata=self._final_metadata(),
+                updated_at=timezone.now(),
+            )
+            > 0
         )
 
     def _fail(self, message: str) -> None:

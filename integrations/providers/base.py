@@ -37,13 +37,31 @@ class ConnectionTestResult:
     message: str
 
 
+# (key, version, deletion mark) of a record, as a source lists them without the record.
+VersionEntry = tuple[str, str, bool]
+
+
 @dataclass
 class SyncContext:
-    """What a provider gets while reading one entity of one job."""
+    """What a provider gets while reading one entity of one job.
+
+    ``unchanged``, when set, says which of a page's ``VersionEntry`` are stored already with
+    that very version and deletion mark (their keys). It is set on a re-sync of an entity that
+    has stored records; a provider whose source can list keys and versions alone may then read
+    those first and the whole page only when one differs (``UnchangedPage``)."""
 
     integration: Integration
     client: IntegrationHttpClient
     should_stop: Callable[[], bool]
+    unchanged: Callable[[list[VersionEntry]], set[str]] | None = None
+
+
+@dataclass(frozen=True)
+class UnchangedPage:
+    """A page the source listed by key and version only, every record stored already as it is:
+    the engine marks ``keys`` seen and counts them read."""
+
+    keys: list[str]
 
 
 # One encoder for every record: json.dumps with options builds a new JSONEncoder per call,
@@ -109,14 +127,20 @@ class Provider:
     # Dotted path of a ``ReceiveProtocol`` when its senders speak their own protocol.
     receive_protocol: ClassVar[str | None] = None
     default_key_field: ClassVar[str] = "id"
+    # The record field its source changes on every edit, when ``pages`` can list versions alone
+    # (``SyncContext.unchanged`` compares it with the stored record's).
+    version_field: ClassVar[str | None] = None
 
     def test_connection(
         self, integration: Integration, client: IntegrationHttpClient
     ) -> ConnectionTestResult:
         raise NotImplementedError
 
-    def pages(self, context: SyncContext, *, entity: str, source: str) -> Iterator[list[Any]]:
-        """Yield the records of one entity, one page (list) at a time."""
+    def pages(
+        self, context: SyncContext, *, entity: str, source: str
+    ) -> Iterator[list[Any] | UnchangedPage]:
+        """Yield the records of one entity, one page (list) at a time; a provider that can list
+        versions alone may yield an ``UnchangedPage`` instead (see ``SyncContext.unchanged``)."""
         raise NotImplementedError
 
     def key_field(self, integration: Integration) -> str:

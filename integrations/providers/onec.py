@@ -6,6 +6,13 @@ UTF-8, and so is the Basic auth user name. Pages are read with ``$top``/``$skip`
 key, because 1C has no server-side paging cursor; ``$inlinecount`` is avoided on purpose (1C may
 then ignore ``$top``). Change detection hashes the whole record, ``DataVersion`` included: 1C
 changes it on every edit, so the hash catches those, and also edits of sources without one.
+
+A re-sync (the entity has stored records) lists each page first by key, ``DataVersion`` and
+``DeletionMark`` alone (``$select``): a page whose records are all stored with those is not read
+whole (``UnchangedPage``); otherwise the page is read whole and stored as on a first run. A server
+that ignores ``$select`` (whole records come back) or refuses it (a 4xx), records without
+``DataVersion`` (registers), pages that keep differing, or ``config.read_versions_first: false``
+mean whole pages from there on.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from integrations.providers.base import (
     Provider,
     SyncContext,
     SyncSourceError,
+    UnchangedPage,
+    VersionEntry,
     check_answer,
     parse_json,
     probe_connection,
@@ -43,10 +52,83 @@ def _auth_headers(integration: Integration) -> dict[str, str]:
     return headers
 
 
+# What a version listing asks for besides the key; 1C changes DataVersion on every edit.
+VERSION_FIELD = "DataVersion"
+_VERSION_FIELDS = (VERSION_FIELD, "DeletionMark")
+_VERSION_SELECT = ",".join(_VERSION_FIELDS)
+# Version listings that each turned out to need the whole page, before whole pages only.
+_REFETCHES_BEFORE_WHOLE_PAGES = 3
+
+Page = list[Any] | UnchangedPage
+
+
+def _selected_only(records: list[Any], key_field: str) -> bool:
+    """The listing holds only what was selected (OData annotations such as ``odata.etag`` aside):
+    a server that ignores ``$select`` sends whole records instead."""
+    allowed = {key_field, *_VERSION_FIELDS}
+    return all(
+        isinstance(record, dict)
+        and all(name in allowed or "odata." in name or "@" in name for name in record)
+        for record in records
+    )
+
+
+class _PageReader:
+    """GETs one page of an entity set: ``$top``/``$skip`` in key order, optionally ``$select``."""
+
+    def __init__(
+        self, provider: OneCOData, context: SyncContext, *, entity: str, source: str
+    ) -> None:
+        integration = context.integration
+        self.context = context
+        self.page_size = integration.typed_config.page_size
+        self.key_field = provider.key_field(integration)
+        self.url = f"{_root(integration)}/{quote(source, safe=_PATH_SAFE)}"
+        self.headers = _auth_headers(integration)
+        self.what = f"{entity} ({source})"
+        self.previous: tuple[int, Any] = (0, None)  # (skip, first key) of the last page read
+
+    def get(self, skip: int, *, select: str | None = None) -> list[Any] | None:
+        """The page's records. With ``select``: None when the server refuses the option (a 4xx
+        other than the credentials'), so the caller reads whole pages instead."""
+        what = self.what
+        # Written out by hand: requests would percent-encode the "$" of the option names.
+        query = f"$format=json&$orderby={quote(self.key_field)}&$top={self.page_size}&$skip={skip}"
+        if select is not None:
+            query += f"&$select={quote(self.key_field)},{select}"
+        try:
+            result = self.context.client.request(
+                "GET",
+                f"{self.url}?{query}",
+                action="sync_page",
+                headers=self.headers,
+                should_stop=self.context.should_stop,
+            )
+        except HttpError as error:
+            raise SyncSourceError(f"{what}: no answer from the 1C server ({error})") from None
+        refused = 400 <= result.status_code < 500 and result.status_code not in (401, 403, 429)
+        if select is not None and refused:
+            return None
+        check_answer(result, what=what)
+        body = parse_json(result, what=what)
+        records = body.get("value") if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            raise SyncSourceError(f'{what}: the answer has no "value" list')
+        first = records[0] if records and isinstance(records[0], dict) else {}
+        first_key = first.get(self.key_field)
+        previous_skip, previous_first_key = self.previous
+        same_page = first_key is not None and first_key == previous_first_key
+        if skip != previous_skip and records and same_page:
+            raise SyncSourceError(f"{what}: the server ignores $skip (the same page again)")
+        self.previous = (skip, first_key)
+        return records
+
+
 class OneCOData(Provider):
     can_test = True
     default_key_field = "Ref_Key"
     can_sync = True
+    version_field = VERSION_FIELD
 
     def test_connection(
         self, integration: Integration, client: IntegrationHttpClient
@@ -61,46 +143,62 @@ class OneCOData(Provider):
             refused="the 1C user name or password was refused",
         )
 
-    def pages(self, context: SyncContext, *, entity: str, source: str) -> Iterator[list[Any]]:
+    def pages(self, context: SyncContext, *, entity: str, source: str) -> Iterator[Page]:
         integration = context.integration
         if not integration.api_endpoint:
             raise SyncSourceError("api_endpoint (the OData root) is not set")
-        page_size = integration.typed_config.page_size
-        key_field = self.key_field(integration)
-        url = f"{_root(integration)}/{quote(source, safe=_PATH_SAFE)}"
-        headers = _auth_headers(integration)
-        what = f"{entity} ({source})"
+        reader = _PageReader(self, context, entity=entity, source=source)
+        # Versions first only on a re-sync (the engine offers ``unchanged``), when not turned off.
+        versions = context.unchanged is not None and integration.typed_config.read_versions_first
+        refetched_in_a_row = 0
         skip = 0
-        previous_first_key: Any = None
         while True:
-            # Written out by hand: requests would percent-encode the "$" of the option names.
-            query = f"$format=json&$orderby={quote(key_field)}&$top={page_size}&$skip={skip}"
-            try:
-                result = context.client.request(
-                    "GET",
-                    f"{url}?{query}",
-                    action="sync_page",
-                    headers=headers,
-                    should_stop=context.should_stop,
-                )
-            except HttpError as error:
-                raise SyncSourceError(f"{what}: no answer from the 1C server ({error})") from None
-            check_answer(result, what=what)
-            body = parse_json(result, what=what)
-            records = body.get("value") if isinstance(body, dict) else None
-            if not isinstance(records, list):
-                raise SyncSourceError(f'{what}: the answer has no "value" list')
-            first = records[0] if records and isinstance(records[0], dict) else {}
-            first_key = first.get(key_field)
-            if skip and records and first_key is not None and first_key == previous_first_key:
-                raise SyncSourceError(f"{what}: the server ignores $skip (the same page again)")
-            previous_first_key = first_key
+            records: list[Any] | None = None
+            if versions:
+                listed = reader.get(skip, select=_VERSION_SELECT)
+                if listed is None:  # the server refused $select: whole pages from here on
+                    versions = False
+                elif _selected_only(listed, reader.key_field):
+                    entries = self._version_entries(integration, listed, reader.key_field)
+                    assert context.unchanged is not None
+                    if entries is not None and len(context.unchanged(entries)) == len(entries):
+                        refetched_in_a_row = 0
+                        yield UnchangedPage([key for key, _, _ in entries])
+                        if len(listed) != reader.page_size:
+                            return
+                        skip += len(listed)
+                        continue
+                    # A record differs (or has no DataVersion): the whole page after all. Pages
+                    # that keep differing mean a source mostly changed: stop listing first.
+                    refetched_in_a_row += 1
+                    versions = refetched_in_a_row < _REFETCHES_BEFORE_WHOLE_PAGES
+                else:  # the server ignored $select and sent whole records: they are the page
+                    records = listed
+                    versions = False
+            if records is None:
+                records = reader.get(skip)
+                assert records is not None
             yield records
             # A short page is the last one; a page longer than asked means $top was ignored
             # and the whole set came at once.
-            if len(records) != page_size:
+            if len(records) != reader.page_size:
                 return
             skip += len(records)
+
+    def _version_entries(
+        self, integration: Integration, listed: list[Any], key_field: str
+    ) -> list[VersionEntry] | None:
+        """(key, DataVersion, deletion mark) of each listed record; None if one lacks either."""
+        entries: list[VersionEntry] = []
+        for record in listed:
+            if not isinstance(record, dict):
+                return None
+            key = self.record_key(integration, record, key_field=key_field)
+            version = record.get(VERSION_FIELD)
+            if key is None or not isinstance(version, str):
+                return None
+            entries.append((key, version, self.record_is_deleted(record)))
+        return entries
 
     def record_is_deleted(self, record: dict[str, Any]) -> bool:
         return record.get("DeletionMark") is True

@@ -85,6 +85,9 @@ class ODataServer:
         self.delay_seconds = 0.0
         self.requests: list[SeenRequest] = []
         self.keep_requests = True
+        # What $select does, as 1C ("honour": only the named properties) or as servers that
+        # "ignore" it (whole records) or "refuse" it (400).
+        self.select = "honour"
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -186,6 +189,10 @@ class ODataServer:
                 if query.get("$format") != "json" or query.get("$orderby") != "Ref_Key":
                     self._json(400, {"odata.error": {"message": {"value": "bad query options"}}})
                     return
+                selected = query.get("$select")
+                if selected is not None and server.select == "refuse":
+                    self._json(400, {"odata.error": {"message": {"value": "$select refused"}}})
+                    return
                 top = int(query.get("$top", "1000000"))
                 skip = int(query.get("$skip", "0"))
                 if isinstance(data, GeneratedSet):
@@ -193,6 +200,9 @@ class ODataServer:
                 else:
                     ordered = sorted(data, key=lambda item: str(item.get("Ref_Key", "")))
                     page = ordered[skip : skip + top]
+                if selected is not None and server.select == "honour":
+                    names = selected.split(",")
+                    page = [{n: item[n] for n in names if n in item} for item in page]
                 self._json(
                     200, {"odata.metadata": f"{server.root}/$metadata#{name}", "value": page}
                 )
