@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -28,8 +29,8 @@ from integrations.providers.base import (
     Provider,
     SyncContext,
     SyncSourceError,
-    UnchangedPage,
     VersionEntry,
+    VersionListing,
     canonical_json,
 )
 from integrations.redaction import redact
@@ -48,6 +49,8 @@ MAX_EXTERNAL_ID_LENGTH = 255
 HEARTBEAT_EVERY_SECONDS = 30.0
 # Rows a job adds before its first ANALYZE of synced_records (then 10×, 100×, …).
 ANALYZE_FIRST_AT = 2_000
+# Version listings in a row that each needed their page read whole, before whole pages only.
+LISTING_MISSES_BEFORE_WHOLE_PAGES = 3
 
 
 # PostgreSQL writes a page in at most two statements, set-based, each record found through the
@@ -64,9 +67,6 @@ WHERE integration_id = %(integration)s AND entity = %(entity)s
     AND external_id = ANY(ARRAY(SELECT jsonb_array_elements_text(%(keys)s::jsonb)))
 RETURNING external_id, version, is_deleted
 """
-
-# MARK_SEEN for a page known unchanged: nothing to return.
-MARK_UNCHANGED = MARK_SEEN[: MARK_SEEN.index("RETURNING")]
 
 # The page's staging table: one per database session, emptied at each commit (and before each
 # use, for a caller that holds one transaction over several pages). Created in the page's own
@@ -100,13 +100,20 @@ FROM sync_page_stage AS page
     + _UPSERT_TAIL
 )
 
-# The page's (key, version, deletion mark) that are stored so already: a version listing's check.
-STORED_AS_LISTED = """
-SELECT stored.external_id
-FROM jsonb_to_recordset(%(entries)s::jsonb) AS page(key text, version text, deleted boolean)
-JOIN synced_records AS stored ON stored.integration_id = %(integration)s
-    AND stored.entity = %(entity)s AND stored.external_id = page.key
-WHERE stored.data ->> %(field)s = page.version AND stored.is_deleted = page.deleted
+# A version listing: its records stored with the listed version (the record's ``field``) and
+# deletion mark are seen by this job; RETURNING names them. Keys, versions and marks come as
+# three JSON arrays, unpacked side by side.
+MARK_LISTED = """
+UPDATE synced_records AS stored SET last_synced_at = %(now)s, last_job_id = %(job)s
+FROM ROWS FROM (
+    jsonb_array_elements_text(%(keys)s::jsonb),
+    jsonb_array_elements_text(%(versions)s::jsonb),
+    jsonb_array_elements(%(deleted)s::jsonb)
+) AS page(key, version, deleted)
+WHERE stored.integration_id = %(integration)s AND stored.entity = %(entity)s
+    AND stored.external_id = page.key
+    AND stored.data ->> %(field)s = page.version AND stored.is_deleted = page.deleted::boolean
+RETURNING stored.external_id
 """
 
 # One record, when the database refused a page and it is written row by row.
@@ -132,6 +139,10 @@ def json_list(values: list[Any]) -> str:
 
 class JobStopped(Exception):
     """The job left ``running`` (cancelled, or failed by the sweeper) while it ran."""
+
+
+class _ReadWhole(Exception):
+    """A version listing named a record not stored so: its marks are rolled back."""
 
 
 @dataclass
@@ -181,6 +192,9 @@ class SyncRun:
         self._analyze_at = ANALYZE_FIRST_AT
         # PostgreSQL writer: mark unchanged records seen before upserting (see _write_changed).
         self._seen_first = True
+        # Version listings in a row that needed the page read whole; a client for those reads.
+        self._listing_misses = 0
+        self._own_client: IntegrationHttpClient | None = None
 
     def run(self) -> None:
         with structlog.contextvars.bound_contextvars(
@@ -233,14 +247,28 @@ class SyncRun:
             self._seen_first = has_stored
             page_number = 0
             self._progress(entity, index, len(entities), page_number)
-            pages = provider.pages(
-                self._entity_context(context, provider, entity, has_stored=has_stored),
-                entity=entity,
-                source=mapping[entity],
+            # On a re-sync a provider that can may list versions first (VersionListing).
+            entity_context = replace(
+                context,
+                list_versions=has_stored and provider.version_field is not None,
+                whole_pages=threading.Event(),
             )
-            for records in prefetched(pages):
+            self._listing_misses = 0
+            source = mapping[entity]
+            pages = provider.pages(entity_context, entity=entity, source=source)
+            for page in prefetched(pages):
                 page_number += 1
-                self._store_page(provider, entity, records, index, len(entities), page_number)
+                where = (entity, index, len(entities), page_number)
+                if isinstance(page, VersionListing):
+                    if self._store_listing(provider, page, entity_context, where):
+                        continue
+                    page = provider.read_page(
+                        self._reading_context(entity_context),
+                        entity=entity,
+                        source=source,
+                        skip=page.skip,
+                    )
+                self._store_page(provider, entity, page, index, len(entities), page_number)
                 self._refresh_statistics()
             self._progress(entity, index, len(entities), page_number, entity_done=True)
         self.metadata["progress"] = {
@@ -251,35 +279,63 @@ class SyncRun:
         self._save_metadata_fields()
         sync_job_complete(job=self.job, metadata=self._final_metadata())
 
-    def _entity_context(
-        self, context: SyncContext, provider: Provider, entity: str, *, has_stored: bool
-    ) -> SyncContext:
-        """The context for one entity: on a re-sync of it (records stored) with a provider that
-        can list versions alone, ``unchanged`` answers which listed records need no reading."""
+    def _reading_context(self, context: SyncContext) -> SyncContext:
+        """For reading a listed page whole here, while the prefetch thread uses its client."""
+        if self._own_client is None:
+            self._own_client = IntegrationHttpClient(
+                self.integration, log_metadata={"sync_job_id": str(self.job.pk)}
+            )
+        return replace(context, client=self._own_client, should_stop=self._should_stop)
+
+    def _store_listing(
+        self,
+        provider: Provider,
+        listing: VersionListing,
+        context: SyncContext,
+        where: tuple[str, int, int, int],
+    ) -> bool:
+        """A version listing whose every record is stored so: marked seen and counted read, in
+        the page's transaction (True). Otherwise nothing is kept (False): the caller reads the
+        page whole. Listings that keep missing mean a source mostly changed: whole pages then."""
+        entity = where[0]
         field = provider.version_field
-        if field is None or not has_stored:
-            return replace(context, unchanged=None)
+        if listing.entries is not None and field is not None:
+            try:
+                with transaction.atomic():
+                    marked = self._mark_listed(entity, field, listing.entries, timezone.now())
+                    if len(marked) != len(listing.entries):
+                        raise _ReadWhole
+                    self._finish_page(Counts(processed=listing.count), *where, len(self.errors))
+                self._listing_misses = 0
+                return True
+            except _ReadWhole:
+                pass
+        self._listing_misses += 1
+        if self._listing_misses >= LISTING_MISSES_BEFORE_WHOLE_PAGES:
+            context.whole_pages.set()
+        return False
 
-        def unchanged(entries: list[VersionEntry]) -> set[str]:
-            return self._stored_as_listed(entity, field, entries)
-
-        return replace(context, unchanged=unchanged)
-
-    def _stored_as_listed(self, entity: str, field: str, entries: list[VersionEntry]) -> set[str]:
-        """Keys of ``entries`` stored with that version (the record's ``field``) and deletion
-        mark. Runs where the pages are read (the prefetch thread: its own connection)."""
+    def _mark_listed(
+        self, entity: str, field: str, entries: list[VersionEntry], now: datetime
+    ) -> set[str]:
+        """Mark seen the listed records stored with that version (the record's ``field``) and
+        deletion mark; their keys."""
         if not entries:
             return set()
         if connection.vendor == "postgresql":
-            objects = [{"key": k, "version": v, "deleted": d} for k, v, d in entries]
+            keys, versions, deleted = zip(*entries, strict=True)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    STORED_AS_LISTED,
+                    MARK_LISTED,
                     {
                         "integration": self.integration.pk,
                         "entity": entity,
                         "field": field,
-                        "entries": json_list(objects),
+                        "now": now,
+                        "job": self.job.pk,
+                        "keys": json_list(list(keys)),
+                        "versions": json_list(list(versions)),
+                        "deleted": json_list(list(deleted)),
                     },
                 )
                 return {key for (key,) in cursor.fetchall()}
@@ -287,11 +343,13 @@ class SyncRun:
         rows = SyncedRecord.objects.filter(
             integration_id=self.integration.pk, entity=entity, external_id__in=list(listed)
         ).values_list("external_id", "data", "is_deleted")
-        return {
+        same = {
             key
             for key, data, is_deleted in rows
             if isinstance(data, dict) and listed[key] == (data.get(field), is_deleted)
         }
+        self._mark_seen(entity, list(same), now)
+        return same
 
     def _cancelled(self) -> bool:
         status = SyncJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
@@ -367,35 +425,40 @@ class SyncRun:
         self,
         provider: Provider,
         entity: str,
-        records: list[Any] | UnchangedPage,
+        records: list[Any],
         index: int,
         entity_total: int,
         page_number: int,
     ) -> None:
         counts = Counts()
         errors_before = len(self.errors)
-        if isinstance(records, UnchangedPage):
-            prepared: dict[str, Prepared] = {}
-            counts.processed += len(records.keys)
-        else:
-            prepared = self._prepare(provider, entity, records, counts)
+        prepared = self._prepare(provider, entity, records, counts)
         now = timezone.now()
         with transaction.atomic():
-            if isinstance(records, UnchangedPage):
-                # Listed by version, stored as it is: seen by this job, nothing to write.
-                self._mark_unchanged(entity, records.keys, now)
-            elif connection.vendor == "postgresql":
+            if connection.vendor == "postgresql":
                 self._write_changed(entity, list(prepared.values()), now, counts)
             else:
                 self._write_portable(entity, prepared, now, counts)
-            self.total.add(counts)
-            self.entity_counts[entity].add(counts)
-            self._progress(entity, index, entity_total, page_number, save=False)
-            # The job's own row, updated only while it is running, decides: its lock is taken
-            # here, so a cancel either came first (nothing of the page stays) or waits for it.
-            if not self._save_metadata_fields():
-                del self.errors[errors_before:]
-                raise JobStopped
+            self._finish_page(counts, entity, index, entity_total, page_number, errors_before)
+
+    def _finish_page(
+        self,
+        counts: Counts,
+        entity: str,
+        index: int,
+        entity_total: int,
+        page_number: int,
+        errors_before: int,
+    ) -> None:
+        """In the page's transaction: add its counts and save the job's. The job's own row,
+        updated only while it is running, decides: its lock is taken here, so a cancel either
+        came first (nothing of the page stays: JobStopped rolls it back) or waits for it."""
+        self.total.add(counts)
+        self.entity_counts[entity].add(counts)
+        self._progress(entity, index, entity_total, page_number, save=False)
+        if not self._save_metadata_fields():
+            del self.errors[errors_before:]
+            raise JobStopped
 
     def _write_changed(
         self, entity: str, items: list[Prepared], now: datetime, counts: Counts
@@ -486,22 +549,6 @@ class SyncRun:
                 written.add(key)
                 created += 1 if inserted else 0
         return created, written, refused
-
-    def _mark_unchanged(self, entity: str, keys: list[str], now: datetime) -> None:
-        if connection.vendor != "postgresql":
-            self._mark_seen(entity, keys, now)
-            return
-        with connection.cursor() as cursor:
-            cursor.execute(
-                MARK_UNCHANGED,
-                {
-                    "integration": self.integration.pk,
-                    "entity": entity,
-                    "now": now,
-                    "job": self.job.pk,
-                    "keys": json_list(keys),
-                },
-            )
 
     def _mark_seen(self, entity: str, keys: list[str], now: datetime) -> None:
         """Portable writer: unchanged records were still seen by this sync, their

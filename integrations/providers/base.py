@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
 
 from integrations.http import HttpError, HttpResult, IntegrationHttpClient, response_json
 from integrations.models import Integration
@@ -45,23 +48,27 @@ VersionEntry = tuple[str, str, bool]
 class SyncContext:
     """What a provider gets while reading one entity of one job.
 
-    ``unchanged``, when set, says which of a page's ``VersionEntry`` are stored already with
-    that very version and deletion mark (their keys). It is set on a re-sync of an entity that
-    has stored records; a provider whose source can list keys and versions alone may then read
-    those first and the whole page only when one differs (``UnchangedPage``)."""
+    ``list_versions`` is set on a re-sync of an entity that has stored records: a provider whose
+    source can list keys and versions alone (``version_field``) may then yield a
+    ``VersionListing`` instead of a page; the engine reads the page whole (``read_page``) only
+    when a listed record differs from what is stored. When listings keep differing the engine
+    sets ``whole_pages``: whole pages from then on."""
 
     integration: Integration
     client: IntegrationHttpClient
     should_stop: Callable[[], bool]
-    unchanged: Callable[[list[VersionEntry]], set[str]] | None = None
+    list_versions: bool = False
+    whole_pages: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
-class UnchangedPage:
-    """A page the source listed by key and version only, every record stored already as it is:
-    the engine marks ``keys`` seen and counts them read."""
+class VersionListing:
+    """The page at ``skip`` as the source listed it: ``count`` records, their ``entries``, or
+    None when a record came without its key or version (the page must be read whole)."""
 
-    keys: list[str]
+    skip: int
+    count: int
+    entries: list[VersionEntry] | None
 
 
 # One encoder for every record: json.dumps with options builds a new JSONEncoder per call,
@@ -70,7 +77,21 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
 
 
 def canonical_json(record: Any) -> str:
-    return _CANONICAL.encode(record)
+    """The record as compact JSON with sorted keys (what its version hash is taken of).
+
+    orjson writes the standard library's text for everything a JSON source sends, except
+    floats with small exponents (``0.00001`` where json writes ``1e-05``: the same number). What
+    orjson refuses (integers beyond 64 bits, lone surrogates) or may have changed (it writes
+    NaN and infinities as ``null``; a text with ``null`` in it is written again) is the
+    standard library's, so such a record stays refused by PostgreSQL instead of altered.
+    """
+    try:
+        text = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _CANONICAL.encode(record)
+    if b"null" in text:
+        return _CANONICAL.encode(record)
+    return text.decode()
 
 
 def content_hash(text: str) -> str:
@@ -128,7 +149,7 @@ class Provider:
     receive_protocol: ClassVar[str | None] = None
     default_key_field: ClassVar[str] = "id"
     # The record field its source changes on every edit, when ``pages`` can list versions alone
-    # (``SyncContext.unchanged`` compares it with the stored record's).
+    # (``VersionListing``): the engine compares it with the stored record's.
     version_field: ClassVar[str | None] = None
 
     def test_connection(
@@ -138,9 +159,13 @@ class Provider:
 
     def pages(
         self, context: SyncContext, *, entity: str, source: str
-    ) -> Iterator[list[Any] | UnchangedPage]:
+    ) -> Iterator[list[Any] | VersionListing]:
         """Yield the records of one entity, one page (list) at a time; a provider that can list
-        versions alone may yield an ``UnchangedPage`` instead (see ``SyncContext.unchanged``)."""
+        versions alone may yield a ``VersionListing`` instead (see ``SyncContext``)."""
+        raise NotImplementedError
+
+    def read_page(self, context: SyncContext, *, entity: str, source: str, skip: int) -> list[Any]:
+        """The whole page a ``VersionListing`` at ``skip`` listed."""
         raise NotImplementedError
 
     def key_field(self, integration: Integration) -> str:

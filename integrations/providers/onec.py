@@ -8,11 +8,11 @@ then ignore ``$top``). Change detection hashes the whole record, ``DataVersion``
 changes it on every edit, so the hash catches those, and also edits of sources without one.
 
 A re-sync (the entity has stored records) lists each page first by key, ``DataVersion`` and
-``DeletionMark`` alone (``$select``): a page whose records are all stored with those is not read
-whole (``UnchangedPage``); otherwise the page is read whole and stored as on a first run. A server
-that ignores ``$select`` (whole records come back) or refuses it (a 4xx), records without
-``DataVersion`` (registers), pages that keep differing, or ``config.read_versions_first: false``
-mean whole pages from there on.
+``DeletionMark`` alone (``$select``, a ``VersionListing``): the engine reads the page whole
+(``read_page``) only when a listed record is not stored so, and stores it as on a first run. A
+server that ignores ``$select`` (whole records come back) or refuses it (a 4xx), pages that keep
+differing (the engine sets ``whole_pages``), or ``config.read_versions_first: false`` mean whole
+pages from there on; records without ``DataVersion`` (registers) make their page read whole.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from integrations.providers.base import (
     Provider,
     SyncContext,
     SyncSourceError,
-    UnchangedPage,
     VersionEntry,
+    VersionListing,
     check_answer,
     parse_json,
     probe_connection,
@@ -56,10 +56,7 @@ def _auth_headers(integration: Integration) -> dict[str, str]:
 VERSION_FIELD = "DataVersion"
 _VERSION_FIELDS = (VERSION_FIELD, "DeletionMark")
 _VERSION_SELECT = ",".join(_VERSION_FIELDS)
-# Version listings that each turned out to need the whole page, before whole pages only.
-_REFETCHES_BEFORE_WHOLE_PAGES = 3
-
-Page = list[Any] | UnchangedPage
+Page = list[Any] | VersionListing
 
 
 def _selected_only(records: list[Any], key_field: str) -> bool:
@@ -148,42 +145,36 @@ class OneCOData(Provider):
         if not integration.api_endpoint:
             raise SyncSourceError("api_endpoint (the OData root) is not set")
         reader = _PageReader(self, context, entity=entity, source=source)
-        # Versions first only on a re-sync (the engine offers ``unchanged``), when not turned off.
-        versions = context.unchanged is not None and integration.typed_config.read_versions_first
-        refetched_in_a_row = 0
+        # Versions first only on a re-sync (the engine asks for it), when not turned off.
+        listing = context.list_versions and integration.typed_config.read_versions_first
         skip = 0
         while True:
-            records: list[Any] | None = None
-            if versions:
+            page: Page | None = None
+            if listing and not context.whole_pages.is_set():
                 listed = reader.get(skip, select=_VERSION_SELECT)
                 if listed is None:  # the server refused $select: whole pages from here on
-                    versions = False
+                    listing = False
                 elif _selected_only(listed, reader.key_field):
                     entries = self._version_entries(integration, listed, reader.key_field)
-                    assert context.unchanged is not None
-                    if entries is not None and len(context.unchanged(entries)) == len(entries):
-                        refetched_in_a_row = 0
-                        yield UnchangedPage([key for key, _, _ in entries])
-                        if len(listed) != reader.page_size:
-                            return
-                        skip += len(listed)
-                        continue
-                    # A record differs (or has no DataVersion): the whole page after all. Pages
-                    # that keep differing mean a source mostly changed: stop listing first.
-                    refetched_in_a_row += 1
-                    versions = refetched_in_a_row < _REFETCHES_BEFORE_WHOLE_PAGES
+                    page = VersionListing(skip, len(listed), entries)
                 else:  # the server ignored $select and sent whole records: they are the page
-                    records = listed
-                    versions = False
-            if records is None:
-                records = reader.get(skip)
-                assert records is not None
-            yield records
+                    page = listed
+                    listing = False
+            if page is None:
+                page = reader.get(skip)
+                assert page is not None
+            yield page
             # A short page is the last one; a page longer than asked means $top was ignored
             # and the whole set came at once.
-            if len(records) != reader.page_size:
+            count = page.count if isinstance(page, VersionListing) else len(page)
+            if count != reader.page_size:
                 return
-            skip += len(records)
+            skip += count
+
+    def read_page(self, context: SyncContext, *, entity: str, source: str, skip: int) -> list[Any]:
+        records = _PageReader(self, context, entity=entity, source=source).get(skip)
+        assert records is not None
+        return records
 
     def _version_entries(
         self, integration: Integration, listed: list[Any], key_field: str

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from integrations.models import Integration
 from syncjobs.engine import SyncRun, sync_job_execute
@@ -181,27 +182,36 @@ def test_read_versions_first_false_reads_whole_pages_and_sees_edits_that_keep_th
     )
 
 
-def test_a_version_listing_does_not_trust_another_integrations_or_entitys_records(
+def test_a_listing_marks_only_this_integrations_and_entitys_records_stored_so(
     onec_integration: Integration, onec_server: ODataServer
 ) -> None:
     run_sync(onec_integration)
-    stored = SyncedRecord.objects.get(external_id=ref_key(1))
-    run = SyncRun(SyncJob.objects.latest("created_at"))
-    entries = [(ref_key(1), stored.data["DataVersion"], False), (ref_key(2), "другая", False)]
+    job = SyncJob.objects.create(integration=onec_integration, job_type="manual_sync")
+    run = SyncRun(job)
+    version = catalogue_item(1)["DataVersion"]
+    now = timezone.now()
 
-    assert run._stored_as_listed("products", "DataVersion", entries) == {ref_key(1)}
-    assert run._stored_as_listed("other", "DataVersion", entries) == set()
-    assert run._stored_as_listed("products", "DataVersion", [(ref_key(1), "x", False)]) == set()
-    assert run._stored_as_listed("products", "DataVersion", [(ref_key(1), stored.data[
-        "DataVersion"], True)]) == set()  # fmt: skip
+    assert run._mark_listed("other", "DataVersion", [(ref_key(1), version, False)], now) == set()
+    assert run._mark_listed("products", "DataVersion", [(ref_key(1), "x", False)], now) == set()
+    assert run._mark_listed("products", "DataVersion", [(ref_key(1), version, True)], now) == set()
+    assert not SyncedRecord.objects.filter(last_job_id=job.pk).exists()
+    entries = [(ref_key(1), version, False), (ref_key(2), "другая", False)]
+    assert run._mark_listed("products", "DataVersion", entries, now) == {ref_key(1)}
+    assert list(SyncedRecord.objects.filter(last_job_id=job.pk).values_list("external_id")) == [
+        (ref_key(1),)
+    ]
 
 
-def test_the_portable_check_answers_as_postgresql_does(
-    onec_integration: Integration, onec_server: ODataServer, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_the_portable_listing_marks_as_postgresql_does(
+    onec_integration: Integration,
+    onec_server: ODataServer,
+    monkeypatch: pytest.MonkeyPatch,
+    vendor: str,
 ) -> None:
     items_of(onec_server)[4] = catalogue_item(5, deleted=True)
     run_sync(onec_integration)
-    run = SyncRun(SyncJob.objects.latest("created_at"))
+    job = SyncJob.objects.create(integration=onec_integration, job_type="manual_sync")
     version = catalogue_item(1)["DataVersion"]
     entries = [
         (ref_key(1), version, False),  # stored so
@@ -210,11 +220,13 @@ def test_the_portable_check_answers_as_postgresql_does(
         (ref_key(5), version, True),  # stored so, deleted
         (ref_key(9), version, False),  # not stored
     ]
-    on_postgresql = run._stored_as_listed("products", "DataVersion", entries)
-    monkeypatch.setattr(connection, "vendor", "sqlite")
+    monkeypatch.setattr(connection, "vendor", vendor)
 
-    assert run._stored_as_listed("products", "DataVersion", entries) == on_postgresql
-    assert on_postgresql == {ref_key(1), ref_key(5)}
+    marked = SyncRun(job)._mark_listed("products", "DataVersion", entries, timezone.now())
+
+    assert marked == {ref_key(1), ref_key(5)}
+    seen = SyncedRecord.objects.filter(last_job_id=job.pk).values_list("external_id", flat=True)
+    assert set(seen) == marked
 
 
 @pytest.mark.django_db(transaction=True)
