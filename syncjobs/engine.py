@@ -434,12 +434,31 @@ class SyncRun:
         errors_before = len(self.errors)
         prepared = self._prepare(provider, entity, records, counts)
         now = timezone.now()
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                self._write_changed(entity, list(prepared.values()), now, counts)
-            else:
+        where = (entity, index, entity_total, page_number, errors_before)
+        if connection.vendor != "postgresql":
+            with transaction.atomic():
                 self._write_portable(entity, prepared, now, counts)
-            self._finish_page(counts, entity, index, entity_total, page_number, errors_before)
+                self._finish_page(counts, *where)
+            return
+        items = list(prepared.values())
+        # The page in one go, without a savepoint around its upsert (a round trip per page): if
+        # the database refuses it, the page's transaction is rolled back whole and the page is
+        # written again record by record, each in its own savepoint, so only those refused fail.
+        before = (replace(self.total), replace(self.entity_counts[entity]), self._seen_first)
+        errors_prepared = len(self.errors)
+        try:
+            with transaction.atomic():
+                attempt = replace(counts)
+                self._write_changed(entity, items, now, attempt, careful=False)
+                self._finish_page(attempt, *where)
+            return
+        except DatabaseError:
+            self.total, self.entity_counts[entity], self._seen_first = before
+            del self.errors[errors_prepared:]
+            logger.info("sync job %s: a batch was refused; writing row by row", self.job.pk)
+        with transaction.atomic():
+            self._write_changed(entity, items, now, counts, careful=True)
+            self._finish_page(counts, *where)
 
     def _finish_page(
         self,
@@ -461,14 +480,14 @@ class SyncRun:
             raise JobStopped
 
     def _write_changed(
-        self, entity: str, items: list[Prepared], now: datetime, counts: Counts
+        self, entity: str, items: list[Prepared], now: datetime, counts: Counts, *, careful: bool
     ) -> None:
         """PostgreSQL: mark the page's stored records seen, then insert or update the new and
         changed ones; see MARK_SEEN and UPSERT_STAGED. Which goes first follows the previous
         page: on a re-sync (mostly unchanged) MARK_SEEN first leaves little or nothing to send
         with bodies; on a first load (mostly new) the upsert first leaves nothing to mark but
-        what it left alone. Both orders store and count the same. If the database refuses the
-        batch, row by row, so only the records it cannot store fail."""
+        what it left alone. Both orders store and count the same. ``careful``: row by row, each
+        in a savepoint, so only the records the database cannot store fail."""
         if not items:
             return
         params = {
@@ -486,12 +505,10 @@ class SyncRun:
         written: set[str] = set()
         if items:
             refused: set[str] = set()
-            try:
-                with transaction.atomic():
-                    created, written = self._upsert_staged(params, items)
-            except DatabaseError:
-                logger.info("sync job %s: a batch was refused; writing row by row", self.job.pk)
+            if careful:
                 created, written, refused = self._upsert_one_by_one(entity, params, items, counts)
+            else:
+                created, written = self._upsert_staged(params, items)
             counts.created += created
             counts.updated += len(written) - created
             # Stored already with this very version: unchanged, and seen.

@@ -347,3 +347,42 @@ def test_a_record_the_database_refuses_fails_alone_and_the_rest_of_its_page_is_s
     assert set(SyncedRecord.objects.values_list("external_id", flat=True)) == {
         ref_key(n) for n in (1, 2, 4, 5)
     }
+
+
+@pytest.mark.parametrize(
+    "in_transaction",
+    [
+        pytest.param(True, id="savepoint"),
+        pytest.param(False, id="own-transaction", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_a_refused_page_is_written_again_record_by_record_keeping_its_other_failures(
+    onec_integration: Integration, onec_server: ODataServer, in_transaction: bool
+) -> None:
+    """The page's upsert has no savepoint of its own: the page's transaction is rolled back
+    and written again record by record; the counts and errors are the page's, once."""
+    items = onec_server.entity_sets[CATALOGUE]
+    assert isinstance(items, list)
+    items[0] = {key: value for key, value in catalogue_item(1).items() if key != "Ref_Key"}
+    items[1] = {**catalogue_item(2), "ЦенаПродажи": float("nan")}
+    onec_integration.config = {**onec_integration.config, "page_size": 5}
+    onec_integration.save()
+
+    job = run_sync(onec_integration)
+
+    assert job.status == "completed", job.error_message
+    assert counts_of(job) == (5, 3, 0, 2)
+    assert job.metadata["entities"]["products"] == {
+        "processed": 5,
+        "created": 3,
+        "updated": 0,
+        "failed": 2,
+    }
+    assert [e["external_id"] for e in job.metadata["errors"]] == [None, ref_key(2)]
+    assert set(SyncedRecord.objects.values_list("external_id", flat=True)) == {
+        ref_key(n) for n in (3, 4, 5)
+    }
+
+
+def counts_of(job: SyncJob) -> tuple[int, int, int, int]:
+    return job.records_processed, job.records_created, job.records_updated, job.records_failed
