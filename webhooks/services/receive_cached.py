@@ -21,6 +21,7 @@ written, and the full path answers it.
 from __future__ import annotations
 
 import json
+import select
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -249,12 +250,37 @@ def _preparing(raw_connection: psycopg.Connection[Any]) -> Iterator[None]:
         raw_connection.prepare_threshold = saved
 
 
+def _close_if_gone_bad() -> None:
+    """Django's health check (``CONN_HEALTH_CHECKS``) without its round trip when the kept
+    connection has nothing to say. An idle PostgreSQL connection receives nothing unasked: a
+    server that restarts or ends the session sends its FATAL notice or closes the socket, and
+    either makes the socket readable. So the socket is polled (no wait); only a connection that
+    is broken, not idle, or has something to read gets Django's ``SELECT 1`` to decide."""
+    # Django's own attributes for it (django-stubs does not declare them).
+    wrapper: Any = connection
+    raw = connection.connection
+    if raw is None or not wrapper.health_check_enabled or wrapper.health_check_done:
+        return
+    idle = psycopg.pq.TransactionStatus.IDLE
+    quiet = False
+    if not raw.broken and raw.info.transaction_status == idle:
+        try:
+            readable, _, _ = select.select([raw.fileno()], [], [], 0)
+            quiet = not readable
+        except (OSError, ValueError, psycopg.Error):
+            quiet = False
+    if quiet:
+        wrapper.health_check_done = True
+        return
+    connection.close_if_health_check_failed()
+
+
 def _execute(params: dict[str, Any]) -> str | None:
     """Run the statement on Django's connection (its health check, error translation, query
     log while one is kept), prepared unless ``WEBHOOK_RECEIVE_PREPARED`` is off."""
     sql = receive_statement()
     # What connection.cursor() does first: reconnect if the kept connection went bad.
-    connection.close_if_health_check_failed()
+    _close_if_gone_bad()
     connection.ensure_connection()
     raw_connection = connection.connection
     if connection.queries_logged or connection.execute_wrappers:

@@ -4,10 +4,11 @@ it cannot answer it leaves to the full path with nothing written."""
 
 from __future__ import annotations
 
+import select
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -156,3 +157,82 @@ def test_a_model_field_the_statement_does_not_set_is_refused_at_once():
 
     with pytest.raises(RuntimeError, match="status"):
         receive_cached._columns(Webhook, values)
+
+
+def _health_checks(monkeypatch) -> list[bool]:
+    """Django's SELECT 1 health checks of the default connection, as they happen."""
+    checks: list[bool] = []
+    wrapper = type(connections["default"])
+    real = wrapper.is_usable
+
+    def counted(self):
+        usable = real(self)
+        checks.append(usable)
+        return usable
+
+    monkeypatch.setattr(wrapper, "is_usable", counted)
+    return checks
+
+
+def _next_request() -> None:
+    """What Django does at each request's start and its test client leaves out
+    (close_old_connections): the next use of the connection is health-checked again."""
+    connection.close_if_unusable_or_obsolete()
+    wrapper: Any = connection  # Django's attribute (django-stubs does not declare it)
+    assert not wrapper.health_check_done
+
+
+def test_a_quiet_kept_connection_is_used_without_a_select_1(integration, monkeypatch):
+    client = Client()
+    assert post_signed(client, integration.code, {"id": "evt-warm"}).status_code == 202
+    checks = _health_checks(monkeypatch)
+    wrapper: Any = connection  # Django's attribute (django-stubs does not declare it)
+
+    for number in range(3):
+        _next_request()
+        assert post_signed(client, integration.code, {"id": f"evt-{number}"}).status_code == 202
+        assert wrapper.health_check_done
+
+    assert checks == []
+    assert Webhook.objects.count() == 4
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_receive_uses_it(
+    integration, monkeypatch
+):
+    """As after a PostgreSQL restart: the server's FATAL notice makes the socket readable, the
+    SELECT 1 fails, and the receive runs on a new connection: 202, not 503."""
+    client = Client()
+    assert post_signed(client, integration.code, {"id": "evt-warm"}).status_code == 202
+    ended_pid = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [ended_pid])
+    finally:
+        other.close()
+    # The ended backend's FATAL notice arrives a moment later.
+    readable, _, _ = select.select([connection.connection.fileno()], [], [], 5)
+    assert readable
+    checks = _health_checks(monkeypatch)
+    _next_request()
+
+    response = post_signed(client, integration.code, {"id": "evt-after"})
+
+    assert response.status_code == 202, response.content
+    assert checks == [False]
+    assert connection.connection.info.backend_pid != ended_pid
+    assert Webhook.objects.filter(external_id="evt-after").count() == 1
+
+
+def test_a_connection_inside_a_transaction_gets_django_s_health_check(integration, monkeypatch):
+    connection.ensure_connection()
+    checks = _health_checks(monkeypatch)
+    wrapper: Any = connection  # Django's attribute (django-stubs does not declare it)
+    wrapper.health_check_done = False
+    with transaction.atomic():  # a transaction begun: the connection is not idle
+        Webhook.objects.exists()
+        receive_cached._close_if_gone_bad()
+
+    assert checks == [True]
+    assert wrapper.health_check_done
