@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import structlog
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, connection, transaction
@@ -79,6 +80,12 @@ DELETE FROM sync_page_stage
 """
 
 STAGE_COPY = "COPY sync_page_stage (key, data, version, deleted) FROM STDIN"
+
+# A first load (nothing stored for the entity when the job began): pages go straight into the
+# table, the ids from its default (migration 0005). A key stored since makes the page refused
+# by the unique constraint; it is then upserted as any other.
+COPY_NEW = """COPY synced_records (integration_id, entity, external_id, data, version, is_deleted,
+    first_synced_at, last_synced_at, last_job_id) FROM STDIN"""
 
 _UPSERT_TAIL = """
 ON CONFLICT (integration_id, entity, external_id) DO UPDATE
@@ -195,6 +202,8 @@ class SyncRun:
         # Version listings in a row that needed the page read whole; a client for those reads.
         self._listing_misses = 0
         self._own_client: IntegrationHttpClient | None = None
+        # Nothing stored for the entity when it began: pages are COPYed straight in.
+        self._first_load = False
 
     def run(self) -> None:
         with structlog.contextvars.bound_contextvars(
@@ -243,8 +252,9 @@ class SyncRun:
             self.entity_counts[entity] = Counts()
             stored = SyncedRecord.objects.filter(integration_id=integration.pk, entity=entity)
             has_stored = stored.exists()
-            # A first load has nothing to mark seen: the upsert goes first from its first page.
+            # A first load has nothing to mark seen or to upsert: its pages are COPYed in.
             self._seen_first = has_stored
+            self._first_load = not has_stored
             page_number = 0
             self._progress(entity, index, len(entities), page_number)
             # On a re-sync a provider that can may list versions first (VersionListing).
@@ -324,7 +334,11 @@ class SyncRun:
             return set()
         if connection.vendor == "postgresql":
             keys, versions, deleted = zip(*entries, strict=True)
-            with connection.cursor() as cursor:
+            connection.ensure_connection()
+            assert connection.connection is not None
+            # The driver's cursor: server-side binding sends the three texts as they are
+            # (Django's cursor binds on the client, quoting each ~30 KB text into the SQL).
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
                 cursor.execute(
                     MARK_LISTED,
                     {
@@ -441,24 +455,29 @@ class SyncRun:
                 self._finish_page(counts, *where)
             return
         items = list(prepared.values())
-        # The page in one go, without a savepoint around its upsert (a round trip per page): if
+        # The page in one go, without a savepoint around its write (a round trip per page): if
         # the database refuses it, the page's transaction is rolled back whole and the page is
-        # written again record by record, each in its own savepoint, so only those refused fail.
+        # written the next way: a first load's COPY straight into the table (a key stored since,
+        # as when the source's pages shifted), then the staged upsert, then record by record,
+        # each in its own savepoint, so only the records it cannot store fail.
+        modes = ["new", "upsert", "careful"] if self._first_load else ["upsert", "careful"]
         before = (replace(self.total), replace(self.entity_counts[entity]), self._seen_first)
         errors_prepared = len(self.errors)
-        try:
-            with transaction.atomic():
-                attempt = replace(counts)
-                self._write_changed(entity, items, now, attempt, careful=False)
-                self._finish_page(attempt, *where)
-            return
-        except DatabaseError:
-            self.total, self.entity_counts[entity], self._seen_first = before
-            del self.errors[errors_prepared:]
-            logger.info("sync job %s: a batch was refused; writing row by row", self.job.pk)
-        with transaction.atomic():
-            self._write_changed(entity, items, now, counts, careful=True)
-            self._finish_page(counts, *where)
+        for mode in modes:
+            attempt = replace(counts) if mode != modes[-1] else counts
+            try:
+                with transaction.atomic():
+                    self._write_changed(entity, items, now, attempt, mode=mode)
+                    self._finish_page(attempt, *where)
+                return
+            except DatabaseError:
+                if mode == modes[-1]:
+                    raise
+                self.total, self.entity_counts[entity], self._seen_first = before
+                del self.errors[errors_prepared:]
+                if mode == "new":
+                    self._first_load = False
+                logger.info("sync job %s: a %s write was refused", self.job.pk, mode)
 
     def _finish_page(
         self,
@@ -480,14 +499,16 @@ class SyncRun:
             raise JobStopped
 
     def _write_changed(
-        self, entity: str, items: list[Prepared], now: datetime, counts: Counts, *, careful: bool
+        self, entity: str, items: list[Prepared], now: datetime, counts: Counts, *, mode: str
     ) -> None:
         """PostgreSQL: mark the page's stored records seen, then insert or update the new and
         changed ones; see MARK_SEEN and UPSERT_STAGED. Which goes first follows the previous
         page: on a re-sync (mostly unchanged) MARK_SEEN first leaves little or nothing to send
         with bodies; on a first load (mostly new) the upsert first leaves nothing to mark but
-        what it left alone. Both orders store and count the same. ``careful``: row by row, each
-        in a savepoint, so only the records the database cannot store fail."""
+        what it left alone. Both orders store and count the same. ``mode``: "new" COPYs the
+        page straight into the table (a first load: nothing is stored yet), "upsert" as above,
+        "careful" row by row, each in a savepoint, so only the records the database cannot
+        store fail."""
         if not items:
             return
         params = {
@@ -496,6 +517,10 @@ class SyncRun:
             "now": now,
             "job": self.job.pk,
         }
+        if mode == "new":
+            counts.created += self._copy_new(params, items)
+            self._seen_first = False
+            return
         unchanged = 0
         if self._seen_first:
             stored = self._mark_seen_pg(params, [item.key for item in items])
@@ -505,7 +530,7 @@ class SyncRun:
         written: set[str] = set()
         if items:
             refused: set[str] = set()
-            if careful:
+            if mode == "careful":
                 created, written, refused = self._upsert_one_by_one(entity, params, items, counts)
             else:
                 created, written = self._upsert_staged(params, items)
@@ -523,6 +548,22 @@ class SyncRun:
         with connection.cursor() as cursor:
             cursor.execute(MARK_SEEN, {**params, "keys": json_list(keys)})
             return {key: (version, deleted) for key, version, deleted in cursor.fetchall()}
+
+    def _copy_new(self, params: dict[str, Any], items: list[Prepared]) -> int:
+        """A first load's page COPYed straight into synced_records (ids from the column's
+        default): the number of rows."""
+        integration, entity = str(params["integration"]), params["entity"]
+        now, job = params["now"].isoformat(), str(params["job"])
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(COPY_NEW) as copy,
+        ):
+            for i in items:
+                copy.write_row(
+                    (integration, entity, i.key, i.text, i.version, i.is_deleted, now, now, job)
+                )
+        return len(items)
 
     def _upsert_staged(self, params: dict[str, Any], items: list[Prepared]) -> tuple[int, set[str]]:
         """COPY the records into the staging table, upsert from it: (created, keys written)."""

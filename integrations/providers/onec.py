@@ -62,12 +62,16 @@ Page = list[Any] | VersionListing
 def _selected_only(records: list[Any], key_field: str) -> bool:
     """The listing holds only what was selected (OData annotations such as ``odata.etag`` aside):
     a server that ignores ``$select`` sends whole records instead."""
-    allowed = {key_field, *_VERSION_FIELDS}
-    return all(
-        isinstance(record, dict)
-        and all(name in allowed or "odata." in name or "@" in name for name in record)
-        for record in records
-    )
+    allowed = frozenset((key_field, *_VERSION_FIELDS))
+    for record in records:
+        if not isinstance(record, dict):
+            return False
+        # The common case in one set comparison; annotations looked at only when present.
+        if not record.keys() <= allowed and not all(
+            name in allowed or "odata." in name or "@" in name for name in record
+        ):
+            return False
+    return True
 
 
 class _PageReader:
@@ -181,10 +185,13 @@ class OneCOData(Provider):
     ) -> list[VersionEntry] | None:
         """(key, DataVersion, deletion mark) of each listed record; None if one lacks either."""
         entries: list[VersionEntry] = []
+        record_key = self.record_key
         for record in listed:
             if not isinstance(record, dict):
                 return None
-            key = self.record_key(integration, record, key_field=key_field)
+            key = record.get(key_field)
+            if type(key) is not str or not key.strip():  # a GUID string, as 1C sends: as is
+                key = record_key(integration, record, key_field=key_field)
             version = record.get(VERSION_FIELD)
             if key is None or not isinstance(version, str):
                 return None

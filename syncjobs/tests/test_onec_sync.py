@@ -386,3 +386,27 @@ def test_a_refused_page_is_written_again_record_by_record_keeping_its_other_fail
 
 def counts_of(job: SyncJob) -> tuple[int, int, int, int]:
     return job.records_processed, job.records_created, job.records_updated, job.records_failed
+
+
+def test_a_first_load_page_with_a_key_stored_since_is_upserted_instead_of_copied(
+    onec_integration: Integration, onec_server: ODataServer
+) -> None:
+    """A first load COPYs its pages straight in; a key a page shares with an earlier one (the
+    source's pages shifted) is refused by the unique key and that page upserted."""
+    items = onec_server.entity_sets[CATALOGUE]
+    assert isinstance(items, list)
+    # Pages of 2 in key order: [1, 2], [2 (edited), 3], [4, 5].
+    items[:] = [catalogue_item(n) for n in (1, 2, 3, 4, 5)] + [catalogue_item(2, version=2)]
+
+    job = run_sync(onec_integration)
+
+    assert job.status == "completed", job.error_message
+    assert counts_of(job) == (6, 5, 1, 0)
+    assert SyncedRecord.objects.count() == 5
+    assert SyncedRecord.objects.get(external_id=ref_key(2)).data["DataVersion"] in {
+        catalogue_item(2)["DataVersion"],
+        catalogue_item(2, version=2)["DataVersion"],
+    }
+    ids = list(SyncedRecord.objects.values_list("id", flat=True))
+    assert len(set(ids)) == 5 and all(i.version == 4 for i in ids)
+    assert set(SyncedRecord.objects.values_list("last_job_id", flat=True)) == {job.pk}
