@@ -123,6 +123,26 @@ WHERE stored.integration_id = %(integration)s AND stored.entity = %(entity)s
 RETURNING stored.external_id
 """
 
+# A version listing's page in one statement: the marks, and the job's counts saved only if every
+# listed record was marked (``expected``) and the job is still running; that page's commit is
+# then not flushed to disk at once (it holds marks and counts only: a crash may lose the last of
+# them, never half of one). Answers (records marked, job rows updated).
+LISTING_PAGE = (  # constants only: parameters are bound
+    "WITH marked AS ("  # noqa: S608
+    + MARK_LISTED
+    + """),
+job AS (
+    UPDATE sync_jobs SET records_processed = %(records_processed)s,
+        records_created = %(records_created)s, records_updated = %(records_updated)s,
+        records_failed = %(records_failed)s, metadata = %(metadata)s::jsonb,
+        updated_at = %(updated_at)s
+    WHERE id = %(job)s AND status = %(running)s AND (SELECT count(*) FROM marked) = %(expected)s
+    RETURNING set_config('synchronous_commit', 'off', true)
+)
+SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM job)
+"""
+)
+
 # One record, when the database refused a page and it is written row by row.
 UPSERT_ONE = (
     """
@@ -310,12 +330,16 @@ class SyncRun:
         entity = where[0]
         field = provider.version_field
         if listing.entries is not None and field is not None:
+            counts = Counts(processed=listing.count)
             try:
                 with transaction.atomic():
-                    marked = self._mark_listed(entity, field, listing.entries, timezone.now())
-                    if len(marked) != len(listing.entries):
-                        raise _ReadWhole
-                    self._finish_page(Counts(processed=listing.count), *where, len(self.errors))
+                    if connection.vendor == "postgresql":
+                        self._listing_page(listing.entries, field, counts, where)
+                    else:
+                        marked = self._mark_listed(entity, field, listing.entries, timezone.now())
+                        if len(marked) != len(listing.entries):
+                            raise _ReadWhole
+                        self._finish_page(counts, *where, len(self.errors))
                 self._listing_misses = 0
                 return True
             except _ReadWhole:
@@ -325,6 +349,56 @@ class SyncRun:
             context.whole_pages.set()
         return False
 
+    def _listing_page(
+        self,
+        entries: list[VersionEntry],
+        field: str,
+        counts: Counts,
+        where: tuple[str, int, int, int],
+    ) -> None:
+        """PostgreSQL, in the page's transaction: LISTING_PAGE. _ReadWhole when a listed record
+        is not stored so, JobStopped when the job is no longer running."""
+        entity, index, entity_total, page_number = where
+        before = (replace(self.total), replace(self.entity_counts[entity]))
+        self.total.add(counts)
+        self.entity_counts[entity].add(counts)
+        self._progress(entity, index, entity_total, page_number, save=False)
+        fields = self._job_fields()
+        now = fields["updated_at"]
+        params = {
+            **self._listing_params(entity, field, entries, now),
+            **fields,
+            "metadata": json.dumps(fields["metadata"]),
+            "running": SyncJobStatus.RUNNING.value,
+            "expected": len(entries),
+        }
+        assert connection.connection is not None  # opened by the page's transaction
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(LISTING_PAGE, params)
+            row = cursor.fetchone()
+        assert row is not None
+        marked, saved = row
+        if marked != len(entries):
+            self.total, self.entity_counts[entity] = before
+            raise _ReadWhole
+        if not saved:
+            raise JobStopped
+
+    def _listing_params(
+        self, entity: str, field: str, entries: list[VersionEntry], now: datetime
+    ) -> dict[str, Any]:
+        keys, versions, deleted = zip(*entries, strict=True) if entries else ((), (), ())
+        return {
+            "integration": self.integration.pk,
+            "entity": entity,
+            "field": field,
+            "now": now,
+            "job": self.job.pk,
+            "keys": json_list(list(keys)),
+            "versions": json_list(list(versions)),
+            "deleted": json_list(list(deleted)),
+        }
+
     def _mark_listed(
         self, entity: str, field: str, entries: list[VersionEntry], now: datetime
     ) -> set[str]:
@@ -333,25 +407,12 @@ class SyncRun:
         if not entries:
             return set()
         if connection.vendor == "postgresql":
-            keys, versions, deleted = zip(*entries, strict=True)
             connection.ensure_connection()
             assert connection.connection is not None
             # The driver's cursor: server-side binding sends the three texts as they are
             # (Django's cursor binds on the client, quoting each ~30 KB text into the SQL).
             with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-                cursor.execute(
-                    MARK_LISTED,
-                    {
-                        "integration": self.integration.pk,
-                        "entity": entity,
-                        "field": field,
-                        "now": now,
-                        "job": self.job.pk,
-                        "keys": json_list(list(keys)),
-                        "versions": json_list(list(versions)),
-                        "deleted": json_list(list(deleted)),
-                    },
-                )
+                cursor.execute(MARK_LISTED, self._listing_params(entity, field, entries, now))
                 return {key for (key,) in cursor.fetchall()}
         listed = {key: (version, is_deleted) for key, version, is_deleted in entries}
         rows = SyncedRecord.objects.filter(
@@ -728,19 +789,22 @@ class SyncRun:
 
     def _save_metadata_fields(self) -> bool:
         """Save the counters and metadata; False if the job is no longer running."""
-        self.metadata["heartbeat_at"] = timezone.now().isoformat()
+        running = SyncJob.objects.filter(pk=self.job.pk, status=SyncJobStatus.RUNNING)
+        return running.update(**self._job_fields()) > 0
+
+    def _job_fields(self) -> dict[str, Any]:
+        """What each page saves of the job: its counters, metadata (with a new heartbeat)."""
+        now = timezone.now()
+        self.metadata["heartbeat_at"] = now.isoformat()
         self._last_heartbeat = time.monotonic()
-        return (
-            SyncJob.objects.filter(pk=self.job.pk, status=SyncJobStatus.RUNNING).update(
-                records_processed=self.total.processed,
-                records_created=self.total.created,
-                records_updated=self.total.updated,
-                records_failed=self.total.failed,
-                metadata=self._final_metadata(),
-                updated_at=timezone.now(),
-            )
-            > 0
-        )
+        return {
+            "records_processed": self.total.processed,
+            "records_created": self.total.created,
+            "records_updated": self.total.updated,
+            "records_failed": self.total.failed,
+            "metadata": self._final_metadata(),
+            "updated_at": now,
+        }
 
     def _fail(self, message: str) -> None:
         message = redact(message, secrets=integration_secret_values(self.integration))

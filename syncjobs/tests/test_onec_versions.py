@@ -247,3 +247,41 @@ def test_listing_on_the_prefetch_thread_stores_what_a_whole_read_does(
     assert counts(rerun) == (20, 0, 1, 0)
     assert SyncedRecord.objects.get(external_id=ref_key(14)).data == catalogue_item(14, version=2)
     assert set(SyncedRecord.objects.values_list("last_job_id", flat=True)) == {rerun.pk}
+
+
+@pytest.mark.parametrize("still_running", [True, False])
+def test_a_listing_page_saves_the_jobs_counts_with_its_marks_or_nothing_once_it_stopped(
+    onec_integration: Integration, onec_server: ODataServer, still_running: bool
+) -> None:
+    from integrations.providers import provider_for
+    from integrations.providers.base import VersionListing
+    from syncjobs.engine import Counts, JobStopped
+
+    run_sync(onec_integration)
+    job = SyncJob.objects.create(
+        integration=onec_integration, job_type="manual_sync", status="running"
+    )
+    run = SyncRun(job)
+    run.entity_counts["products"] = Counts()
+    provider = provider_for(onec_integration)
+    assert provider is not None
+    version = catalogue_item(1)["DataVersion"]
+    listing = VersionListing(0, 2, [(ref_key(1), version, False), (ref_key(2), version, False)])
+    if not still_running:
+        SyncJob.objects.filter(pk=job.pk).update(status="cancelled")
+    context: Any = None  # only consulted when the listing misses
+
+    if still_running:
+        assert run._store_listing(provider, listing, context, ("products", 1, 1, 1))
+    else:
+        with pytest.raises(JobStopped):
+            run._store_listing(provider, listing, context, ("products", 1, 1, 1))
+
+    job.refresh_from_db()
+    marked = SyncedRecord.objects.filter(last_job_id=job.pk).count()
+    if still_running:
+        assert (job.records_processed, marked) == (2, 2)
+        assert job.metadata["entities"]["products"]["processed"] == 2
+        assert job.metadata["progress"]["page"] == 1
+    else:
+        assert (job.status, job.records_processed, marked) == ("cancelled", 0, 0)
