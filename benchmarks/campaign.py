@@ -563,7 +563,7 @@ def fetch_and_copy(integration: Integration, source: str) -> tuple[int, float]:
     count = 0
     started = time.perf_counter()
     for page in provider.pages(context, entity="products", source=source):
-        assert isinstance(page, list)  # no version listing: the context offers no ``unchanged``
+        assert isinstance(page, list)  # no version listing: the context's list_versions is off
         with (
             raw.cursor() as cursor,
             cursor.copy("COPY bench_sync_plain (external_id, data) FROM STDIN") as copy,

@@ -292,12 +292,14 @@ class SyncRun:
                 if isinstance(page, VersionListing):
                     if self._store_listing(provider, page, entity_context, where):
                         continue
+                    listed = page
                     page = provider.read_page(
                         self._reading_context(entity_context),
                         entity=entity,
                         source=source,
                         skip=page.skip,
                     )
+                    self._check_shift(provider, listed, page, entity_context)
                 self._store_page(provider, entity, page, index, len(entities), page_number)
                 self._refresh_statistics()
             self._progress(entity, index, len(entities), page_number, entity_done=True)
@@ -316,6 +318,25 @@ class SyncRun:
                 self.integration, log_metadata={"sync_job_id": str(self.job.pk)}
             )
         return replace(context, client=self._own_client, should_stop=self._should_stop)
+
+    def _check_shift(
+        self, provider: Provider, listed: VersionListing, page: list[Any], context: SyncContext
+    ) -> None:
+        """A listed key missing from the page read whole: the source's pages shifted between the
+        two reads (a record added before them), while the next listing was already read. Whole
+        pages from here on, which reread in order; the records shifted out stay as stored until
+        the next sync (as a deletion at the source does to any $skip paging)."""
+        if listed.entries is None:
+            return
+        key_field = provider.key_field(self.integration)
+        whole = {
+            provider.record_key(self.integration, record, key_field=key_field)
+            for record in page
+            if isinstance(record, dict)
+        }
+        if any(key not in whole for key, _, _ in listed.entries):
+            logger.warning("sync job %s: the source's pages moved while read", self.job.pk)
+            context.whole_pages.set()
 
     def _store_listing(
         self,
@@ -358,8 +379,22 @@ class SyncRun:
     ) -> None:
         """PostgreSQL, in the page's transaction: LISTING_PAGE. _ReadWhole when a listed record
         is not stored so, JobStopped when the job is no longer running."""
-        entity, index, entity_total, page_number = where
+        entity = where[0]
         before = (replace(self.total), replace(self.entity_counts[entity]))
+        try:
+            self._save_listing_page(entries, field, counts, where)
+        except BaseException:  # nothing of the page stays: neither do its counts
+            self.total, self.entity_counts[entity] = before
+            raise
+
+    def _save_listing_page(
+        self,
+        entries: list[VersionEntry],
+        field: str,
+        counts: Counts,
+        where: tuple[str, int, int, int],
+    ) -> None:
+        entity, index, entity_total, page_number = where
         self.total.add(counts)
         self.entity_counts[entity].add(counts)
         self._progress(entity, index, entity_total, page_number, save=False)
@@ -379,7 +414,6 @@ class SyncRun:
         assert row is not None
         marked, saved = row
         if marked != len(entries):
-            self.total, self.entity_counts[entity] = before
             raise _ReadWhole
         if not saved:
             raise JobStopped
@@ -532,10 +566,10 @@ class SyncRun:
                     self._finish_page(attempt, *where)
                 return
             except DatabaseError:
-                if mode == modes[-1]:
-                    raise
                 self.total, self.entity_counts[entity], self._seen_first = before
                 del self.errors[errors_prepared:]
+                if mode == modes[-1]:
+                    raise
                 if mode == "new":
                     self._first_load = False
                 logger.info("sync job %s: a %s write was refused", self.job.pk, mode)

@@ -79,11 +79,12 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
 def canonical_json(record: Any) -> str:
     """The record as compact JSON with sorted keys (what its version hash is taken of).
 
-    orjson writes the standard library's text for everything a JSON source sends, except
-    floats with small exponents (``0.00001`` where json writes ``1e-05``: the same number). What
-    orjson refuses (integers beyond 64 bits, lone surrogates) or may have changed (it writes
-    NaN and infinities as ``null``; a text with ``null`` in it is written again) is the
-    standard library's, so such a record stays refused by PostgreSQL instead of altered.
+    orjson writes the standard library's text for strings, integers, booleans and nesting; floats
+    in exponent form are spelled differently (``1e16``/``1e-5`` where json writes ``1e+16``/
+    ``1e-05``: the same numbers, but a record holding one gets a new version hash once, after the
+    upgrade). What orjson refuses (integers beyond 64 bits, lone surrogates) or may have changed
+    (it writes NaN and infinities as ``null``; a text with ``null`` in it is written again) is
+    the standard library's, so such a record is refused when stored instead of altered.
     """
     try:
         text = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)

@@ -10,7 +10,8 @@ changes it on every edit, so the hash catches those, and also edits of sources w
 A re-sync (the entity has stored records) lists each page first by key, ``DataVersion`` and
 ``DeletionMark`` alone (``$select``, a ``VersionListing``): the engine reads the page whole
 (``read_page``) only when a listed record is not stored so, and stores it as on a first run. A
-server that ignores ``$select`` (whole records come back) or refuses it (a 4xx), pages that keep
+server that ignores ``$select`` (more than selected comes back: that page is read again without
+it) or refuses it (a 4xx), pages that keep
 differing (the engine sets ``whole_pages``), or ``config.read_versions_first: false`` mean whole
 pages from there on; records without ``DataVersion`` (registers) make their page read whole.
 """
@@ -161,8 +162,10 @@ class OneCOData(Provider):
                 elif _selected_only(listed, reader.key_field):
                     entries = self._version_entries(integration, listed, reader.key_field)
                     page = VersionListing(skip, len(listed), entries)
-                else:  # the server ignored $select and sent whole records: they are the page
-                    page = listed
+                else:
+                    # More than was selected came back (a server that ignores $select), or
+                    # something not a record: the page is read again whole, never stored from
+                    # a listing, and whole pages follow.
                     listing = False
             if page is None:
                 page = reader.get(skip)

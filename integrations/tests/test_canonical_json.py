@@ -1,6 +1,6 @@
 """canonical_json: orjson's text is the standard library's (sorted keys, compact, non-ASCII kept)
-for what JSON sources send, so stored version hashes stay what they were; the standard library
-writes what orjson refuses."""
+for what JSON sources send (floats in exponent form aside: same values), so stored version hashes
+stay what they were; the standard library writes what orjson refuses."""
 
 from __future__ import annotations
 

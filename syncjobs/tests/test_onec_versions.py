@@ -111,7 +111,7 @@ def test_a_page_with_an_edit_a_deletion_mark_or_a_new_record_is_read_whole(
     assert SyncedRecord.objects.count() == 6
 
 
-def test_a_server_that_ignores_select_gets_whole_pages_read_once(
+def test_a_server_that_ignores_select_gets_whole_pages(
     onec_integration: Integration, onec_server: ODataServer
 ) -> None:
     run_sync(onec_integration)
@@ -121,8 +121,9 @@ def test_a_server_that_ignores_select_gets_whole_pages_read_once(
 
     rerun = run_sync(onec_integration)
 
-    # The first listing came back whole: it is the page, and whole pages follow.
-    assert reads(onec_server) == [("0", VERSIONS), ("2", None), ("4", None)]
+    # The first listing came back whole: that page is read again without $select (a listing
+    # is never stored as records), and whole pages follow.
+    assert reads(onec_server) == [("0", VERSIONS), ("0", None), ("2", None), ("4", None)]
     assert counts(rerun) == (5, 0, 1, 0)
     assert SyncedRecord.objects.get(external_id=ref_key(1)).data == catalogue_item(1, version=2)
 
@@ -285,3 +286,46 @@ def test_a_listing_page_saves_the_jobs_counts_with_its_marks_or_nothing_once_it_
         assert job.metadata["progress"]["page"] == 1
     else:
         assert (job.status, job.records_processed, marked) == ("cancelled", 0, 0)
+
+
+def test_a_listing_with_more_than_selected_is_never_stored_as_records(
+    onec_integration: Integration, onec_server: ODataServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that honours $select but sends a property more (here Code, asked for behind the
+    provider's back): those records are stubs, so the page is read whole, not stored from them."""
+    from integrations.providers import onec as onec_provider
+
+    run_sync(onec_integration)
+    stored = {r.external_id: r.data for r in SyncedRecord.objects.all()}
+    items_of(onec_server)[0] = catalogue_item(1, version=2)
+    monkeypatch.setattr(onec_provider, "_VERSION_SELECT", "DataVersion,DeletionMark,Code")
+    reads(onec_server)
+
+    rerun = run_sync(onec_integration)
+
+    assert reads(onec_server)[:2] == [("0", VERSIONS + ",Code"), ("0", None)]
+    assert counts(rerun) == (5, 0, 1, 0)
+    for record in SyncedRecord.objects.all():
+        expected = catalogue_item(1, version=2) if record.external_id == ref_key(1) else None
+        assert record.data == (expected or stored[record.external_id])  # never a stub
+
+
+def test_a_page_read_whole_that_lost_a_listed_key_means_whole_pages_from_then_on(
+    onec_integration: Integration,
+) -> None:
+    """The next listing was read before this page was read whole; a record added before them
+    shifted the page, so reading goes on in order, page by page."""
+    from integrations.providers import provider_for
+    from integrations.providers.base import SyncContext, VersionListing
+
+    provider = provider_for(onec_integration)
+    assert provider is not None
+    run = SyncRun(SyncJob(integration=onec_integration))
+    context = SyncContext(integration=onec_integration, client=None, should_stop=bool)  # type: ignore[arg-type]
+    listed = VersionListing(2, 2, [(ref_key(3), "v", False), (ref_key(4), "v", False)])
+
+    run._check_shift(provider, listed, [catalogue_item(3), catalogue_item(4)], context)
+    assert not context.whole_pages.is_set()
+
+    run._check_shift(provider, listed, [catalogue_item(2), catalogue_item(3)], context)
+    assert context.whole_pages.is_set()

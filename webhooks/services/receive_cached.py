@@ -255,7 +255,9 @@ def _close_if_gone_bad() -> None:
     connection has nothing to say. An idle PostgreSQL connection receives nothing unasked: a
     server that restarts or ends the session sends its FATAL notice or closes the socket, and
     either makes the socket readable. So the socket is polled (no wait); only a connection that
-    is broken, not idle, or has something to read gets Django's ``SELECT 1`` to decide."""
+    is broken, not idle, or has something to read gets Django's ``SELECT 1`` to decide. (A peer
+    that vanishes without a word, as behind a dropped NAT entry, is found by the statement
+    itself: that request answers 503 and the next one reconnects.)"""
     # Django's own attributes for it (django-stubs does not declare them).
     wrapper: Any = connection
     raw = connection.connection
@@ -265,8 +267,9 @@ def _close_if_gone_bad() -> None:
     quiet = False
     if not raw.broken and raw.info.transaction_status == idle:
         try:
-            readable, _, _ = select.select([raw.fileno()], [], [], 0)
-            quiet = not readable
+            poller = select.poll()  # poll, not select: no limit on the descriptor's number
+            poller.register(raw.fileno(), select.POLLIN | select.POLLPRI)
+            quiet = not poller.poll(0)
         except (OSError, ValueError, psycopg.Error):
             quiet = False
     if quiet:
