@@ -251,6 +251,9 @@ class SyncRun:
         except Exception as error:
             logger.exception("sync job %s crashed", self.job.pk)
             self._fail(f"Internal error: {type(error).__name__}: {error}")
+        finally:
+            if self._own_client is not None:  # its pooled connections end with the job
+                self._own_client.session.close()
 
     def _run(self) -> None:
         integration = self.integration
@@ -379,44 +382,33 @@ class SyncRun:
     ) -> None:
         """PostgreSQL, in the page's transaction: LISTING_PAGE. _ReadWhole when a listed record
         is not stored so, JobStopped when the job is no longer running."""
-        entity = where[0]
-        before = (replace(self.total), replace(self.entity_counts[entity]))
-        try:
-            self._save_listing_page(entries, field, counts, where)
-        except BaseException:  # nothing of the page stays: neither do its counts
-            self.total, self.entity_counts[entity] = before
-            raise
-
-    def _save_listing_page(
-        self,
-        entries: list[VersionEntry],
-        field: str,
-        counts: Counts,
-        where: tuple[str, int, int, int],
-    ) -> None:
         entity, index, entity_total, page_number = where
+        before = (replace(self.total), replace(self.entity_counts[entity]))
         self.total.add(counts)
         self.entity_counts[entity].add(counts)
         self._progress(entity, index, entity_total, page_number, save=False)
         fields = self._job_fields()
-        now = fields["updated_at"]
         params = {
-            **self._listing_params(entity, field, entries, now),
+            **self._listing_params(entity, field, entries, fields["updated_at"]),
             **fields,
             "metadata": json.dumps(fields["metadata"]),
             "running": SyncJobStatus.RUNNING.value,
             "expected": len(entries),
         }
         assert connection.connection is not None  # opened by the page's transaction
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(LISTING_PAGE, params)
-            row = cursor.fetchone()
-        assert row is not None
-        marked, saved = row
-        if marked != len(entries):
-            raise _ReadWhole
-        if not saved:
-            raise JobStopped
+        try:
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+                cursor.execute(LISTING_PAGE, params)
+                row = cursor.fetchone()
+            assert row is not None
+            marked, saved = row
+            if marked != len(entries):
+                raise _ReadWhole
+            if not saved:
+                raise JobStopped
+        except BaseException:  # nothing of the page stays: neither do its counts
+            self.total, self.entity_counts[entity] = before
+            raise
 
     def _listing_params(
         self, entity: str, field: str, entries: list[VersionEntry], now: datetime
@@ -436,18 +428,11 @@ class SyncRun:
     def _mark_listed(
         self, entity: str, field: str, entries: list[VersionEntry], now: datetime
     ) -> set[str]:
-        """Mark seen the listed records stored with that version (the record's ``field``) and
-        deletion mark; their keys."""
+        """Other databases (SQLite for ``make run``): mark seen the listed records stored with
+        that version (the record's ``field``) and deletion mark; their keys. PostgreSQL does it
+        in LISTING_PAGE."""
         if not entries:
             return set()
-        if connection.vendor == "postgresql":
-            connection.ensure_connection()
-            assert connection.connection is not None
-            # The driver's cursor: server-side binding sends the three texts as they are
-            # (Django's cursor binds on the client, quoting each ~30 KB text into the SQL).
-            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-                cursor.execute(MARK_LISTED, self._listing_params(entity, field, entries, now))
-                return {key for (key,) in cursor.fetchall()}
         listed = {key: (version, is_deleted) for key, version, is_deleted in entries}
         rows = SyncedRecord.objects.filter(
             integration_id=self.integration.pk, entity=entity, external_id__in=list(listed)
