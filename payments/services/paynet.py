@@ -147,10 +147,12 @@ def paynet_perform(
         raise PaynetError(ALREADY_EXISTS)
     try:
         with transaction.atomic():
-            invoice = _payable(_invoice(order_id, lock=True))
-            # Under the invoice's lock: a twin call that held it first has committed its row.
+            locked = _invoice(order_id, lock=True)
+            # Under the invoice's lock: a twin call that held it first has committed its row,
+            # and this is a repeat (201) before it is a call for a paid invoice (302).
             if _known(transaction_id) is not None:
                 raise PaynetError(ALREADY_EXISTS)
+            invoice = _payable(locked)
             if type(amount) is not int or amount != invoice.amount:
                 raise PaynetError(WRONG_AMOUNT)
             moment = now_ms()
