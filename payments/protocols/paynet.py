@@ -431,7 +431,12 @@ def receive(request: HttpRequest, integration: Integration) -> HttpResponse:
         # still gets -32603 and asks again.
         logger.exception("paynet: the log of a call to %s was not written", integration.code)
     headers = {"WWW-Authenticate": 'Basic realm="paynet"'} if call.status_code == 401 else None
-    return JsonResponse(answer, status=call.status_code, headers=headers)
+    return JsonResponse(
+        answer,
+        status=call.status_code,
+        headers=headers,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def _secrets(integration: Integration) -> list[str]:
