@@ -886,3 +886,20 @@ def test_every_call_writes_an_inbound_log_with_authorization_hidden(client, payn
     assert performed.response_data["result"]["providerTrnId"] > 0
     assert performed.endpoint == f"POST /api/webhooks/receive/{CODE}"
     assert logs[1].error_message == "412: Неверный логин или пароль"
+
+
+def test_a_body_over_the_limit_is_32700_and_not_read(client, paynet, invoice, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 256
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "PerformTransaction",
+            "params": {**perform_params(), "pad": "x" * 512},
+        }
+    )
+    response = post_raw(client, body)
+    assert response.status_code == 200
+    assert error_code(response.json()) == -32700
+    assert nothing_changed(invoice)
+    assert post_raw(client, body, authorization=None).status_code == 401
