@@ -145,6 +145,7 @@ _KEYS: dict[str, _Key] = {
     "return_url": _Key("return_url", _text),
     "test_mode": _Key("test_mode", _flag),
     "refunds_allowed": _Key("refunds_allowed", _flag),
+    "deeplink_template": _Key("deeplink_template", _text),
 }
 
 
@@ -185,6 +186,8 @@ class IntegrationConfig:
     test_mode: bool = False
     # Payme: false answers a cancel of a performed transaction with -31007 (goods delivered).
     refunds_allowed: bool = True
+    # Uzum, Paynet: the gateway's own checkout link, overriding the built-in shape (gateways.md).
+    deeplink_template: str | None = None
 
     @classmethod
     def read(cls, config: Mapping[str, Any] | None) -> IntegrationConfig:

@@ -261,6 +261,7 @@ class PaymentTransactionAdmin(HistoryAdmin):
         "click_paydoc_id",
         "merchant_prepare_id",
         "merchant_confirm_id",
+        "provider_trn_id",
         "error_note",
         "created_at",
         "updated_at",

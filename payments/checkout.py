@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import segno
 
@@ -14,6 +14,7 @@ from payments.models import PaymentInvoice, PaymentProvider
 PAYME_CHECKOUT = "https://checkout.paycom.uz/"
 PAYME_TEST_CHECKOUT = "https://checkout.test.paycom.uz/"
 CLICK_CHECKOUT = "https://my.click.uz/services/pay"
+PAYNET_CHECKOUT = "https://app.paynet.uz/"
 
 
 def soums(tiyin: int) -> str:
@@ -47,9 +48,32 @@ def click_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> 
     return f"{CLICK_CHECKOUT}?{urlencode(query)}"
 
 
+def paynet_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
+    """``https://app.paynet.uz/?m=<merchant_id>&c=<order_id>&a=<tiyin>`` (gateways.md 2.5), or
+    ``config.deeplink_template`` once Paynet has handed over its own link. A template that
+    names an unknown placeholder or is malformed gives the built-in link, never an error."""
+    config = integration.typed_config
+    values = {
+        "merchant_id": quote(config.merchant_id or "", safe=""),
+        "service_id": quote(config.service_id or "", safe=""),
+        "order_id": quote(invoice.order_id, safe=""),
+        "amount_tiyin": str(invoice.amount),
+        "amount_som": soums(invoice.amount),
+    }
+    if config.deeplink_template:
+        try:
+            return config.deeplink_template.format_map(values)
+        except (KeyError, ValueError, IndexError, AttributeError):
+            pass
+    query = {"m": config.merchant_id or "", "c": invoice.order_id, "a": invoice.amount}
+    return f"{PAYNET_CHECKOUT}?{urlencode(query)}"
+
+
 def checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
     if integration.provider == PaymentProvider.PAYME:
         return payme_checkout_url(integration=integration, invoice=invoice)
+    if integration.provider == PaymentProvider.PAYNET:
+        return paynet_checkout_url(integration=integration, invoice=invoice)
     return click_checkout_url(integration=integration, invoice=invoice)
 
 

@@ -67,6 +67,7 @@ class CancelReason(models.IntegerChoices):
 class PaymentProvider(models.TextChoices):
     PAYME = "payme", "Payme"
     CLICK = "click", "Click"
+    PAYNET = "paynet", "Paynet"
 
 
 class PaymentInvoice(TimestampedModel):
@@ -110,7 +111,7 @@ class PaymentTransaction(models.Model):
         Integration, on_delete=models.PROTECT, related_name="payment_transactions"
     )
     provider = models.CharField(max_length=16, choices=PaymentProvider.choices)
-    # Payme's transaction id; Click's click_trans_id.
+    # Payme's transaction id; Click's click_trans_id; Paynet's transactionId.
     provider_transaction_id = models.CharField(max_length=64)
     invoice = models.ForeignKey(
         PaymentInvoice, on_delete=models.PROTECT, related_name="transactions"
@@ -131,6 +132,8 @@ class PaymentTransaction(models.Model):
     merchant_prepare_id = models.BigIntegerField(null=True, blank=True, unique=True)
     merchant_confirm_id = models.BigIntegerField(null=True, blank=True)
     error_note = models.TextField(blank=True, default="")
+    # Paynet: the providerTrnId we answered with, minted from PAYNET_TRN_SEQUENCE (never reused).
+    provider_trn_id = models.BigIntegerField(null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -155,6 +158,11 @@ class PaymentTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.provider_transaction_id} (state {self.state})"
+
+
+# The PostgreSQL sequence Paynet's providerTrnId is taken from (created by a migration); SQLite,
+# which has no sequences, counts in PaymentCounter under the same name instead.
+PAYNET_TRN_SEQUENCE = "payment_paynet_trn_id_seq"
 
 
 class PaymentCounter(models.Model):

@@ -24,12 +24,18 @@ def payment_transaction_list(
 
 
 def checkout_integrations() -> list[Integration]:
-    """Live Payme and Click integrations that are not inactive, by code."""
-    return list(
+    """Live gateway integrations that are not inactive, by code; a Paynet one only when it has
+    ``config.merchant_id`` (its link needs the merchant id Paynet issues)."""
+    integrations = (
         Integration.objects.filter(provider__in=PaymentProvider.values)
         .exclude(status=IntegrationStatus.INACTIVE)
         .order_by("code")
     )
+    return [
+        integration
+        for integration in integrations
+        if integration.provider != PaymentProvider.PAYNET or integration.typed_config.merchant_id
+    ]
 
 
 def checkout_integration(code: str) -> Integration | None:

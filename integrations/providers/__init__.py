@@ -31,6 +31,7 @@ PROVIDERS: dict[str, str] = {
     "svix": "integrations.providers.standard_webhooks.StandardWebhooks",
     "payme": "integrations.providers.payme.Payme",
     "click": "integrations.providers.click.Click",
+    "paynet": "integrations.providers.paynet.Paynet",
 }
 
 # Integrations whose provider has no connector of its own but that are plain APIs (type ``api``,

@@ -19,11 +19,21 @@ from payments.services.payme import (
     payme_transaction_create,
     payme_transaction_perform,
 )
+from payments.services.paynet import (
+    PaynetError,
+    paynet_cancel,
+    paynet_check,
+    paynet_information,
+    paynet_password_change,
+    paynet_perform,
+    paynet_statement,
+)
 
 __all__ = [
     "ClickError",
     "InvoiceNotCancellable",
     "PaymeError",
+    "PaynetError",
     "click_complete",
     "click_prepare",
     "datetime_of_ms",
@@ -40,4 +50,10 @@ __all__ = [
     "payme_transaction_create",
     "payme_transaction_perform",
     "payment_event_emit",
+    "paynet_cancel",
+    "paynet_check",
+    "paynet_information",
+    "paynet_password_change",
+    "paynet_perform",
+    "paynet_statement",
 ]
