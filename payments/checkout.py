@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import segno
 
@@ -14,6 +14,7 @@ from payments.models import PaymentInvoice, PaymentProvider
 PAYME_CHECKOUT = "https://checkout.paycom.uz/"
 PAYME_TEST_CHECKOUT = "https://checkout.test.paycom.uz/"
 CLICK_CHECKOUT = "https://my.click.uz/services/pay"
+UZUM_CHECKOUT = "https://www.uzumbank.uz/open-service"
 
 
 def soums(tiyin: int) -> str:
@@ -47,9 +48,37 @@ def click_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> 
     return f"{CLICK_CHECKOUT}?{urlencode(query)}"
 
 
+def uzum_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
+    """gateways.md 1.5: ``open-service?serviceId&<account_field>&amount`` (tiyin), unless
+    ``config.deeplink_template`` gives another shape (placeholders ``{service_id}``,
+    ``{order_id}``, ``{amount_tiyin}``, ``{amount_som}``, each URL-encoded)."""
+    config = integration.typed_config
+    values = {
+        "service_id": config.service_id or "",
+        "order_id": invoice.order_id,
+        "amount_tiyin": str(invoice.amount),
+        "amount_som": soums(invoice.amount),
+    }
+    if config.deeplink_template:
+        url = config.deeplink_template
+        # Each placeholder replaced on its own: an operator's template is not a format string
+        # (a stray brace, or an attribute lookup, must not break it or reach into objects).
+        for name, value in values.items():
+            url = url.replace("{" + name + "}", quote(value, safe=""))
+        return url
+    query = {
+        "serviceId": values["service_id"],
+        config.account_field: invoice.order_id,
+        "amount": values["amount_tiyin"],
+    }
+    return f"{UZUM_CHECKOUT}?{urlencode(query)}"
+
+
 def checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
     if integration.provider == PaymentProvider.PAYME:
         return payme_checkout_url(integration=integration, invoice=invoice)
+    if integration.provider == PaymentProvider.UZUM:
+        return uzum_checkout_url(integration=integration, invoice=invoice)
     return click_checkout_url(integration=integration, invoice=invoice)
 
 

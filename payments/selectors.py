@@ -24,7 +24,7 @@ def payment_transaction_list(
 
 
 def checkout_integrations() -> list[Integration]:
-    """Live Payme and Click integrations that are not inactive, by code."""
+    """Live payment gateway integrations (Payme, Click, Uzum) that are not inactive, by code."""
     return list(
         Integration.objects.filter(provider__in=PaymentProvider.values)
         .exclude(status=IntegrationStatus.INACTIVE)

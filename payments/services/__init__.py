@@ -19,11 +19,21 @@ from payments.services.payme import (
     payme_transaction_create,
     payme_transaction_perform,
 )
+from payments.services.uzum import (
+    UzumError,
+    uzum_check,
+    uzum_confirm,
+    uzum_create,
+    uzum_reverse,
+    uzum_transaction_status,
+    uzum_transactions_expire,
+)
 
 __all__ = [
     "ClickError",
     "InvoiceNotCancellable",
     "PaymeError",
+    "UzumError",
     "click_complete",
     "click_prepare",
     "datetime_of_ms",
@@ -40,4 +50,10 @@ __all__ = [
     "payme_transaction_create",
     "payme_transaction_perform",
     "payment_event_emit",
+    "uzum_check",
+    "uzum_confirm",
+    "uzum_create",
+    "uzum_reverse",
+    "uzum_transaction_status",
+    "uzum_transactions_expire",
 ]
