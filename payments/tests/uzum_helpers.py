@@ -52,8 +52,10 @@ def uzum_post(
 ) -> tuple[int, dict[str, Any]]:
     """Send one call; (HTTP status, the answer's JSON)."""
     headers = {"Authorization": authorization} if authorization is not None else {}
-    url = f"/api/webhooks/receive/{code}/{operation}" if operation else (
-        f"/api/webhooks/receive/{code}"
+    url = (
+        f"/api/webhooks/receive/{code}/{operation}"
+        if operation
+        else (f"/api/webhooks/receive/{code}")
     )
     data = raw if raw is not None else json.dumps(body).encode()
     response = getattr(client, method)(
