@@ -58,8 +58,8 @@ def uzum_post(
         else (f"/api/webhooks/receive/{code}")
     )
     data = raw if raw is not None else json.dumps(body).encode()
-    response = getattr(client, method)(
-        url, data=data, content_type="application/json", headers=headers
+    response = client.generic(
+        method.upper(), url, data=data, content_type="application/json", headers=headers
     )
     assert response["Content-Type"].startswith("application/json"), response.content
     return response.status_code, response.json()
