@@ -175,8 +175,9 @@ def test_operation_route_is_404_for_other_integrations(client, payme, order):
     )
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
-    unknown = client.post("/api/webhooks/receive/nobody/check", data=b"{}",
-                          content_type="application/json")  # fmt: skip
+    unknown = client.post(
+        "/api/webhooks/receive/nobody/check", data=b"{}", content_type="application/json"
+    )
     assert unknown.status_code == 404
     assert unknown.json() == {"detail": "Not found."}
     # Payme on its own URL is untouched.
