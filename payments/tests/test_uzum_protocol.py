@@ -5,6 +5,7 @@ the route (…/receive/<code>/<operation>, trailing slash, no or another operati
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -152,6 +153,14 @@ def test_10003_unknown_operation(client, uzum, order, operation):
 
 def test_10003_no_operation(client, uzum, order):
     assert code_of(client, "", body("check")) == "10003"
+    assert code_of(client, "", body("check"), method="get") == "10003"
+    response = client.post(
+        f"/api/webhooks/receive/{UZUM_CODE}/",
+        data=b"{}",
+        content_type="application/json",
+        headers={"Authorization": uzum_basic()},
+    )
+    assert (response.status_code, response.json()["errorCode"]) == (400, "10003")
 
 
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
@@ -304,7 +313,7 @@ def test_10009_cancelled_refunded_expired(client, uzum, order):
     PaymentInvoice.objects.filter(pk=refunded.pk).update(status=InvoiceStatus.REFUNDED)
     assert code_of(client, "check", body("check", params={"order_id": "r-1"})) == "10009"
     expired = invoice_create(
-        order_id="e-1", amount=AMOUNT, expires_at=timezone.now() - timezone.timedelta(seconds=1)
+        order_id="e-1", amount=AMOUNT, expires_at=timezone.now() - timedelta(seconds=1)
     )
     assert code_of(client, "check", body("check", params={"order_id": "e-1"})) == "10009"
     assert code_of(client, "create", body("create", params={"order_id": "e-1"})) == "10009"
@@ -315,7 +324,7 @@ def test_10008_before_10009_on_check(client, uzum, order):
     """Paid and past expires_at: already paid."""
     created_and_confirmed(client)
     PaymentInvoice.objects.filter(pk=order.pk).update(
-        expires_at=timezone.now() - timezone.timedelta(hours=1)
+        expires_at=timezone.now() - timedelta(hours=1)
     )
     assert code_of(client, "check") == "10008"
 

@@ -115,7 +115,11 @@ def test_uzum_and_click_for_one_invoice_one_wins(invoice, worker_broker_url):
             )
         )
         fields = click_fields(0, click_trans_id=str(7000 + n))
-        calls.append(lambda fields=fields: click_call(Client(), click.code, fields))
+
+        def click_send(fields: dict[str, Any] = fields) -> dict[str, Any]:
+            return click_call(Client(), click.code, fields)
+
+        calls.append(click_send)
     answers = at_once(calls)
     uzum_wins = sum(1 for answer in answers if isinstance(answer, tuple) and answer[0] == 200)
     click_wins = sum(1 for answer in answers if isinstance(answer, dict) and answer["error"] == 0)

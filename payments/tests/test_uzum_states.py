@@ -4,6 +4,8 @@ and the one-active-transaction rule across gateways once an Uzum transaction has
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 from django.utils import timezone
@@ -171,14 +173,14 @@ def test_sweep_fails_only_transactions_past_their_window(client, order):
 
 def test_beat_task_fails_then_cancels_the_expired_invoice(client, uzum):
     order = invoice_create(
-        order_id="exp-1", amount=AMOUNT, expires_at=timezone.now() + timezone.timedelta(minutes=5)
+        order_id="exp-1", amount=AMOUNT, expires_at=timezone.now() + timedelta(minutes=5)
     )
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         call(client, "create", params={"order_id": "exp-1"})
         traveller.shift(600)
         # The invoice is past expires_at, but a created transaction is in flight: it may pay.
         assert cancel_expired_invoices() == 0
-    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=40), tick=False):
+    with time_machine.travel(timezone.now() + timedelta(minutes=40), tick=False):
         assert cancel_expired_invoices() == 1
     order.refresh_from_db()
     payment = PaymentTransaction.objects.get()
@@ -189,7 +191,7 @@ def test_confirm_of_an_expired_invoice_in_flight_still_pays(client, uzum):
     """An invoice past expires_at with a created transaction is not cancelled by the sweep:
     the payment in flight may complete."""
     order = invoice_create(
-        order_id="exp-2", amount=AMOUNT, expires_at=timezone.now() + timezone.timedelta(minutes=5)
+        order_id="exp-2", amount=AMOUNT, expires_at=timezone.now() + timedelta(minutes=5)
     )
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         call(client, "create", params={"order_id": "exp-2"})
