@@ -453,7 +453,21 @@ def test_10015_invoice_cancelled_meanwhile(client, uzum, order):
     create(client)
     invoice_cancel(invoice=order)
     assert code_of(client, "confirm") == "10015"
-    assert PaymentTransaction.objects.get().state == -1
+    payment = PaymentTransaction.objects.get()
+    assert (payment.state, payment.reason) == (-1, 4)
+    read = uzum_post(client, "status", body("status"))[1]
+    assert (read["status"], read["reverseTime"]) == ("FAILED", None)
+
+
+def test_10015_invoice_no_longer_pending_under_a_created_transaction(client, uzum, order):
+    """Should the invoice leave pending without the cancel service (written straight into the
+    database), /confirm marks the transaction FAILED and refuses."""
+    create(client)
+    PaymentInvoice.objects.filter(pk=order.pk).update(status=InvoiceStatus.CANCELLED)
+    assert code_of(client, "confirm") == "10015"
+    payment = PaymentTransaction.objects.get()
+    assert (payment.state, payment.reason) == (-1, 4)
+    assert Webhook.objects.filter(event_type="payment.cancelled").count() == 1
 
 
 def test_10016_before_10015(client, uzum, order):
