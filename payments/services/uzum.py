@@ -224,6 +224,7 @@ def _locked(payment: PaymentTransaction) -> tuple[PaymentTransaction, PaymentInv
         .select_related("integration")
         .get(pk=payment.pk)
     )
+    current.invoice = invoice  # the answer reads it: no query after the commit
     return current, invoice
 
 
