@@ -145,6 +145,9 @@ _KEYS: dict[str, _Key] = {
     "return_url": _Key("return_url", _text),
     "test_mode": _Key("test_mode", _flag),
     "refunds_allowed": _Key("refunds_allowed", _flag),
+    "confirm_timeout_s": _Key("confirm_timeout_s", _number, minimum=1, whole=True),
+    "min_amount": _Key("min_amount", _number, minimum=0, whole=True),
+    "max_amount": _Key("max_amount", _number, minimum=0, whole=True),
     "deeplink_template": _Key("deeplink_template", _text),
 }
 
@@ -186,6 +189,11 @@ class IntegrationConfig:
     test_mode: bool = False
     # Payme: false answers a cancel of a performed transaction with -31007 (goods delivered).
     refunds_allowed: bool = True
+    # Uzum: seconds a created transaction waits for /confirm before it fails (reason 4); the
+    # optional amount bounds of /create (tiyin).
+    confirm_timeout_s: int = 1800
+    min_amount: int | None = None
+    max_amount: int | None = None
     # Uzum, Paynet: the gateway's own checkout link, overriding the built-in shape (gateways.md).
     deeplink_template: str | None = None
 

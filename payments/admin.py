@@ -210,7 +210,7 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         if not urls:
             if obj.status != InvoiceStatus.PENDING:
                 return f"None: the invoice is {obj.status}."
-            return "None: no Payme or Click integration is set up (or all are inactive)."
+            return "None: no Payme, Click or Uzum integration is set up (or all are inactive)."
         return format_html_join(
             "",
             '<div style="display:inline-block; margin: 0 2em 1em 0; vertical-align: top">'
@@ -263,10 +263,11 @@ class PaymentTransactionAdmin(HistoryAdmin):
         "merchant_confirm_id",
         "provider_trn_id",
         "error_note",
+        "provider_details_pretty",
         "created_at",
         "updated_at",
     ]
-    exclude = ["account", "invoice"]
+    exclude = ["account", "invoice", "provider_details"]
 
     @admin.display(description="Invoice", ordering="invoice__order_id")
     def invoice_link(self, obj: PaymentTransaction) -> str:
@@ -276,3 +277,8 @@ class PaymentTransactionAdmin(HistoryAdmin):
     @admin.display(description="Account")
     def account_pretty(self, obj: PaymentTransaction) -> str:
         return pretty_json(obj.account)
+
+    @admin.display(description="Gateway details")
+    def provider_details_pretty(self, obj: PaymentTransaction) -> str:
+        # Uzum's /confirm extras: paymentSource, tariff, processingReferenceNumber, phone, cardType.
+        return pretty_json(obj.provider_details)

@@ -15,6 +15,7 @@ PAYME_CHECKOUT = "https://checkout.paycom.uz/"
 PAYME_TEST_CHECKOUT = "https://checkout.test.paycom.uz/"
 CLICK_CHECKOUT = "https://my.click.uz/services/pay"
 PAYNET_CHECKOUT = "https://app.paynet.uz/"
+UZUM_CHECKOUT = "https://www.uzumbank.uz/open-service"
 
 
 def soums(tiyin: int) -> str:
@@ -48,23 +49,54 @@ def click_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> 
     return f"{CLICK_CHECKOUT}?{urlencode(query)}"
 
 
-def paynet_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
-    """``https://app.paynet.uz/?m=<merchant_id>&c=<order_id>&a=<tiyin>`` (gateways.md 2.5), or
-    ``config.deeplink_template`` once Paynet has handed over its own link. A template that
-    names an unknown placeholder or is malformed gives the built-in link, never an error."""
+def _from_template(template: str | None, values: dict[str, str]) -> str | None:
+    """An operator's ``config.deeplink_template`` filled in: each placeholder replaced on its
+    own, URL-encoded (the template is not a format string: an attribute lookup must not reach
+    into objects). None when there is none, or when a brace is left over (an unknown
+    placeholder or a stray brace): the built-in link is printed rather than a broken one."""
+    if not template:
+        return None
+    url = template
+    for name, value in values.items():
+        url = url.replace("{" + name + "}", quote(value, safe=""))
+    return None if "{" in url or "}" in url else url
+
+
+def uzum_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
+    """gateways.md 1.5: ``open-service?serviceId&<account_field>&amount`` (tiyin), unless
+    ``config.deeplink_template`` gives another shape (placeholders ``{service_id}``,
+    ``{order_id}``, ``{amount_tiyin}``, ``{amount_som}``)."""
     config = integration.typed_config
     values = {
-        "merchant_id": quote(config.merchant_id or "", safe=""),
-        "service_id": quote(config.service_id or "", safe=""),
-        "order_id": quote(invoice.order_id, safe=""),
+        "service_id": config.service_id or "",
+        "order_id": invoice.order_id,
         "amount_tiyin": str(invoice.amount),
         "amount_som": soums(invoice.amount),
     }
-    if config.deeplink_template:
-        try:
-            return config.deeplink_template.format_map(values)
-        except (KeyError, ValueError, IndexError, AttributeError):
-            pass
+    if templated := _from_template(config.deeplink_template, values):
+        return templated
+    query = {
+        "serviceId": values["service_id"],
+        config.account_field: invoice.order_id,
+        "amount": values["amount_tiyin"],
+    }
+    return f"{UZUM_CHECKOUT}?{urlencode(query)}"
+
+
+def paynet_checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
+    """``https://app.paynet.uz/?m=<merchant_id>&c=<order_id>&a=<tiyin>`` (gateways.md 2.5), or
+    ``config.deeplink_template`` once Paynet has handed over its own link (the placeholders of
+    Uzum's plus ``{merchant_id}``)."""
+    config = integration.typed_config
+    values = {
+        "merchant_id": config.merchant_id or "",
+        "service_id": config.service_id or "",
+        "order_id": invoice.order_id,
+        "amount_tiyin": str(invoice.amount),
+        "amount_som": soums(invoice.amount),
+    }
+    if templated := _from_template(config.deeplink_template, values):
+        return templated
     query = {"m": config.merchant_id or "", "c": invoice.order_id, "a": invoice.amount}
     return f"{PAYNET_CHECKOUT}?{urlencode(query)}"
 
@@ -74,6 +106,8 @@ def checkout_url(*, integration: Integration, invoice: PaymentInvoice) -> str:
         return payme_checkout_url(integration=integration, invoice=invoice)
     if integration.provider == PaymentProvider.PAYNET:
         return paynet_checkout_url(integration=integration, invoice=invoice)
+    if integration.provider == PaymentProvider.UZUM:
+        return uzum_checkout_url(integration=integration, invoice=invoice)
     return click_checkout_url(integration=integration, invoice=invoice)
 
 

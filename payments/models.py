@@ -7,10 +7,13 @@ Transaction states (Payme's numbering, also used for Click) and the allowed tran
 in ``payments.services`` with the invoice row locked (``select_for_update``):
 
     (none) -> 1    created: Payme CreateTransaction, Click Prepare
-    1      -> 2    performed: Payme PerformTransaction, Click Complete; the invoice becomes paid
+    1      -> 2    performed: Payme PerformTransaction, Click Complete, Uzum /confirm; the invoice
+                   becomes paid
     1      -> -1   cancelled before perform (Payme cancel or 12 h timeout, Click error, the
-                   invoice cancelled); the invoice stays pending
-    2      -> -2   cancelled after perform (Payme refund); the invoice becomes refunded
+                   invoice cancelled, Uzum /reverse or its 30 min timeout); the invoice stays
+                   pending
+    2      -> -2   cancelled after perform (Payme refund, Uzum /reverse); the invoice becomes
+                   refunded
 
 Invoice statuses: pending -> paid -> refunded; pending -> cancelled (the API, the admin, or the
 expiry sweep). At most one transaction per invoice is active (state 1 or 2): a partial unique
@@ -68,6 +71,7 @@ class PaymentProvider(models.TextChoices):
     PAYME = "payme", "Payme"
     CLICK = "click", "Click"
     PAYNET = "paynet", "Paynet"
+    UZUM = "uzum", "Uzum Bank"
 
 
 class PaymentInvoice(TimestampedModel):
@@ -134,6 +138,9 @@ class PaymentTransaction(models.Model):
     error_note = models.TextField(blank=True, default="")
     # Paynet: the providerTrnId we answered with, minted from PAYNET_TRN_SEQUENCE (never reused).
     provider_trn_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    # What a gateway reports about the payment beyond the common columns, verbatim: Uzum's
+    # /confirm extras (paymentSource, tariff, processingReferenceNumber, phone, cardType).
+    provider_details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

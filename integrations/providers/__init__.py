@@ -13,12 +13,17 @@ Adding a provider is one new module in this package and one line here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.utils.module_loading import import_string
 
 from integrations.models import Integration, IntegrationType
 from integrations.providers.base import Provider, ReceiveProtocol
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
 
 PROVIDERS: dict[str, str] = {
     "1c": "integrations.providers.onec.OneCOData",
@@ -32,6 +37,7 @@ PROVIDERS: dict[str, str] = {
     "payme": "integrations.providers.payme.Payme",
     "click": "integrations.providers.click.Click",
     "paynet": "integrations.providers.paynet.Paynet",
+    "uzum": "integrations.providers.uzum.Uzum",
 }
 
 # Integrations whose provider has no connector of its own but that are plain APIs (type ``api``,
@@ -76,6 +82,26 @@ def receive_protocol_for(integration: Integration) -> ReceiveProtocol | None:
     if declaration is None or not declaration.receive_protocol:
         return None
     return _load_protocol(declaration.receive_protocol)
+
+
+def receives_operations(integration: Integration) -> bool:
+    """Whether the provider's senders append an operation to the receive URL
+    (``…/receive/<code>/<operation>``, Uzum's five webhooks)."""
+    declaration = declaration_for(integration.provider)
+    return bool(declaration and declaration.receive_protocol and declaration.receive_operations)
+
+
+def operation_route_unavailable(request: HttpRequest) -> HttpResponse | None:
+    """The answer to a call on an operation route when the database cannot say whose code it
+    is: the provider that takes operations answers it in its own protocol (never a 5xx)."""
+    for path in dict.fromkeys(PROVIDERS.values()):
+        declaration = _load(path)
+        if declaration.receive_operations and declaration.receive_unavailable:
+            answer: Callable[[HttpRequest], HttpResponse] = import_string(
+                declaration.receive_unavailable
+            )
+            return answer(request)
+    return None
 
 
 @cache

@@ -148,6 +148,11 @@ class Provider:
     signature_scheme: ClassVar[str | None] = None
     # Dotted path of a ``ReceiveProtocol`` when its senders speak their own protocol.
     receive_protocol: ClassVar[str | None] = None
+    # Its senders append an operation to the receive URL (``…/receive/<code>/<operation>``);
+    # ``receive_unavailable``: dotted path of ``(request) -> response``, its answer there when the
+    # database cannot be read (so not even the integration is known).
+    receive_operations: ClassVar[bool] = False
+    receive_unavailable: ClassVar[str | None] = None
     default_key_field: ClassVar[str] = "id"
     # The record field its source changes on every edit, when ``pages`` can list versions alone
     # (``VersionListing``): the engine compares it with the stored record's.

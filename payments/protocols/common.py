@@ -1,4 +1,4 @@
-"""What both gateway protocols share: the bounded body and the inbound log."""
+"""What the gateway protocols share: the bounded body and the inbound log."""
 
 from __future__ import annotations
 

@@ -28,12 +28,22 @@ from payments.services.paynet import (
     paynet_perform,
     paynet_statement,
 )
+from payments.services.uzum import (
+    UzumError,
+    uzum_check,
+    uzum_confirm,
+    uzum_create,
+    uzum_reverse,
+    uzum_transaction_status,
+    uzum_transactions_expire,
+)
 
 __all__ = [
     "ClickError",
     "InvoiceNotCancellable",
     "PaymeError",
     "PaynetError",
+    "UzumError",
     "click_complete",
     "click_prepare",
     "datetime_of_ms",
@@ -56,4 +66,10 @@ __all__ = [
     "paynet_password_change",
     "paynet_perform",
     "paynet_statement",
+    "uzum_check",
+    "uzum_confirm",
+    "uzum_create",
+    "uzum_reverse",
+    "uzum_transaction_status",
+    "uzum_transactions_expire",
 ]

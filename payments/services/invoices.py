@@ -18,6 +18,7 @@ from payments.models import (
     CancelReason,
     InvoiceStatus,
     PaymentInvoice,
+    PaymentProvider,
     PaymentTransaction,
     TransactionState,
 )
@@ -98,7 +99,10 @@ def _cancel_in_flight(invoice: PaymentInvoice, *, reason: int) -> None:
     ).select_related("integration"):
         payment.state = TransactionState.CANCELLED
         payment.cancel_time = moment
-        payment.reason = reason
+        # Uzum reads -1 with reason 4 as FAILED (never completed) and any other -1 as its own
+        # /reverse; a payment whose invoice was cancelled under it failed (gateways.md 1.3).
+        uzum = payment.provider == PaymentProvider.UZUM
+        payment.reason = CancelReason.TIMEOUT if uzum else reason
         payment.save(update_fields=["state", "cancel_time", "reason", "updated_at"])
         payment_event_emit(transaction=payment, invoice=invoice)
 

@@ -23,7 +23,11 @@ from rest_framework.views import APIView
 
 from integrations.api.errors import database_unavailable
 from integrations.models import Integration, IntegrationStatus
-from integrations.providers import receive_protocol_for
+from integrations.providers import (
+    operation_route_unavailable,
+    receive_protocol_for,
+    receives_operations,
+)
 from integrations.selectors import integration_get_live, integration_get_live_versioned
 from vendhub_integrations.api.pagination import KeysetPagination
 from vendhub_integrations.api.permissions import request_actor
@@ -256,6 +260,26 @@ def webhook_receive_view(request: HttpRequest, code: str) -> HttpResponseBase:
 # drf-spectacular documents the URL from the view DRF would have routed it to.
 webhook_receive_view.cls = WebhookReceiveView  # type: ignore[attr-defined]
 webhook_receive_view.initkwargs = {}  # type: ignore[attr-defined]
+
+
+@csrf_exempt
+def webhook_receive_operation_view(
+    request: HttpRequest, code: str, operation: str
+) -> HttpResponseBase:
+    """``/api/webhooks/receive/<code>/<operation>``: for a gateway whose senders append the
+    operation to the receive URL (Uzum), its protocol answers (it reads ``operation`` from the
+    route, and refuses one it does not know in its own terms); for any other integration, and an
+    unknown code, the path does not exist. Whatever the method: the protocol answers that too."""
+    try:
+        integration = integration_get_live(code=code)
+    except (OperationalError, InterfaceError) as error:
+        # Not even the integration can be read; a gateway is still never answered a 5xx.
+        answer = operation_route_unavailable(request)
+        return answer if answer is not None else database_unavailable(error)
+    protocol = receive_protocol_for(integration) if integration is not None else None
+    if integration is None or protocol is None or not receives_operations(integration):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return protocol(request, integration)
 
 
 @extend_schema_view(
