@@ -90,7 +90,8 @@ class ClickMerchantClient:
         config = integration.typed_config
         self.base_url = config.merchant_api_url.rstrip("/")
         self.merchant_user_id = config.merchant_user_id or ""
-        self.service_id = int(config.service_id) if (config.service_id or "").isdigit() else 0
+        service_id = config.service_id or ""
+        self.service_id = int(service_id) if service_id.isdigit() else 0
         self.clock = clock
         self.http = IntegrationHttpClient(integration, retries=0)
 

@@ -137,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error_code": -404, "error_note": "Not found"})
 
-    def _pass_payment(self, body: dict[str, Any]) -> None:
+    def _pass_payment(self, body: Any) -> None:
         state = self.state
         mode = state.pass_mode
         if mode == "500":
@@ -215,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.state.payments[payment_id]["status"] = -1
             self._send(200, {"error_code": 0, "error_note": "Success", "payment_id": payment_id})
 
-    def _submit(self, body: dict[str, Any]) -> None:
+    def _submit(self, body: Any) -> None:
         state = self.state
         if state.submit_mode == "500":
             self._send(500, {"error_code": -500, "error_note": "API fault"})
@@ -223,7 +223,10 @@ class _Handler(BaseHTTPRequestHandler):
         if state.submit_mode == "declined":
             self._send(200, {"error_code": -31, "error_note": "Invalid SPIC"})
             return
-        payment_id = int(body["payment_id"])
+        if not isinstance(body, dict) or type(body.get("payment_id")) is not int:
+            self._send(400, {"error_code": -8, "error_note": "Bad request"})
+            return
+        payment_id = body["payment_id"]
         with state.lock:
             state.submitted.setdefault(payment_id, []).append(body)
             state.reads_since_submit[payment_id] = 0
