@@ -45,6 +45,7 @@ MAX_BACKOFF_SECONDS = 3600.0
 _KEPT_PAYLOADS = 20
 _NAME_LENGTH = 63
 _DATE = re.compile(r"\d{14}")
+_SELF_WAKE_LIMIT = timedelta(seconds=60)
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -327,8 +328,13 @@ def _retry_later(receipt: FiscalReceipt, error: str) -> FiscalReceipt:
         return fiscal_receipt_fail(
             receipt=receipt, message=f"No receipt after {receipt.attempts} attempts: {error}"
         )
-    receipt.next_attempt_at = django_timezone.now() + _backoff(receipt.attempts)
+    wait = _backoff(receipt.attempts)
+    receipt.next_attempt_at = django_timezone.now() + wait
     receipt.save()
+    if wait <= _SELF_WAKE_LIMIT:
+        # A short wait gets its own delayed wake-up; longer ones (and a lost message) are the
+        # sweep's, which never holds a message for hours in the broker.
+        fiscal_receipt_enqueue(receipt.pk, countdown=wait.total_seconds())
     return receipt
 
 
