@@ -75,7 +75,8 @@ def test_paid_charge_pays_the_invoice_and_queues_its_receipt(
         1_200_000,
     )
     # ... and the job fiscalizes it against the same server.
-    assert fiscal_receipt_process(receipt_id=receipt.pk).status == "fiscalized"
+    processed = fiscal_receipt_process(receipt_id=receipt.pk)
+    assert processed is not None and processed.status == "fiscalized"
     body = api_client.get(f"/api/payment-invoices/{invoice_with_items.pk}").json()
     (shown,) = body["fiscal_receipts"]
     assert shown["status"] == "fiscalized" and shown["terminal_id"] == "UZ191211502034"

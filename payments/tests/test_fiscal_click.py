@@ -135,6 +135,7 @@ def test_complete_queues_a_receipt_after_commit_and_the_job_fiscalizes_it(
     assert receipt.qr_code_url == fake.receipt_url(PAYDOC)
     assert (receipt.terminal_id, receipt.fiscal_sign) == ("UZ191211502034", "461218925470")
     assert receipt.receipt_id == str(PAYDOC % 100000)
+    assert receipt.fiscalized_at is not None
     assert receipt.fiscalized_at.isoformat() == "2026-01-15T09:03:30+00:00"
     assert receipt.lines == submitted["items"] and receipt.next_attempt_at is None
     # Done: a duplicate message does nothing.
@@ -170,7 +171,7 @@ def test_a_submit_timeout_is_settled_by_reading_never_by_posting_again(
     receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
     assert receipt is not None
     assert (receipt.status, receipt.attempts) == ("submitted", 1)
-    assert receipt.next_attempt_at > timezone.now()
+    assert receipt.next_attempt_at is not None and receipt.next_attempt_at > timezone.now()
     # Not due yet: a message now changes nothing.
     assert fiscal_receipt_process(receipt_id=receipt.pk) is None
     click_server.state.submit_mode = "ok"
@@ -212,8 +213,9 @@ def test_click_faults_back_off_and_fail_after_fiscal_attempts(
     for _ in range(3):
         due_now(receipt)
         before = timezone.now()
-        receipt = fiscal_receipt_process(receipt_id=receipt.pk)
-        assert receipt is not None
+        processed = fiscal_receipt_process(receipt_id=receipt.pk)
+        assert processed is not None
+        receipt = processed
         if receipt.next_attempt_at:
             waits.append((receipt.next_attempt_at - before).total_seconds())
     assert receipt.status == "failed" and receipt.attempts == 3

@@ -103,7 +103,9 @@ def test_cancel_is_a_separate_refund_receipt(client, performed):
     payme_call(client, performed.code, "CancelTransaction", {"id": PAYME_ID, "reason": 5})
     refund = {**FISCAL, "receipt_id": 122, "fiscal_sign": "800031554099"}
     refund["qr_code_url"] = (
-        refund["qr_code_url"].replace("r=121", "r=122").replace("s=800031554082", "s=800031554099")
+        str(FISCAL["qr_code_url"])
+        .replace("r=121", "r=122")
+        .replace("s=800031554082", "s=800031554099")
     )
     assert set_fiscal(client, performed.code, "CANCEL", refund)["result"] == {"success": True}
     kinds = dict(FiscalReceipt.objects.values_list("kind", "receipt_id"))
