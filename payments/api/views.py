@@ -115,7 +115,8 @@ class PaymentInvoiceViewSet(
     @extend_schema(
         summary="Cancel a payment invoice",
         description="A pending invoice becomes cancelled (a payment in flight on it too); "
-        "a cancelled one stays so. Paid and refunded invoices answer 409.",
+        "a cancelled one stays so. Paid and refunded invoices answer 409, and so does one "
+        "with a Click Pass charge still in progress.",
         request=None,
         responses={
             200: PaymentInvoiceSerializer,

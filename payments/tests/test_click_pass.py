@@ -351,3 +351,14 @@ def test_no_secret_or_auth_header_in_logs_answers_or_admin(
         for secret in forbidden:
             assert secret not in text
     assert all(log.request_data["headers"]["Auth"] == "[REDACTED]" for log in logs)
+
+
+def test_an_invoice_with_a_charge_in_flight_cannot_be_cancelled(
+    api_client, click_api, click_server, invoice_with_items
+):
+    click_server.state.pass_mode = "processing"
+    click_server.state.status_answers = [1]
+    assert charge(api_client, invoice_with_items).json()["status"] == "processing"
+    response = api_client.post(f"/api/payment-invoices/{invoice_with_items.pk}/cancel")
+    assert response.status_code == 409 and "Click Pass" in response.json()["detail"]
+    assert PaymentTransaction.objects.get().state == 1
