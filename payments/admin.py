@@ -23,8 +23,14 @@ from integrations.admin.base import (
 )
 from payments.checkout import qr_svg, soums
 from payments.models import FiscalReceipt, InvoiceStatus, PaymentInvoice, PaymentTransaction
-from payments.selectors import invoice_checkout_urls
-from payments.services import InvoiceNotCancellable, invoice_cancel, invoice_create
+from payments.selectors import invoice_checkout_urls, invoice_click_pass_refundable
+from payments.services import (
+    ClickPassConflict,
+    InvoiceNotCancellable,
+    click_pass_refund,
+    invoice_cancel,
+    invoice_create,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldGroups
@@ -94,7 +100,7 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
     list_filter = ["status", "provider", "created_at", "paid_at", "expires_at"]
     search_fields = ["order_id", "description", "provider_transaction_id"]
     date_hierarchy = "created_at"
-    actions = ["cancel_selected"]
+    actions = ["cancel_selected", "refund_selected"]
     inlines = [PaymentTransactionInline]
     readonly_fields = [
         "id",
@@ -142,6 +148,9 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("payments.change_paymentinvoice")
 
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.change_paymentinvoice")
+
     def save_model(
         self, request: HttpRequest, obj: PaymentInvoice, form: Any, change: bool
     ) -> None:
@@ -171,8 +180,42 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
                 applies=lambda invoice: invoice.status == InvoiceStatus.PENDING,
                 confirm="The invoice can no longer be paid; a payment in flight on it is "
                 "cancelled too.",
-            )
+            ),
+            ObjectButton(
+                name="refund",
+                label="Refund Click Pass payment",
+                action="refund_selected",
+                run=self._refund,
+                applies=invoice_click_pass_refundable,
+                confirm="Click reverses the charge and the money goes back to the customer's "
+                "card or wallet; the invoice becomes refunded.",
+            ),
         ]
+
+    def _refund(self, request: HttpRequest, invoice: PaymentInvoice) -> None:
+        try:
+            click_pass_refund(invoice=invoice)
+        except ClickPassConflict as error:
+            self.message_user(request, str(error), messages.WARNING)
+        else:
+            self.message_user(request, f"Invoice {invoice.order_id} refunded.")
+
+    @admin.action(description="Refund selected Click Pass payments", permissions=["refund"])
+    def refund_selected(self, request: HttpRequest, queryset: QuerySet[PaymentInvoice]) -> None:
+        refunded, refused = 0, []
+        for invoice in queryset:
+            try:
+                click_pass_refund(invoice=invoice)
+            except ClickPassConflict as error:
+                refused.append(f"{invoice.order_id}: {error}")
+            else:
+                refunded += 1
+        self.message_user(
+            request,
+            f"Refunded {refunded} invoice(s)."
+            + (" Not refunded: " + "; ".join(refused) if refused else ""),
+            messages.SUCCESS if refunded and not refused else messages.WARNING,
+        )
 
     def _cancel(self, request: HttpRequest, invoice: PaymentInvoice) -> None:
         try:

@@ -22,6 +22,7 @@ from payments.models import (
     PaymentTransaction,
     ReceiptKind,
     ReceiptStatus,
+    TransactionState,
 )
 
 
@@ -54,6 +55,16 @@ def fiscal_receipt_counts() -> dict[str, int]:
         "sales_not_fiscalized": sum(rows.values()),
         "fiscal_failed": rows.get(ReceiptStatus.FAILED, 0),
     }
+
+
+def invoice_click_pass_refundable(invoice: PaymentInvoice) -> bool:
+    """Whether the invoice is paid by a Click Pass charge (what ``…/refund`` reverses)."""
+    return (
+        invoice.status == InvoiceStatus.PAID
+        and PaymentTransaction.objects.filter(
+            invoice=invoice, state=TransactionState.PERFORMED, click_pass=True
+        ).exists()
+    )
 
 
 def checkout_integrations() -> list[Integration]:

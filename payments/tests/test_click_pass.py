@@ -322,7 +322,7 @@ def test_a_shop_complete_settles_a_charge_still_processing(
 
 
 def test_no_secret_or_auth_header_in_logs_answers_or_admin(
-    admin_client, api_client, click_api, click_server, invoice_with_items
+    admin_client, api_client, click_api, click_server, invoice_with_items, caplog, capfd
 ):
     charge(api_client, invoice_with_items)
     receipt = FiscalReceipt.objects.get()
@@ -351,6 +351,10 @@ def test_no_secret_or_auth_header_in_logs_answers_or_admin(
         for secret in forbidden:
             assert secret not in text
     assert all(log.request_data["headers"]["Auth"] == "[REDACTED]" for log in logs)
+    # Nor in what the process printed or logged meanwhile.
+    printed = "".join(capfd.readouterr()) + caplog.text
+    for secret in forbidden:
+        assert secret not in printed
 
 
 def test_an_invoice_with_a_charge_in_flight_cannot_be_cancelled(
@@ -362,3 +366,25 @@ def test_an_invoice_with_a_charge_in_flight_cannot_be_cancelled(
     response = api_client.post(f"/api/payment-invoices/{invoice_with_items.pk}/cancel")
     assert response.status_code == 409 and "Click Pass" in response.json()["detail"]
     assert PaymentTransaction.objects.get().state == 1
+
+
+def test_admin_refund_button_uses_the_service(
+    admin_client, api_client, click_api, click_server, invoice_with_items, invoice
+):
+    page = admin_client.get(f"/admin/payments/paymentinvoice/{invoice.pk}/change/")
+    assert "Refund Click Pass payment" not in page.content.decode()
+    charge(api_client, invoice_with_items)
+    change = f"/admin/payments/paymentinvoice/{invoice_with_items.pk}/change/"
+    assert "Refund Click Pass payment" in admin_client.get(change).content.decode()
+    url = f"/admin/payments/paymentinvoice/{invoice_with_items.pk}/button/refund/"
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.post(url).status_code == 302
+    invoice_with_items.refresh_from_db()
+    assert invoice_with_items.status == "refunded"
+    response = admin_client.post(
+        "/admin/payments/paymentinvoice/",
+        {"action": "refund_selected", "_selected_action": [str(invoice_with_items.pk)]},
+        follow=True,
+    )
+    assert "Not refunded" in response.content.decode()
+    assert len(click_server.state.paths("DELETE")) == 1
