@@ -69,6 +69,16 @@ def _mapping(value: Any) -> dict[str, str]:
     return result
 
 
+def _digits(value: Any, length: int) -> str:
+    """A tax id: exactly ``length`` digits (a JSON number is accepted as written)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ConfigValueError(f"must be {length} digits")
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) == length):
+        raise ConfigValueError(f"must be {length} digits")
+    return text
+
+
 @dataclass(frozen=True)
 class _Key:
     """How one key of ``config`` is read: its attribute, its parser and, for numbers, its
@@ -149,6 +159,13 @@ _KEYS: dict[str, _Key] = {
     "min_amount": _Key("min_amount", _number, minimum=0, whole=True),
     "max_amount": _Key("max_amount", _number, minimum=0, whole=True),
     "deeplink_template": _Key("deeplink_template", _text),
+    # Click merchant API (Click Pass, fiscal receipts)
+    "merchant_api_url": _Key("merchant_api_url", _text, outbound_url=True),
+    "merchant_user_id": _Key("merchant_user_id", _text),
+    "tin": _Key("tin", lambda value: _digits(value, 9)),
+    "pinfl": _Key("pinfl", lambda value: _digits(value, 14)),
+    "fiscal_units": _Key("fiscal_units", _text),
+    "fiscal_attempts": _Key("fiscal_attempts", _number, minimum=1, maximum=1000, whole=True),
 }
 
 
@@ -196,6 +213,15 @@ class IntegrationConfig:
     max_amount: int | None = None
     # Uzum, Paynet: the gateway's own checkout link, overriding the built-in shape (gateways.md).
     deeplink_template: str | None = None
+    merchant_api_url: str = "https://api.click.uz/v2/merchant"
+    merchant_user_id: str | None = None
+    # The seller's tax id (9 digits) or personal id (14 digits): Click's CommissionInfo.
+    tin: str | None = None
+    pinfl: str | None = None
+    # Click's receipt line ``Units`` (a unit-of-measure classifier code), sent when set.
+    fiscal_units: str | None = None
+    # Fiscalization tries before a receipt is ``failed``.
+    fiscal_attempts: int = 10
 
     @classmethod
     def read(cls, config: Mapping[str, Any] | None) -> IntegrationConfig:

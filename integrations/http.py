@@ -26,6 +26,7 @@ import requests
 
 from integrations.models import Integration, IntegrationLog, LogDirection
 from integrations.outbound import OutboundAddressDenied, guarded_session
+from integrations.redaction import REDACTED
 from integrations.services import integration_log_build, integration_secret_values
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ _LOGGED_BODY_CHARS = 64 * 1024
 _LOGGED_LIST_ITEMS = 20
 # How often a retry wait looks at ``should_stop``.
 _STOP_CHECK_SECONDS = 0.5
+# Headers whose whole value is a credential although their name does not say so (Click's
+# merchant API signs each call in ``Auth: <user>:<digest>:<timestamp>``).
+_CREDENTIAL_HEADERS = frozenset({"auth"})
 
 
 _pooled = threading.local()
@@ -54,6 +58,13 @@ def pooled_session() -> requests.Session:
         session = guarded_session()
         _pooled.session, _pooled.pid = session, os.getpid()
     return session
+
+
+def _headers_for_log(headers: dict[str, str] | None) -> dict[str, str]:
+    return {
+        name: REDACTED if name.lower() in _CREDENTIAL_HEADERS else value
+        for name, value in (headers or {}).items()
+    }
 
 
 def _save_log(log: IntegrationLog) -> None:
@@ -309,7 +320,11 @@ class IntegrationHttpClient:
             action=action,
             direction=LogDirection.OUTBOUND,
             endpoint=f"{method} {sent_url}",
-            request_data={"headers": dict(headers or {}), "params": params or {}, "body": body},
+            request_data={
+                "headers": _headers_for_log(headers),
+                "params": params or {},
+                "body": body,
+            },
             response_data=_response_for_log(response) if response is not None else {},
             status_code=response.status_code if response is not None else None,
             duration_ms=duration_ms,

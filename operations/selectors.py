@@ -95,6 +95,9 @@ class Dashboard:
     jobs: list[dict[str, Any]]
     failing_integrations: list[IntegrationHealth] = field(default_factory=list)
     failed_count_cap: int = FAILED_COUNT_CAP
+    # Sale receipts not registered yet (pending, submitted or failed), and the failed ones.
+    sales_not_fiscalized: int = 0
+    fiscal_failed: int = 0
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -290,6 +293,12 @@ def sync_job_progress(job: SyncJob) -> dict[str, Any]:
     }
 
 
+def sales_not_fiscalized_counts() -> dict[str, int]:
+    from payments.selectors import fiscal_receipt_counts
+
+    return fiscal_receipt_counts()
+
+
 def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     integrations = integration_health_list()
@@ -305,4 +314,5 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
         failed_webhook_count=failed_count,
         jobs=sync_job_progress_list(now=now),
         failing_integrations=[item for item in integrations if item.health == "failing"],
+        **sales_not_fiscalized_counts(),
     )

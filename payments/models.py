@@ -141,6 +141,12 @@ class PaymentTransaction(models.Model):
     # What a gateway reports about the payment beyond the common columns, verbatim: Uzum's
     # /confirm extras (paymentSource, tariff, processingReferenceNumber, phone, cardType).
     provider_details = models.JSONField(default=dict, blank=True)
+    # Click Pass: a charge the hub made through Click's merchant API (its payment_id is both
+    # provider_transaction_id and click_paydoc_id once known), the machine's cash desk, and when
+    # the worker next asks Click about a charge still in flight.
+    click_pass = models.BooleanField(default=False)
+    cashbox_code = models.CharField(max_length=64, blank=True, default="")
+    next_check_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -161,6 +167,11 @@ class PaymentTransaction(models.Model):
         indexes = [
             models.Index(fields=["integration", "time"], name="paytx_integration_time_idx"),
             models.Index(fields=["state"], name="paytx_state_idx"),
+            models.Index(
+                fields=["next_check_at"],
+                condition=Q(click_pass=True, state=1),
+                name="paytx_click_pass_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -185,3 +196,73 @@ class PaymentCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} = {self.value}"
+
+
+class ReceiptKind(models.TextChoices):
+    SALE = "sale", "Sale"
+    REFUND = "refund", "Refund"
+
+
+class ReceiptStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUBMITTED = "submitted", "Submitted"
+    FISCALIZED = "fiscalized", "Fiscalized"
+    FAILED = "failed", "Failed"
+
+
+class FiscalReceipt(TimestampedModel):
+    """The fiscal receipt of one transaction's sale or refund (``gateways.md`` 5.4).
+
+    Payme pushes its receipts (``SetFiscalData``); Click's are made by the hub through Click's
+    merchant API by a queued job. For those the row is the truth and the queue a wake-up call:
+    ``status`` pending (nothing sent yet) -> submitted (Click may have it: from then on only
+    read) -> fiscalized, or failed after ``config.fiscal_attempts`` tries; ``next_attempt_at``
+    is when a worker next works on it (the beat sweep re-drives rows a lost message left)."""
+
+    invoice = models.ForeignKey(
+        PaymentInvoice, on_delete=models.PROTECT, related_name="fiscal_receipts"
+    )
+    transaction = models.ForeignKey(
+        PaymentTransaction, on_delete=models.PROTECT, related_name="fiscal_receipts"
+    )
+    provider = models.CharField(max_length=16, choices=PaymentProvider.choices)
+    kind = models.CharField(max_length=8, choices=ReceiptKind.choices)
+    status = models.CharField(
+        max_length=16, choices=ReceiptStatus.choices, default=ReceiptStatus.PENDING
+    )
+    receipt_id = models.CharField(max_length=64, blank=True, default="")
+    terminal_id = models.CharField(max_length=32, blank=True, default="")
+    fiscal_sign = models.CharField(max_length=64, blank=True, default="")
+    qr_code_url = models.TextField(blank=True, default="")
+    fiscalized_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True, default="")
+    # Kept beside the contract's fields: the provider's status code, what was sent (lines with
+    # VAT amounts, the total and the card / e-cash / cash split, in tiyin), every raw payload
+    # (latest last), the Click payment it fiscalizes, and the retry bookkeeping.
+    provider_status_code = models.IntegerField(null=True, blank=True)
+    lines = models.JSONField(default=list, blank=True)
+    total = models.BigIntegerField(default=0, help_text="In tiyin.")
+    received_card = models.BigIntegerField(default=0)
+    received_ecash = models.BigIntegerField(default=0)
+    received_cash = models.BigIntegerField(default=0)
+    payloads = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    payment_id = models.BigIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "fiscal_receipts"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction", "kind"], name="fiscal_receipts_one_per_transaction_kind"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="fiscal_status_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} receipt ({self.status})"

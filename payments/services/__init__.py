@@ -1,7 +1,23 @@
 """Writes of the payments app, one module per operation group, re-exported here."""
 
 from payments.services.click import ClickError, click_complete, click_prepare
+from payments.services.click_pass import (
+    ClickPassConflict,
+    ClickPassResult,
+    ClickPassUnavailable,
+    click_pass_pay,
+    click_pass_refund,
+    click_pass_settle,
+    click_pass_settle_due,
+)
 from payments.services.events import datetime_of_ms, now_ms, payment_event_emit
+from payments.services.fiscal import (
+    ReceiptTransactionNotFound,
+    fiscal_receipt_fail,
+    fiscal_receipt_process,
+    fiscal_receipt_store_payme,
+    fiscal_receipt_sweep,
+)
 from payments.services.invoices import (
     InvoiceNotCancellable,
     invoice_cancel,
@@ -40,13 +56,25 @@ from payments.services.uzum import (
 
 __all__ = [
     "ClickError",
+    "ClickPassConflict",
+    "ClickPassResult",
+    "ClickPassUnavailable",
     "InvoiceNotCancellable",
     "PaymeError",
     "PaynetError",
+    "ReceiptTransactionNotFound",
     "UzumError",
     "click_complete",
+    "click_pass_pay",
+    "click_pass_refund",
+    "click_pass_settle",
+    "click_pass_settle_due",
     "click_prepare",
     "datetime_of_ms",
+    "fiscal_receipt_fail",
+    "fiscal_receipt_process",
+    "fiscal_receipt_store_payme",
+    "fiscal_receipt_sweep",
     "invoice_cancel",
     "invoice_cancel_expired",
     "invoice_create",
