@@ -192,6 +192,12 @@ class IntegrationHttpClient:
         # Requests sent (each one logged), over every call of this client.
         self.attempts_made = 0
 
+    def add_secret(self, value: str | None) -> None:
+        """Scrub ``value`` from this client's logs too: a credential the provider obtained
+        itself (a token it logged in for), not one of the integration's stored secrets."""
+        if value and value not in self._secrets:
+            self._secrets.append(value)
+
     def request(
         self,
         method: str,

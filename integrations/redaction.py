@@ -7,6 +7,7 @@ that still shows up inside a string (a URL, a body echoed back) is cut out too.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +34,22 @@ def redact(data: Any, *, secrets: Iterable[str] = ()) -> Any:
         {s for s in secrets if s and len(s) >= _MIN_SCRUB_LENGTH}, key=len, reverse=True
     )
     return _redact(data, values)
+
+
+# Credentials that travel inside a URL: Telegram's bot token in the path (``/bot<token>/``) and
+# a login in the authority (``smtp://user:password@host``).
+_BOT_TOKEN_PATH = re.compile(r"/bot[^/?#\s]+")
+_URL_LOGIN = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact_url_credentials(text: str) -> str:
+    """``text`` (a URL, a log line naming one) with a bot token in a path and a login in a URL's
+    authority masked, whether or not they are a stored credential of the integration."""
+    if "/bot" in text:
+        text = _BOT_TOKEN_PATH.sub(f"/bot{REDACTED}", text)
+    if "@" in text:
+        text = _URL_LOGIN.sub(f"{REDACTED}@", text)
+    return text
 
 
 def _redact(data: Any, secrets: list[str]) -> Any:
