@@ -411,7 +411,7 @@ def alert_send(*, alert: Alert) -> str:
         )
         return "sent"
     reason = redact_url_credentials(redact(str(error), secrets=integration_secret_values(channel)))
-    if final or attempts >= settings.ALERT_SEND_ATTEMPTS:
+    if final or error.permanent or attempts >= settings.ALERT_SEND_ATTEMPTS:
         claimed.update(
             status=AlertStatus.FAILED,
             message=text,

@@ -34,14 +34,21 @@ class SyncSourceError(Exception):
 
 class ChannelError(Exception):
     """A notification channel did not take a message. The text is safe to show operators (no
-    credential in it); ``retry_after`` is the channel's own advice in seconds, when it gave one."""
+    credential in it); ``retry_after`` is the channel's own advice in seconds, when it gave one;
+    ``permanent`` when trying again cannot help (a refused login, an unknown chat)."""
 
     def __init__(
-        self, message: str, *, status_code: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        permanent: bool = False,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.retry_after = retry_after
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,9 @@ def _store(integration: Integration, token: str) -> None:
 
 def _login(integration: Integration, client: IntegrationHttpClient) -> str:
     if not integration.api_key or not integration.api_secret:
-        raise ChannelError("api_key (the login e-mail) and api_secret (the password) must be set")
+        raise ChannelError(
+            "api_key (the login e-mail) and api_secret (the password) must be set", permanent=True
+        )
     result = _post_form(
         client,
         "POST",
@@ -92,7 +94,9 @@ def _login(integration: Integration, client: IntegrationHttpClient) -> str:
     if token is None:
         refused = " (the login was refused)" if result.status_code in (401, 403) else ""
         raise ChannelError(
-            f"Eskiz login: HTTP {result.status_code}{refused}", status_code=result.status_code
+            f"Eskiz login: HTTP {result.status_code}{refused}",
+            status_code=result.status_code,
+            permanent=bool(refused),
         )
     client.add_secret(token)
     _store(integration, token)
@@ -135,7 +139,9 @@ def _current_token(integration: Integration, client: IntegrationHttpClient) -> s
 def _phone(number: str) -> str:
     digits = re.sub(r"\D", "", number)
     if not re.fullmatch(r"998\d{9}", digits):
-        raise ChannelError(f"config.to: {number!r} is not a phone number 998XXXXXXXXX")
+        raise ChannelError(
+            f"config.to: {number!r} is not a phone number 998XXXXXXXXX", permanent=True
+        )
     return digits
 
 
@@ -149,7 +155,7 @@ class Eskiz(Provider):
         config = integration.typed_config
         numbers = [_phone(number) for number in config.recipients]
         if not numbers:
-            raise ChannelError("config.to lists no phone number")
+            raise ChannelError("config.to lists no phone number", permanent=True)
         token = _current_token(integration, client)
         url = f"{_base(integration)}/message/sms/send"
         for number in numbers:
@@ -168,6 +174,7 @@ class Eskiz(Provider):
                 raise ChannelError(
                     f"Eskiz send to {number}: HTTP {result.status_code}",
                     status_code=result.status_code,
+                    permanent=400 <= result.status_code < 500 and result.status_code != 429,
                 )
 
     def test_connection(

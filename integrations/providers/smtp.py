@@ -96,15 +96,16 @@ class Smtp(Provider):
         config = integration.typed_config
         scheme, host, port = _server(integration)
         if not config.sender:
-            raise ChannelError("config.from is not set")
+            raise ChannelError("config.from is not set", permanent=True)
         if not config.recipients:
-            raise ChannelError("config.to lists no address")
+            raise ChannelError("config.to lists no address", permanent=True)
         endpoint = f"SMTP {scheme}://{host}:{port}"
         request = {"from": config.sender, "to": list(config.recipients), "subject": subject}
         if integration.api_key:
             request["login"] = integration.api_key
         started = time.monotonic()
         error_message: str | None = None
+        permanent = False
         backend = _SmtpBackend(
             host=host,
             port=port,
@@ -127,9 +128,12 @@ class Smtp(Provider):
             )
             message.send(fail_silently=False)
         except OutboundAddressDenied as error:
-            error_message = str(error)
+            error_message, permanent = str(error), True
         except (smtplib.SMTPException, OSError) as error:
             error_message = _smtp_error(error)
+            permanent = isinstance(
+                error, (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused)
+            )
         finally:
             backend.close()
         integration_log_create(
@@ -144,7 +148,7 @@ class Smtp(Provider):
             error_message=error_message,
         )
         if error_message:
-            raise ChannelError(f"{endpoint}: {error_message}")
+            raise ChannelError(f"{endpoint}: {error_message}", permanent=permanent)
 
     def test_connection(
         self, integration: Integration, client: IntegrationHttpClient

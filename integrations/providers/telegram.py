@@ -28,7 +28,7 @@ DEFAULT_ENDPOINT = "https://api.telegram.org"
 def _method_url(integration: Integration, method: str) -> str:
     token = integration.api_secret
     if not token:
-        raise ChannelError("api_secret (the bot token) is not set")
+        raise ChannelError("api_secret (the bot token) is not set", permanent=True)
     base = (integration.api_endpoint or DEFAULT_ENDPOINT).rstrip("/")
     return f"{base}/bot{token}/{method}"
 
@@ -71,6 +71,8 @@ def _call(
         f"Telegram {method}: HTTP {result.status_code}: {description}",
         status_code=result.status_code,
         retry_after=float(retry_after) if isinstance(retry_after, (int, float)) else None,
+        # A bad chat, token or request stays bad; 429 and 5xx pass.
+        permanent=400 <= result.status_code < 500 and result.status_code != 429,
     )
 
 
@@ -83,7 +85,7 @@ class Telegram(Provider):
     ) -> None:
         chat_id = integration.typed_config.chat_id
         if not chat_id:
-            raise ChannelError("config.chat_id is not set")
+            raise ChannelError("config.chat_id is not set", permanent=True)
         _call(
             integration,
             client,
