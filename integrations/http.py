@@ -26,9 +26,12 @@ import requests
 
 from integrations.models import Integration, IntegrationLog, LogDirection
 from integrations.outbound import OutboundAddressDenied, guarded_session
+from integrations.redaction import UrlCredentialFilter
 from integrations.services import integration_log_build, integration_secret_values
 
 logger = logging.getLogger(__name__)
+# urllib3 logs every request's URL at DEBUG: a bot token in a path must not go with it.
+logging.getLogger("urllib3.connectionpool").addFilter(UrlCredentialFilter())
 
 MAX_BACKOFF_SECONDS = 60.0
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})

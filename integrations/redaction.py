@@ -7,6 +7,7 @@ that still shows up inside a string (a URL, a body echoed back) is cut out too.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -50,6 +51,18 @@ def redact_url_credentials(text: str) -> str:
     if "@" in text:
         text = _URL_LOGIN.sub(f"{REDACTED}@", text)
     return text
+
+
+class UrlCredentialFilter(logging.Filter):
+    """A logging filter that masks credentials in URLs of a record's message: urllib3 logs each
+    request's path at DEBUG, and Telegram's path holds the bot token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact_url_credentials(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
 
 
 def _redact(data: Any, secrets: list[str]) -> Any:

@@ -276,7 +276,7 @@ def _event_phrase(event: str, count: int) -> str:
 def _admin_link(alert: Alert) -> str:
     """Where in the admin the operator looks: the failed webhooks or jobs of the integration,
     the integration itself, or the dashboard."""
-    base = settings.HUB_PUBLIC_URL
+    base: str = settings.HUB_PUBLIC_URL
     integration_id = alert.integration_id
     try:
         if alert.event in (AlertEvent.WEBHOOK_FAILED, AlertEvent.BACKLOG):

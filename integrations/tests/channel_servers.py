@@ -168,6 +168,8 @@ class EskizServer(_Base):
     email: str = ESKIZ_EMAIL
     password: str = ESKIZ_PASSWORD
     tokens: set[str] = field(default_factory=set)
+    # Every token ever handed out (revoked ones too), for the leak scans.
+    issued: list[str] = field(default_factory=list)
     logins: int = 0
     refreshes: int = 0
     sms: list[dict[str, str]] = field(default_factory=list)
@@ -182,6 +184,7 @@ class EskizServer(_Base):
         token = "eyJ" + secrets.token_urlsafe(24)
         with self.lock:
             self.tokens.add(token)
+            self.issued.append(token)
         return token
 
     def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
@@ -233,7 +236,11 @@ class SmtpServer:
         return f"smtp://127.0.0.1:{self.port}"
 
     def texts(self) -> list[str]:
-        return [str(mail.get_payload(decode=True).decode()) for mail in self.mails]
+        texts = []
+        for mail in self.mails:
+            payload = mail.get_payload(decode=True)
+            texts.append(payload.decode() if isinstance(payload, bytes) else str(payload))
+        return texts
 
 
 @contextmanager

@@ -122,7 +122,7 @@ def test_a_channel_that_is_down_is_retried_then_failed_and_another_channel_is_un
         first = alerts_send_due()
         assert (first.sent, first.retrying) == (1, 1)  # mail went; Telegram waits for a retry
         retry = Alert.objects.get(channel=tg)
-        assert retry.status == AlertStatus.PENDING and "HTTP 500" in retry.error_message
+        assert retry.status == AlertStatus.PENDING and "HTTP 500" in (retry.error_message or "")
         assert 55 <= (retry.due_at - timezone.now()).total_seconds() <= 61  # backoff
         assert alerts_send_due().retrying == 0
         with time_machine.travel(timezone.now() + timedelta(seconds=61)):
@@ -174,7 +174,7 @@ def test_an_unreachable_channel_fails_with_a_reason(settings):
     send_all()
     alert = Alert.objects.get(channel=channel)
     assert alert.status == AlertStatus.FAILED
-    assert alert.error_message.startswith("No answer from Telegram (ConnectionError")
+    assert (alert.error_message or "").startswith("No answer from Telegram (ConnectionError")
 
 
 def test_a_connection_test_failing_then_passing_alerts_failing_then_recovered(telegram):
