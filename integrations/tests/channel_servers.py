@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -243,8 +246,30 @@ class SmtpServer:
         return texts
 
 
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made by openssl for the TLS tests."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 @contextmanager
-def smtp_server(*, require_login: bool = True) -> Iterator[SmtpServer]:
+def smtp_server(
+    *,
+    require_login: bool = True,
+    certificate: tuple[Path, Path] | None = None,
+    implicit_tls: bool = False,
+) -> Iterator[SmtpServer]:
+    """aiosmtpd on a free port; with ``certificate`` it offers STARTTLS, or speaks TLS from
+    the first byte with ``implicit_tls`` (smtps)."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -267,6 +292,11 @@ def smtp_server(*, require_login: bool = True) -> Iterator[SmtpServer]:
     with socket.socket() as probe:  # aiosmtpd checks it is up by connecting: a real port
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    tls: dict[str, Any] = {}
+    if certificate is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(certificate[0]), str(certificate[1]))
+        tls = {"ssl_context": context} if implicit_tls else {"tls_context": context}
     controller = Controller(
         Handler(),
         hostname="127.0.0.1",
@@ -274,6 +304,7 @@ def smtp_server(*, require_login: bool = True) -> Iterator[SmtpServer]:
         authenticator=authenticate,
         auth_required=require_login,
         auth_require_tls=False,
+        **tls,
     )
     controller.start()
     recorder.port = port

@@ -25,8 +25,10 @@ from integrations.tests.alert_helpers import (
 )
 from integrations.tests.channel_servers import (
     BOT_TOKEN,
+    SMTP_PASSWORD,
     SMTP_USER,
     eskiz_server,
+    self_signed_certificate,
     smtp_server,
     telegram_server,
 )
@@ -57,6 +59,32 @@ def test_the_smtp_channel_mails_each_recipient_with_the_login_and_a_short_subjec
     assert log.request_data["to"] == ["ops@vendhub.uz", "cto@vendhub.uz"]
     assert log.request_data["tls"] is False  # the server offers no STARTTLS
     assert "password" not in str(log.request_data).lower()
+
+
+def test_smtp_takes_starttls_when_offered_unless_config_says_not(tmp_path, monkeypatch):
+    certificate = self_signed_certificate(tmp_path)
+    with smtp_server(certificate=certificate) as mail:
+        channel = smtp_channel(mail.url)
+        # Offered, and the certificate is not trusted: the mail does not go in clear text.
+        with pytest.raises(ChannelError, match="SSLCertVerificationError"):
+            Smtp().send_message(channel, IntegrationHttpClient(channel), subject="s", text="t")
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # now trusted
+        Smtp().send_message(channel, IntegrationHttpClient(channel), subject="s", text="t")
+        plain = smtp_channel(mail.url, code="plain-mail", starttls=False)
+        Smtp().send_message(plain, IntegrationHttpClient(plain), subject="s", text="t")
+    assert channel.logs.filter(status_code=250).get().request_data["tls"] is True
+    assert plain.logs.get().request_data["tls"] is False
+    assert len(mail.mails) == 2
+
+
+def test_smtps_speaks_tls_from_the_start(tmp_path, monkeypatch):
+    certificate = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    with smtp_server(certificate=certificate, implicit_tls=True) as mail:
+        channel = smtp_channel(mail.url.replace("smtp://", "smtps://"))
+        Smtp().send_message(channel, IntegrationHttpClient(channel), subject="s", text="over TLS")
+    assert [text.strip() for text in mail.texts()] == ["over TLS"]
+    assert channel.logs.get().request_data["tls"] is True
 
 
 def test_a_refused_smtp_login_is_a_clear_failure_without_the_password():
@@ -251,3 +279,47 @@ def test_the_alerts_api_lists_filters_and_pages(api_client):
         answer = api_client.get("/api/alerts", bad)
         assert answer.status_code == 400 and next(iter(bad)) in answer.json()
     assert api_client.post("/api/alerts", {}, format="json").status_code == 405
+
+
+def test_channels_made_through_the_api_as_the_readme_shows(api_client):
+    with telegram_server() as telegram, smtp_server() as mail:
+        created = api_client.post(
+            "/api/integrations",
+            {
+                "name": "Ops Telegram",
+                "code": "ops-telegram",
+                "type": "webhook",
+                "provider": "telegram",
+                "status": "active",
+                "api_endpoint": telegram.url,
+                "api_secret": BOT_TOKEN,
+                "config": {
+                    "chat_id": "-1001234567890",
+                    "alerts": {"events": ["webhook.failed"], "cooldown_minutes": 15},
+                },
+            },
+            format="json",
+        )
+        assert created.status_code == 201, created.json()
+        assert BOT_TOKEN not in created.content.decode()
+        assert created.json()["config"]["alerts"]["events"] == ["webhook.failed"]
+        mail_channel = api_client.post(
+            "/api/integrations",
+            {
+                "name": "Ops mail",
+                "code": "ops-mail",
+                "type": "email",
+                "provider": "smtp",
+                "status": "active",
+                "api_endpoint": mail.url,
+                "api_key": SMTP_USER,
+                "api_secret": SMTP_PASSWORD,
+                "config": {"from": "hub@example.uz", "to": ["ops@example.uz"]},
+            },
+            format="json",
+        )
+        assert mail_channel.status_code == 201, mail_channel.json()
+        for answer in (created, mail_channel):
+            tested = api_client.post(f"/api/integrations/{answer.json()['id']}/test").json()
+            assert tested["success"] is True, tested
+        assert len(telegram.texts()) == 1 and len(mail.mails) == 1

@@ -234,3 +234,39 @@ def test_a_fresh_hub_that_never_saw_a_heartbeat_is_not_down(telegram):
     telegram_channel(telegram.url)
     assert alerts_check_heartbeats() == {"worker": False, "beat": False}
     assert not Alert.objects.exists()
+
+
+def test_a_burst_is_gathered_until_a_quiet_spell_and_at_most_the_max_wait(telegram, settings):
+    settings.ALERT_QUIET_SECONDS = 10
+    settings.ALERT_MAX_WAIT_SECONDS = 40
+    telegram_channel(telegram.url)
+    acme = IntegrationFactory(code="acme")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        alert_record(event="webhook.failed", integration=acme)
+        assert Alert.objects.get().due_at == start + timedelta(seconds=10)
+        for second in (5, 12, 19, 26, 33):  # events keep coming: the message waits...
+            clock.move_to(start + timedelta(seconds=second))
+            alert_record(event="webhook.failed", integration=acme)
+            assert alerts_send_due().sent == 0
+        # ...but no longer than 40 s after the first event.
+        assert Alert.objects.get().due_at == start + timedelta(seconds=40)
+        clock.move_to(start + timedelta(seconds=40))
+        assert alerts_send_due().sent == 1
+    assert "Count: 6" in telegram.texts()[0]
+
+
+def test_beat_watching_the_worker_sends_the_alerts_itself_while_the_worker_is_down(telegram):
+    from integrations.alerts.services import alerts_watch
+
+    telegram_channel(telegram.url)
+    WorkerHeartbeat.objects.create(
+        hostname="w1", last_seen_at=timezone.now() - timedelta(minutes=10)
+    )
+    alert_record(event="sync_job.failed", integration=IntegrationFactory(code="erp"))
+    alerts_watch(watch="worker")  # what beat's heartbeat thread does every 30 s
+    assert sorted(Alert.objects.values_list("event", "status")) == [
+        ("sync_job.failed", "sent"),
+        ("worker.down", "sent"),
+    ]
+    assert any("no Celery worker heartbeat" in text for text in telegram.texts())
