@@ -94,21 +94,23 @@ def alert_record(
         return 0
     code = integration.code if integration is not None else None
     integration_id = integration.pk if integration is not None else None
+    told = [
+        (channel, spec)
+        for channel in _channels()
+        if (spec := channel.typed_config.alerts).wants(event, code)
+    ]
+    if not told:
+        return 0
     detail = _clean_detail(detail, integration)
     now = timezone.now()
-    told = 0
     opened: list[Any] = []
     with transaction.atomic():
-        for channel in _channels():
-            spec = channel.typed_config.alerts
-            if not spec.wants(event, code):
-                continue
-            told += 1
+        for channel, spec in told:
             if _add(channel, spec, event, integration_id, detail, count, now):
                 opened.append(channel.pk)
     if opened:
         transaction.on_commit(lambda: _wake(opened))
-    return told
+    return len(told)
 
 
 def _add(
