@@ -39,7 +39,7 @@ def redact(data: Any, *, secrets: Iterable[str] = ()) -> Any:
 
 # Credentials that travel inside a URL: Telegram's bot token in the path (``/bot<token>/``) and
 # a login in the authority (``smtp://user:password@host``).
-_BOT_TOKEN_PATH = re.compile(r"/bot[^/?#\s]+")
+_BOT_TOKEN_PATH = re.compile(r"/bot\d+:[^/?#\s]+")
 _URL_LOGIN = re.compile(r"(?<=://)[^/@\s]+@")
 
 

@@ -315,8 +315,8 @@ HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="http://127.0.0.1:8000").rstr
 # event came for ALERT_QUIET_SECONDS, and at the latest ALERT_MAX_WAIT_SECONDS after the first
 # (the beat sweep runs every ALERT_SWEEP_SECONDS, so a message leaves within a minute).
 ALERT_QUIET_SECONDS = env.float("ALERT_QUIET_SECONDS", default=10.0)
-ALERT_MAX_WAIT_SECONDS = env.float("ALERT_MAX_WAIT_SECONDS", default=40.0)
-ALERT_SWEEP_SECONDS = env.int("ALERT_SWEEP_SECONDS", default=15)
+ALERT_MAX_WAIT_SECONDS = env.float("ALERT_MAX_WAIT_SECONDS", default=35.0)
+ALERT_SWEEP_SECONDS = env.int("ALERT_SWEEP_SECONDS", default=20)
 # A channel that fails is tried this many times in all, waiting ALERT_RETRY_BASE_SECONDS·2^n
 # between tries (a Telegram retry_after wins), then the alert is recorded failed.
 ALERT_SEND_ATTEMPTS = max(1, env.int("ALERT_SEND_ATTEMPTS", default=5))

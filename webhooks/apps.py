@@ -8,7 +8,7 @@ from django.db.models.signals import post_migrate
 # Often enough that a webhook whose lease ran out (its worker died) is handed on within seconds.
 SWEEP_EVERY_SECONDS = 10
 # The backlog alert (webhooks pending for over 5 minutes) is looked for this often.
-BACKLOG_CHECK_EVERY_SECONDS = 30
+BACKLOG_CHECK_EVERY_SECONDS = 60
 
 
 def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:

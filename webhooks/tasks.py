@@ -55,7 +55,7 @@ def purge_webhooks() -> dict[str, int]:
 
 @shared_task(name="webhooks.backlog_check", ignore_result=True)
 def backlog_check() -> dict[str, int]:
-    """Every 30 s from beat: the ``backlog`` alert (webhooks pending for over 5 minutes)."""
+    """Every minute from beat: the ``backlog`` alert (webhooks pending for over 5 minutes)."""
     from webhooks.services.backlog import webhook_backlog_check
 
     return webhook_backlog_check()

@@ -104,3 +104,22 @@ def _id(code: str) -> str:
     from integrations.models import Integration
 
     return str(Integration.objects.get(code=code).pk)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "POST https://api.telegram.org/bot42:AAF-x_y/sendMessage",
+            "POST https://api.telegram.org/bot[REDACTED]/sendMessage",
+        ),
+        ('"GET /bot42:AAF?x=1 HTTP/1.1" 200', '"GET /bot[REDACTED]?x=1 HTTP/1.1" 200'),
+        ("smtp://alerts:pa55@mail.example.uz:587", "smtp://[REDACTED]@mail.example.uz:587"),
+        ("GET https://erp.example.uz/bottles/1", "GET https://erp.example.uz/bottles/1"),
+        ("mail ops@vendhub.uz", "mail ops@vendhub.uz"),
+    ],
+)
+def test_credentials_in_urls_are_masked_even_when_not_stored(text, shown):
+    from integrations.redaction import redact_url_credentials
+
+    assert redact_url_credentials(text) == shown

@@ -21,7 +21,7 @@ _KEY = "backlog:"
 
 
 def webhook_backlog_check() -> dict[str, int]:
-    """One look (beat, every 30 s): ``{integration code: webhooks waiting}`` of the backlogs
+    """One look (beat, every minute): ``{integration code: webhooks waiting}`` of the backlogs
     that are there now; each one that begins is alerted."""
     cutoff = timezone.now() - BACKLOG_AFTER
     waiting = dict(
