@@ -71,3 +71,23 @@ def test_a_lost_wake_up_is_made_good_by_the_beat_sweep(worker_broker_url):
             assert sent, worker.output()[-2000:] + beat.output()[-2000:]
     assert Alert.objects.get().status == AlertStatus.SENT
     assert "sync_job.failed" in telegram.texts()[0] and "HTTP 503" in telegram.texts()[0]
+
+
+def test_beat_alone_tells_that_the_worker_is_down(worker_broker_url):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.create(
+        hostname="gone@host", last_seen_at=timezone.now() - timedelta(minutes=3)
+    )
+    with telegram_server() as telegram:
+        telegram_channel(telegram.url)
+        # No worker runs: beat's own heartbeat thread notices and sends the alert itself.
+        with celery_beat(broker_url=worker_broker_url, extra_env=WORKER_ENV) as beat:
+            told = wait_until(lambda: len(telegram.texts()) == 1, timeout=30)
+            assert told, beat.output()[-3000:]
+    assert "VendHub alert: worker.down" in telegram.texts()[0]
+    assert Alert.objects.get().status == AlertStatus.SENT
