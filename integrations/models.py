@@ -156,14 +156,19 @@ class Integration(TimestampedModel):
         if not self.provider:
             errors["provider"] = ["This field may not be blank."]
         if self.api_endpoint:
-            parts = urlsplit(self.api_endpoint)
+            try:
+                parts = urlsplit(self.api_endpoint)
+                parts.port  # noqa: B018 (raises ValueError for a port out of range)
+                port_ok = True
+            except ValueError:  # "http://[x", a port out of range: a 400, never a 500
+                parts, port_ok = urlsplit(""), False
             if self.provider == "smtp":
                 # An SMTP channel names its mail server (CONTRACT "Alerts").
-                if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                if not port_ok or parts.scheme not in ("smtp", "smtps") or not parts.hostname:
                     errors["api_endpoint"] = ["Enter smtp://host:port or smtps://host:port."]
                 elif reason := denied_url_reason(self.api_endpoint):
                     errors["api_endpoint"] = [f"Refused: {reason}."]
-            elif parts.scheme not in ("http", "https") or not parts.netloc:
+            elif not port_ok or parts.scheme not in ("http", "https") or not parts.netloc:
                 errors["api_endpoint"] = ["Enter an absolute http:// or https:// URL."]
             elif reason := denied_url_reason(self.api_endpoint):
                 errors["api_endpoint"] = [f"Refused: {reason}."]

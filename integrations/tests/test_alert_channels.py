@@ -331,3 +331,22 @@ def test_channels_made_through_the_api_as_the_readme_shows(api_client):
             tested = api_client.post(f"/api/integrations/{answer.json()['id']}/test").json()
             assert tested["success"] is True, tested
         assert len(telegram.texts()) == 1 and len(mail.mails) == 1
+
+
+@pytest.mark.parametrize(
+    ("provider", "endpoint"),
+    [
+        ("smtp", "smtp://[broken"),
+        ("smtp", "smtp://mail.example.uz:99999"),
+        ("smtp", "smtp://"),
+        ("smtp", "smtp://169.254.169.254:25"),
+        ("rest", "http://[broken"),
+    ],
+)
+def test_a_bad_endpoint_is_a_400_naming_it(api_client, provider, endpoint):
+    answer = api_client.post(
+        "/api/integrations",
+        {"name": "X", "code": "x", "type": "email", "provider": provider, "api_endpoint": endpoint},
+        format="json",
+    )
+    assert answer.status_code == 400 and "api_endpoint" in answer.json(), answer.content
