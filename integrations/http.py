@@ -26,10 +26,12 @@ import requests
 
 from integrations.models import Integration, IntegrationLog, LogDirection
 from integrations.outbound import OutboundAddressDenied, guarded_session
-from integrations.redaction import REDACTED
+from integrations.redaction import REDACTED, UrlCredentialFilter
 from integrations.services import integration_log_build, integration_secret_values
 
 logger = logging.getLogger(__name__)
+# urllib3 logs every request's URL at DEBUG: a bot token in a path must not go with it.
+logging.getLogger("urllib3.connectionpool").addFilter(UrlCredentialFilter())
 
 MAX_BACKOFF_SECONDS = 60.0
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -202,6 +204,12 @@ class IntegrationHttpClient:
         self.timeout = config.timeout_seconds
         # Requests sent (each one logged), over every call of this client.
         self.attempts_made = 0
+
+    def add_secret(self, value: str | None) -> None:
+        """Scrub ``value`` from this client's logs too: a credential the provider obtained
+        itself (a token it logged in for), not one of the integration's stored secrets."""
+        if value and value not in self._secrets:
+            self._secrets.append(value)
 
     def request(
         self,

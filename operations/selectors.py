@@ -17,7 +17,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationStatus
+from integrations.models import Alert, Integration, IntegrationStatus
 from payments.models import PaymentTransaction, TransactionState
 from syncjobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, SyncJob, SyncJobStatus
 from webhooks.models import Webhook, WebhookStatus
@@ -32,6 +32,7 @@ PER_INTEGRATION_CHARTS = 12
 # A finished job stays on the dashboard this long, so its bar is seen reaching the end.
 FINISHED_JOB_VISIBLE = timedelta(minutes=15)
 JOBS_SHOWN = 20
+ALERTS_SHOWN = 10
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Dashboard:
     failed_webhook_count: int
     jobs: list[dict[str, Any]]
     failing_integrations: list[IntegrationHealth] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
     failed_count_cap: int = FAILED_COUNT_CAP
     # Sale receipts not registered yet (pending, submitted or failed), and the failed ones.
     sales_not_fiscalized: int = 0
@@ -315,4 +317,12 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
         jobs=sync_job_progress_list(now=now),
         failing_integrations=[item for item in integrations if item.health == "failing"],
         **sales_not_fiscalized_counts(),
+        alerts=alert_latest_list(),
+    )
+
+
+def alert_latest_list(*, limit: int = ALERTS_SHOWN) -> list[Alert]:
+    """The latest alerts, newest first (read off the ``created_at`` index)."""
+    return list(
+        Alert.objects.select_related("channel", "integration").order_by("-created_at")[:limit]
     )

@@ -317,6 +317,20 @@ FISCAL_LEASE_SECONDS = max(1.0, env.float("FISCAL_LEASE_SECONDS", default=120.0)
 CLICK_PASS_POLL_SECONDS = max(0.0, env.float("CLICK_PASS_POLL_SECONDS", default=25.0))
 CLICK_PASS_POLL_INTERVAL = max(0.05, env.float("CLICK_PASS_POLL_INTERVAL", default=1.5))
 
+# --- Alerts -----------------------------------------------------------------------------------
+# Where the links in alert messages point (the admin of this hub as operators reach it).
+HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Events of one (channel, event, integration) gather into one message: it goes once no new
+# event came for ALERT_QUIET_SECONDS, and at the latest ALERT_MAX_WAIT_SECONDS after the first
+# (the beat sweep runs every ALERT_SWEEP_SECONDS, so a message leaves within a minute).
+ALERT_QUIET_SECONDS = env.float("ALERT_QUIET_SECONDS", default=10.0)
+ALERT_MAX_WAIT_SECONDS = env.float("ALERT_MAX_WAIT_SECONDS", default=35.0)
+ALERT_SWEEP_SECONDS = env.int("ALERT_SWEEP_SECONDS", default=20)
+# A channel that fails is tried this many times in all, waiting ALERT_RETRY_BASE_SECONDS·2^n
+# between tries (a Telegram retry_after wins), then the alert is recorded failed.
+ALERT_SEND_ATTEMPTS = max(1, env.int("ALERT_SEND_ATTEMPTS", default=5))
+ALERT_RETRY_BASE_SECONDS = env.float("ALERT_RETRY_BASE_SECONDS", default=10.0)
+
 # --- Protection and limits --------------------------------------------------------------------
 # Networks no outbound call may reach (link-local and cloud metadata by default); loopback and
 # private networks stay allowed. See integrations.outbound.

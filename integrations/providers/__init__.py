@@ -38,6 +38,9 @@ PROVIDERS: dict[str, str] = {
     "click": "integrations.providers.click.Click",
     "paynet": "integrations.providers.paynet.Paynet",
     "uzum": "integrations.providers.uzum.Uzum",
+    "telegram": "integrations.providers.telegram.Telegram",
+    "smtp": "integrations.providers.smtp.Smtp",
+    "eskiz": "integrations.providers.eskiz.Eskiz",
 }
 
 # Integrations whose provider has no connector of its own but that are plain APIs (type ``api``,
@@ -67,6 +70,17 @@ def provider_for(integration: Integration) -> Provider | None:
         else:
             declaration = None
     return declaration() if declaration else None
+
+
+def channel_providers() -> list[str]:
+    """The provider names of notification channels (alerts are sent through them)."""
+    return [name for name in PROVIDERS if getattr(declaration_for(name), "can_notify", False)]
+
+
+def channel_for(integration: Integration) -> Provider | None:
+    """The channel that sends ``integration``'s messages, None when it is no channel."""
+    declaration = declaration_for(integration.provider)
+    return declaration() if declaration is not None and declaration.can_notify else None
 
 
 def default_signature_scheme(integration: Integration) -> str | None:

@@ -32,6 +32,25 @@ class SyncSourceError(Exception):
     body that is not what the protocol promises). The message is safe to show operators."""
 
 
+class ChannelError(Exception):
+    """A notification channel did not take a message. The text is safe to show operators (no
+    credential in it); ``retry_after`` is the channel's own advice in seconds, when it gave one;
+    ``permanent`` when trying again cannot help (a refused login, an unknown chat)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        permanent: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
 @dataclass(frozen=True)
 class ConnectionTestResult:
     success: bool
@@ -143,6 +162,8 @@ class Provider:
 
     # What the provider can do.
     can_test: ClassVar[bool] = False
+    # A notification channel: ``send_message`` delivers alerts.
+    can_notify: ClassVar[bool] = False
     can_sync: ClassVar[bool] = False
     # The default ``config.signature_scheme`` of its integrations (a name in webhooks' schemes).
     signature_scheme: ClassVar[str | None] = None
@@ -161,6 +182,12 @@ class Provider:
     def test_connection(
         self, integration: Integration, client: IntegrationHttpClient
     ) -> ConnectionTestResult:
+        raise NotImplementedError
+
+    def send_message(
+        self, integration: Integration, client: IntegrationHttpClient, *, subject: str, text: str
+    ) -> None:
+        """Deliver one message (an alert, a test) to the channel; ChannelError when it fails."""
         raise NotImplementedError
 
     def pages(
@@ -192,3 +219,34 @@ class Provider:
 
     def record_is_deleted(self, record: dict[str, Any]) -> bool:
         return False
+
+
+def channel_test_message(integration: Integration) -> tuple[str, str]:
+    """(subject, text) of the message a channel's connection test sends."""
+    return (
+        f"VendHub test message ({integration.code})",
+        f"VendHub test message: alerts reach this channel ({integration.name}, "
+        f"{integration.code}).",
+    )
+
+
+def send_test_message(
+    channel: Provider,
+    integration: Integration,
+    client: IntegrationHttpClient,
+    *,
+    started: float,
+    done: str = "",
+) -> ConnectionTestResult:
+    """A channel's connection test ends by sending the test message; ``done`` says what the
+    test already checked (``"Bot @vendhub_bot: "``), ``started`` is its ``time.monotonic()``."""
+    import time
+
+    subject, text = channel_test_message(integration)
+    try:
+        channel.send_message(integration, client, subject=subject, text=text)
+    except ChannelError as error:
+        duration = int((time.monotonic() - started) * 1000)
+        return ConnectionTestResult(False, error.status_code, duration, f"{done}{error}")
+    duration = int((time.monotonic() - started) * 1000)
+    return ConnectionTestResult(True, 200, duration, f"{done}test message sent")

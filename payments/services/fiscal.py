@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
+from integrations.alerts import alert_record
 from integrations.config import IntegrationConfig
 from integrations.models import Integration, json_storable
 from payments.models import (
@@ -84,8 +85,10 @@ def _keep(receipt: FiscalReceipt, source: str, body: Any) -> None:
 
 
 def fiscal_receipt_fail(*, receipt: FiscalReceipt, message: str) -> FiscalReceipt:
-    """The one place a receipt becomes ``failed`` (the ``fiscal_receipt.failed`` alert hangs
-    here). The caller holds the row; it is saved with the message and no further attempt."""
+    """The one place a receipt becomes ``failed``, and so where the ``fiscal_receipt.failed``
+    alert is recorded (in the caller's transaction; Celery sends it). The caller holds the row;
+    it is saved with the message and no further attempt."""
+    newly_failed = receipt.status != ReceiptStatus.FAILED
     receipt.status = ReceiptStatus.FAILED
     receipt.error_message = message[:2000]
     receipt.next_attempt_at = None
@@ -98,6 +101,13 @@ def fiscal_receipt_fail(*, receipt: FiscalReceipt, message: str) -> FiscalReceip
         receipt.invoice_id,
         message,
     )
+    if newly_failed:
+        alert_record(
+            event="fiscal_receipt.failed",
+            integration=receipt.transaction.integration,
+            detail=f"{receipt.kind} receipt {receipt.pk} of invoice {receipt.invoice_id}: "
+            f"{message}",
+        )
     return receipt
 
 

@@ -256,3 +256,23 @@ def test_a_claimed_receipt_is_not_taken_by_a_second_worker(
         next_attempt_at=timezone.now() - timedelta(seconds=1)
     )
     assert fiscal_receipt_sweep() == 1
+
+
+def test_a_failed_receipt_records_one_fiscal_alert_for_its_gateway(
+    client, click_api, click_server, invoice_with_items
+):
+    from integrations.models import Alert
+    from integrations.tests.alert_helpers import telegram_channel
+
+    telegram_channel("http://127.0.0.1:9")  # recorded, not sent: no server needed here
+    click_api.config = {**click_api.config, "fiscal_attempts": 1}
+    click_api.save()
+    shop_pay(client, click_api)
+    click_server.state.ofd_faults = 100
+    receipt = FiscalReceipt.objects.get()
+    due_now(receipt)
+    processed = fiscal_receipt_process(receipt_id=receipt.pk)
+    assert processed is not None and processed.status == "failed"
+    alert = Alert.objects.get(event="fiscal_receipt.failed")
+    assert alert.integration_id == click_api.pk and alert.count == 1
+    assert str(receipt.pk) in alert.detail

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import IntegrationLog, SecretChange
+from integrations.models import Alert, IntegrationLog, SecretChange
 from integrations.services import integration_update
 from integrations.tests.factories import IntegrationFactory, IntegrationLogFactory
 from payments.models import PaymentTransaction
@@ -61,6 +61,21 @@ def objects() -> dict[type[models.Model], models.Model]:
     }
     record = SyncedRecordFactory(integration=integration)
     found[type(record)] = record
+    now = timezone.now()
+    found[Alert] = Alert.objects.create(
+        channel=IntegrationFactory(provider="telegram"),
+        event="webhook.failed",
+        integration=integration,
+        group_key=f"webhook.failed:{integration.pk}",
+        count=2,
+        message="VendHub alert: webhook.failed",
+        status="sent",
+        first_event_at=now,
+        last_event_at=now,
+        not_before=now,
+        due_at=now,
+        sent_at=now,
+    )
     return found
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from integrations.alerts import alert_record
 from integrations.config import DEFAULT_LEASE_SECONDS, IntegrationConfig
 from integrations.models import Integration, IntegrationLog
 from integrations.redaction import redact
@@ -304,15 +305,23 @@ def _record_failure(
     if not isinstance(error, ForwardError):
         logger.warning("webhook %s handler failed: %s", webhook.pk, message)
     if webhook.retry_count >= webhook.max_retries:
-        _finish(
-            webhook,
-            token,
-            logs=logs,
-            status=WebhookStatus.FAILED,
-            locked_until=None,
-            next_retry_at=None,
-            error_message=f"{message} (gave up after {webhook.retry_count + 1} attempts)",
-        )
+        error_message = f"{message} (gave up after {webhook.retry_count + 1} attempts)"
+        with transaction.atomic():
+            if _finish(
+                webhook,
+                token,
+                logs=logs,
+                status=WebhookStatus.FAILED,
+                locked_until=None,
+                next_retry_at=None,
+                error_message=error_message,
+            ):
+                # Operators are told (CONTRACT "Alerts"), with the state change's commit.
+                alert_record(
+                    event="webhook.failed",
+                    integration=integration,
+                    detail=f"webhook {webhook.pk}: {error_message}",
+                )
         return WebhookStatus.FAILED
     retry_count = webhook.retry_count + 1
     delay = _retry_delay(config, retry_count)

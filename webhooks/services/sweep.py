@@ -7,9 +7,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.alerts import alert_record
+from integrations.models import Integration
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services._common import _ENQUEUE_GRACE, _REQUEUE_AFTER
 from webhooks.services.enqueue import webhook_enqueue_many
@@ -37,20 +40,29 @@ def webhook_sweep(*, limit: int = 500) -> SweepReport:
     now = timezone.now()
     expired = Webhook.objects.filter(
         status=WebhookStatus.PROCESSING, locked_until__lt=now
-    ).values_list("pk", "locked_until", "retry_count", "max_retries")[:limit]
-    for webhook_id, locked_until, retry_count, max_retries in expired:
+    ).values_list("pk", "locked_until", "retry_count", "max_retries", "integration_id")[:limit]
+    for webhook_id, locked_until, retry_count, max_retries, integration_id in expired:
         lost = "the worker processing it stopped before finishing (lease expired)"
         base = Webhook.objects.filter(
             pk=webhook_id, status=WebhookStatus.PROCESSING, locked_until=locked_until
         )
         if retry_count >= max_retries:
-            report.failed += base.update(
-                status=WebhookStatus.FAILED,
-                locked_until=None,
-                next_retry_at=None,
-                error_message=f"{lost}; gave up after {retry_count + 1} attempts",
-                updated_at=now,
-            )
+            error_message = f"{lost}; gave up after {retry_count + 1} attempts"
+            with transaction.atomic():
+                failed = base.update(
+                    status=WebhookStatus.FAILED,
+                    locked_until=None,
+                    next_retry_at=None,
+                    error_message=error_message,
+                    updated_at=now,
+                )
+                if failed:
+                    alert_record(
+                        event="webhook.failed",
+                        integration=Integration.all_objects.filter(pk=integration_id).first(),
+                        detail=f"webhook {webhook_id}: {error_message}",
+                    )
+            report.failed += failed
         else:
             report.reclaimed += base.update(
                 status=WebhookStatus.PENDING,
