@@ -194,6 +194,12 @@ def test_10003_verb_not_post(client, uzum, order, method):
     assert code_of(client, "check", body("check"), method=method) == "10003"
 
 
+@pytest.mark.parametrize("operation", ["", "check"])
+def test_10003_options_too(client, uzum, order, operation):
+    # OPTIONS is another verb like any other: not the framework's metadata answer (HTTP 200).
+    assert code_of(client, operation, body("check"), method="options") == "10003"
+
+
 def test_10003_needs_no_credentials_or_body(client, uzum):
     assert code_of(client, "refund", None, raw=b"", authorization=None) == "10003"
     assert code_of(client, "check", None, raw=b"", authorization=None, method="get") == "10003"
