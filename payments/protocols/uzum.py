@@ -266,6 +266,22 @@ def error_body(code: str, *, body: Any, integration: Integration | None) -> dict
 def _answer(request: HttpRequest, integration: Integration, seen: dict[str, Any]) -> dict[str, Any]:
     """The success answer, or raises _Refused/UzumError; ``seen`` keeps what was read so far,
     for the error answer and the log."""
+    # The body is read (bounded) and parsed before any check, though none of 10003, 10001 and
+    # 99999 needs it: every error answer echoes the request's transId and serviceId (1.2).
+    # Nothing in it is acted on before the credentials are checked.
+    raw = read_limited_body(request)
+    unreadable: str | None = None
+    body: Any = None
+    if raw is None:
+        unreadable = "the body is too large"
+    else:
+        try:
+            body = json_storable(_parse(raw))
+        except (ValueError, RecursionError):
+            seen["body"] = {"raw": raw[:4096].decode("utf-8", errors="replace")}
+            unreadable = ""
+        else:
+            seen["body"] = body
     operation = _operation(request)
     if request.method != "POST" or operation is None:
         raise _Refused(INVALID_OPERATION, "POST to one of " + ", ".join(OPERATIONS))
@@ -274,15 +290,8 @@ def _answer(request: HttpRequest, integration: Integration, seen: dict[str, Any]
         raise _Refused(ACCESS_DENIED)
     if integration.status == IntegrationStatus.INACTIVE:
         raise _Refused(UNAVAILABLE, "the integration is inactive")
-    raw = read_limited_body(request)
-    if raw is None:
-        raise _Refused(PARSE_ERROR, "the body is too large")
-    try:
-        body = json_storable(_parse(raw))
-    except (ValueError, RecursionError):
-        seen["body"] = {"raw": raw[:4096].decode("utf-8", errors="replace")}
-        raise _Refused(PARSE_ERROR) from None
-    seen["body"] = body
+    if unreadable is not None:
+        raise _Refused(PARSE_ERROR, unreadable)
     if not isinstance(body, dict):
         raise _Refused(PARSE_ERROR, "the body is not a JSON object")
     _check_fields(operation, body)

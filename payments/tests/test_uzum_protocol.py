@@ -86,6 +86,32 @@ def test_unparsable_body_takes_service_id_from_config(client, uzum):
     assert "transId" not in answer
 
 
+def test_every_error_echoes_the_requests_trans_id_and_service_id(client, order):
+    """gateways.md 1.2: the error body carries ``transId`` when the request had one, and
+    ``serviceId`` from the config only when the body could not be parsed: also for the codes
+    answered before the body is needed (10001, 10003, 99999 of an inactive integration)."""
+    integration = uzum_integration()
+    sent = body("confirm", transId=OTHER_ID, serviceId=SERVICE_ID + 1)
+    for operation, authorization, code in (
+        ("confirm", uzum_basic(password="wrong"), "10001"),
+        ("confirm", None, "10001"),
+        ("pay", uzum_basic(), "10003"),
+        ("pay", None, "10003"),
+    ):
+        status, answer = uzum_post(client, operation, sent, authorization=authorization)
+        assert error_of(status, answer) == code
+        assert (answer["transId"], answer["serviceId"]) == (OTHER_ID, SERVICE_ID + 1), answer
+    integration.status = "inactive"
+    integration.save(update_fields=["status"])
+    status, answer = uzum_post(client, "status", body("status", transId=OTHER_ID))
+    assert error_of(status, answer) == "99999"
+    assert (answer["transId"], answer["serviceId"]) == (OTHER_ID, SERVICE_ID)
+    # What was sent is logged as for any other call (the Authorization header hidden).
+    log = IntegrationLog.objects.filter(integration=integration).order_by("created_at").first()
+    assert log is not None
+    assert log.request_data["body"]["transId"] == OTHER_ID
+
+
 # --- 10001 ------------------------------------------------------------------------------------
 
 
@@ -166,6 +192,12 @@ def test_10003_no_operation(client, uzum, order):
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
 def test_10003_verb_not_post(client, uzum, order, method):
     assert code_of(client, "check", body("check"), method=method) == "10003"
+
+
+@pytest.mark.parametrize("operation", ["", "check"])
+def test_10003_options_too(client, uzum, order, operation):
+    # OPTIONS is another verb like any other: not the framework's metadata answer (HTTP 200).
+    assert code_of(client, operation, body("check"), method="options") == "10003"
 
 
 def test_10003_needs_no_credentials_or_body(client, uzum):

@@ -83,6 +83,17 @@ class WebhookReceiveView(APIView):
             return protocol(request._request, integration)
         return super().http_method_not_allowed(request, *args, **kwargs)
 
+    # DRF calls this with its Request, and may get a gateway's plain HttpResponse back.
+    def options(  # type: ignore[override]
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        # DRF answers OPTIONS itself (its metadata, HTTP 200); to a gateway's protocol it is
+        # another verb like GET (Uzum 10003, Payme -32300).
+        integration = integration_get_live(code=kwargs.get("code", ""))
+        if integration is not None and (protocol := receive_protocol_for(integration)):
+            return protocol(request._request, integration)
+        return super().options(request, *args, **kwargs)
+
     @extend_schema(
         summary="Receive a webhook",
         description=(
