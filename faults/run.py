@@ -474,7 +474,7 @@ class Suite:
     def _beat_command(self) -> list[str]:
         return [
             PYTHON, "-m", "celery", "-A", "vendhub_integrations", "beat", "--loglevel", "INFO",
-            "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+            "--scheduler", "vendhub_integrations.beat_scheduler:LeaderScheduler",
             "--pidfile", str(self.workdir / "beat.pid"),
         ]  # fmt: skip
 

@@ -154,6 +154,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Several hosts: a host cut off from the database must see its connections fail in seconds,
+    # not after the kernel's retransmissions (15 min) or keepalives (2 h), so a stalled request
+    # answers 503 and a stalled beat stops leading. libpq's options (milliseconds for the last).
+    for _option, _value in {
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": env.int("DATABASE_TCP_USER_TIMEOUT_MS", default=15000),
+    }.items():
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(_option, _value)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
@@ -276,7 +288,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # (CONN_MAX_AGE, CONN_HEALTH_CHECKS; see vendhub_integrations.celery).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Any number of beat processes may run: the one holding the lease in the database sends
+# (integrations.leadership); the others take over within lease + renew seconds of its death.
+CELERY_BEAT_SCHEDULER = "vendhub_integrations.beat_scheduler:LeaderScheduler"
+BEAT_LEADER_LEASE_SECONDS = env.int("BEAT_LEADER_LEASE_SECONDS", default=20)
+BEAT_LEADER_RENEW_SECONDS = env.int("BEAT_LEADER_RENEW_SECONDS", default=5)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How long the web process waits for the broker before it gives up enqueueing (the row is stored
