@@ -6,6 +6,7 @@ Imported by beat only, after Django is set up (django-celery-beat's models load 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django_celery_beat.schedulers import DatabaseScheduler
@@ -54,7 +55,26 @@ class LeaderScheduler(DatabaseScheduler):
             from celery.beat import SchedulingError
 
             raise SchedulingError(f"not sent: this beat no longer leads ({entry.name})")
-        return super().apply_async(entry, producer=producer, advance=advance, **kwargs)
+        try:
+            return super().apply_async(entry, producer=producer, advance=advance, **kwargs)
+        except Exception:
+            self._reconnect_broker()
+            raise
+
+    def _reconnect_broker(self) -> None:
+        """Drop the broker connection a send failed on: the next send opens a new one. Beat
+        keeps one producer for its life and the hub sends without publish retries, so after a
+        RabbitMQ restart every send failed on the dead connection ("Server unexpectedly closed
+        connection") until beat itself was restarted; the sweeper then never ran."""
+        producer = self.__dict__.pop("producer", None)
+        connection = self.__dict__.pop("connection", None)
+        # Dropped without a word to the broker: the connection is dead already.
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                producer.release()
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.collect()
 
     def close(self) -> None:
         super().close()

@@ -268,6 +268,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ. Celery's queues are classic durable queues and its messages persistent, so what
+    # is queued survives a broker restart. Not quorum queues: Celery runs countdowns (retries,
+    # the sweeper's delays) as unacknowledged messages held by the worker, and quorum queues
+    # need global QoS off and give up message priorities; a durable classic queue keeps the
+    # at-least-once settings below as they are. Publisher confirms: a publish (the receive's
+    # wake-up message included) returns only once RabbitMQ has the message, and raises when it
+    # refuses it (the row is then left to the sweeper, as when the broker is down).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "classic"
+    CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
+    # A worker whose host vanished is noticed by RabbitMQ after two missed heartbeats; its
+    # unacknowledged messages then go back to the queue.
+    CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=20)
 else:
     # Longer than the longest task, so Redis does not redeliver a message still being worked on.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
