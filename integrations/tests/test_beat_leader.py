@@ -9,6 +9,8 @@ import json
 import re
 import time
 from datetime import datetime, timedelta
+from types import SimpleNamespace
+from unittest.mock import Mock
 
 import pytest
 from django.db import DatabaseError, connection
@@ -102,6 +104,48 @@ def test_healthz_without_a_leader_shows_the_heartbeat_alone(anonymous_client) ->
         expires_at=timezone.now() - timedelta(minutes=1),
     )
     assert anonymous_client.get("/healthz").json()["beat"] == "ok"
+
+
+def test_a_scheduler_that_does_not_lead_sends_nothing(short_lease) -> None:
+    from celery.beat import SchedulingError
+
+    from vendhub_integrations.beat_scheduler import LeaderScheduler
+    from vendhub_integrations.celery import app
+
+    assert Leadership(host="app-1", pid=1).renew()
+    scheduler = LeaderScheduler(app=app, lazy=True)
+
+    # It follows: the tick sends nothing and asks to be called again at the next renewal.
+    assert 0.5 <= scheduler.tick() <= 1.0
+    assert not scheduler.leadership.leading()
+    entry = SimpleNamespace(name="webhooks: sweep", task="webhooks.sweep", args=(), kwargs={})
+    with pytest.raises(SchedulingError, match="no longer leads"):
+        scheduler.apply_async(entry, advance=False)
+
+
+def test_a_failed_send_drops_the_broker_connection_for_a_new_one(short_lease, monkeypatch) -> None:
+    from celery.beat import Scheduler
+
+    from vendhub_integrations.beat_scheduler import LeaderScheduler
+    from vendhub_integrations.celery import app
+
+    scheduler = LeaderScheduler(app=app, lazy=True)
+    assert scheduler.leadership.renew()
+    producer, connection = Mock(), Mock()
+    scheduler.__dict__.update(producer=producer, connection=connection)
+
+    def dead_connection(*args, **kwargs):
+        raise ConnectionResetError("Server unexpectedly closed connection")
+
+    monkeypatch.setattr(Scheduler, "apply_async", dead_connection)
+    entry = SimpleNamespace(name="webhooks: sweep", task="webhooks.sweep", args=(), kwargs={})
+    with pytest.raises(ConnectionResetError):
+        scheduler.apply_async(entry, advance=False)
+
+    # The next send opens a new connection instead of failing on the dead one for good.
+    assert "producer" not in scheduler.__dict__ and "connection" not in scheduler.__dict__
+    producer.release.assert_called_once()
+    connection.collect.assert_called_once()
 
 
 # --- two real beat processes ---------------------------------------------------------------------
