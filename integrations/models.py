@@ -462,3 +462,22 @@ class AlertCondition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {'on' if self.active else 'off'}"
+
+
+class BeatLeader(models.Model):
+    """Which beat process leads (sends periodic tasks): a lease renewed every few seconds by the
+    leader and taken over by another beat once it expired (see ``integrations.leadership``).
+    ``expires_at`` is set from the database's clock, so hosts' clocks need not agree."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    holder = models.CharField(max_length=255)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "beat_leader"
+
+    def __str__(self) -> str:
+        return f"{self.host} pid {self.pid} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -154,6 +154,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Several hosts: a host cut off from the database must see its connections fail in seconds,
+    # not after the kernel's retransmissions (15 min) or keepalives (2 h), so a stalled request
+    # answers 503 and a stalled beat stops leading. libpq's options (milliseconds for the last).
+    for _option, _value in {
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": env.int("DATABASE_TCP_USER_TIMEOUT_MS", default=15000),
+    }.items():
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(_option, _value)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
@@ -256,6 +268,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ. Celery's queues are classic durable queues and its messages persistent, so what
+    # is queued survives a broker restart. Not quorum queues: Celery runs countdowns (retries,
+    # the sweeper's delays) as unacknowledged messages held by the worker, and quorum queues
+    # need global QoS off and give up message priorities; a durable classic queue keeps the
+    # at-least-once settings below as they are. Publisher confirms: a publish (the receive's
+    # wake-up message included) returns only once RabbitMQ has the message, and raises when it
+    # refuses it (the row is then left to the sweeper, as when the broker is down).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "classic"
+    CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
+    # A worker whose host vanished is noticed by RabbitMQ after two missed heartbeats; its
+    # unacknowledged messages then go back to the queue.
+    CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=20)
 else:
     # Longer than the longest task, so Redis does not redeliver a message still being worked on.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -276,7 +302,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # (CONN_MAX_AGE, CONN_HEALTH_CHECKS; see vendhub_integrations.celery).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Any number of beat processes may run: the one holding the lease in the database sends
+# (integrations.leadership); the others take over within lease + renew seconds of its death.
+CELERY_BEAT_SCHEDULER = "vendhub_integrations.beat_scheduler:LeaderScheduler"
+BEAT_LEADER_LEASE_SECONDS = env.int("BEAT_LEADER_LEASE_SECONDS", default=20)
+BEAT_LEADER_RENEW_SECONDS = env.int("BEAT_LEADER_RENEW_SECONDS", default=5)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How long the web process waits for the broker before it gives up enqueueing (the row is stored
