@@ -4,6 +4,8 @@ action added to the integration list, and a button on an integration's page that
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -166,7 +168,8 @@ class WebhookAdmin(ObjectButtonsMixin, ViewOnlyAdmin):
             rows,
         )
 
-    def _attempt_cells(self, attempt: WebhookAttempt, kept: set[object]) -> tuple[object, ...]:
+    def _attempt_cells(self, attempt: WebhookAttempt, kept: set[UUID]) -> tuple[object, ...]:
+        log: SafeString | str
         if attempt.integration_log_id in kept:
             url = reverse(
                 "admin:integrations_integrationlog_change",

@@ -89,7 +89,7 @@ _LOST = "the worker processing it stopped before finishing (lease expired)"
 def _take_back_lost(
     webhook_id: Any,
     *,
-    locked_until: datetime,
+    locked_until: datetime | None,
     give_up: bool,
     retry_count: int,
     number: int,
