@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -185,7 +186,8 @@ class WebhookAdmin(ObjectButtonsMixin, ViewOnlyAdmin):
             attempt.outcome,
             attempt.number,
             attempt.number,
-            attempt.started_at.isoformat(timespec="milliseconds"),
+            # In the admin's time zone, as its other times; to the millisecond, as tries are quick.
+            timezone.localtime(attempt.started_at).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
             f"{attempt.duration_ms} ms" if attempt.duration_ms is not None else "unknown",
             attempt.status_code if attempt.status_code is not None else "—",
             attempt.get_outcome_display(),
