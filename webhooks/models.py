@@ -80,7 +80,8 @@ class Webhook(TimestampedModel):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     # How many processing tries (``WebhookAttempt`` rows) there have been, replays included:
     # set with each try's row, so the lists, the dashboard and ``error_message`` say the same.
-    attempt_count = models.PositiveIntegerField(default=0)
+    # A default in the database too: rows inserted by hand (the benchmarks' bulk loads) get it.
+    attempt_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         db_table = "webhooks"
