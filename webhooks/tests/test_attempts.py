@@ -18,7 +18,7 @@ from integrations.models import IntegrationLog
 from integrations.tests.factories import IntegrationFactory
 from webhooks.handlers import unregister_webhook_handler, webhook_handler
 from webhooks.models import Webhook, WebhookAttempt, WebhookStatus
-from webhooks.services import webhook_process, webhook_retry, webhook_sweep
+from webhooks.services import webhook_process, webhook_purge, webhook_retry, webhook_sweep
 from webhooks.tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db
@@ -217,6 +217,20 @@ def test_attempts_go_with_their_webhook(api_client, forward_server):
     webhook_process(webhook_id=webhook.pk)
     assert api_client.delete(f"/api/webhooks/{webhook.pk}").status_code == 204
     assert not WebhookAttempt.objects.filter(webhook_id=webhook.pk).exists()
+
+
+def test_retention_deletes_the_attempts_with_their_webhook_and_keeps_the_others(forward_server):
+    old = forwarded_webhook(forward_server.url)
+    kept = forwarded_webhook(forward_server.url)
+    for webhook in (old, kept):
+        assert webhook_process(webhook_id=webhook.pk) == WebhookStatus.COMPLETED
+    long_ago = timezone.now() - timedelta(days=400)
+    Webhook.objects.filter(pk=old.pk).update(created_at=long_ago, updated_at=long_ago)
+
+    assert webhook_purge(older_than_days=90).deleted >= 1
+    assert not Webhook.objects.filter(pk=old.pk).exists()
+    assert not WebhookAttempt.objects.filter(webhook_id=old.pk).exists()
+    assert len(attempts_of(kept)) == 1
 
 
 # --- GET /api/webhooks/<id>/attempts ----------------------------------------------------------

@@ -34,7 +34,7 @@ def test_attempts_and_a_replay_with_a_real_worker(
         response = post_signed(Client(), integration.code, {"id": "evt_story", "type": "x.y"})
         assert response.status_code == 202
         webhook_id = response.json()["id"]
-        assert forward_server.wait_for(1), worker.output()[-3000:]
+        assert forward_server.wait_for(1, timeout=30), worker.output()[-3000:]
         forward_server.status = 200
         done = wait_until(lambda: status_of(webhook_id) == "completed", timeout=30)
         assert done, worker.output()[-3000:]
