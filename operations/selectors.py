@@ -231,7 +231,7 @@ def failed_webhook_list(*, limit: int = FAILED_WEBHOOKS_SHOWN) -> tuple[list[Web
             "id",
             "event_type",
             "source",
-            "retry_count",
+            "attempt_count",
             "error_message",
             "created_at",
             "integration__code",

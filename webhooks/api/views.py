@@ -1,5 +1,5 @@
-"""Webhooks API: the public receive URL, stored deliveries (list, get, delete, retry) and the
-rotation of an integration's webhook secret."""
+"""Webhooks API: the public receive URL, stored deliveries (list, get, delete, retry, replay, their
+attempts) and the rotation of an integration's webhook secret."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ from webhooks.api.serializers import (
     RetryConflictSerializer,
     RotatedWebhookSecretSerializer,
     RotateWebhookSecretSerializer,
+    WebhookAttemptListSerializer,
+    WebhookAttemptSerializer,
     WebhookSerializer,
 )
 from webhooks.filters import WebhookFilter
@@ -46,11 +48,14 @@ from webhooks.inbound import BodyTooLarge, max_body_bytes, parse_payload, read_b
 from webhooks.integration_cache import StaleIntegration
 from webhooks.models import Webhook
 from webhooks.ratelimit import receive_rate_check
+from webhooks.selectors import webhook_attempt_list
 from webhooks.services import (
     ReceiveOutcome,
+    WebhookNotReplayable,
     WebhookNotRetryable,
     webhook_receive,
     webhook_refuse,
+    webhook_replay,
     webhook_retry,
     webhook_secret_rotate,
 )
@@ -331,6 +336,53 @@ class WebhookViewSet(
                 {"detail": str(error), "status": webhook.status}, status=status.HTTP_409_CONFLICT
             )
         return Response(WebhookSerializer(webhook).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Replay a webhook",
+        description=(
+            "Processes a completed, failed or ignored webhook again (handlers and forward), "
+            "keeping its earlier attempts. Not for a webhook refused for its signature at "
+            "receipt, nor one pending or processing."
+        ),
+        request=None,
+        responses={
+            202: WebhookSerializer,
+            404: OpenApiResponse(description="No such webhook."),
+            409: OpenApiResponse(
+                RetryConflictSerializer,
+                description="Refused at receipt, or still pending or processing.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: str | None = None) -> Response:
+        webhook = self.get_object()
+        try:
+            webhook = webhook_replay(webhook=webhook)
+        except WebhookNotReplayable as error:
+            return Response(
+                {"detail": str(error), "status": webhook.status}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(WebhookSerializer(webhook).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="A webhook's processing attempts",
+        description=(
+            "One entry per processing try, oldest first, replays included. `status_code` is the "
+            "forward's HTTP status (null when nothing was forwarded or no answer came); "
+            "`duration_ms` is null for a try whose worker died."
+        ),
+        responses={
+            200: WebhookAttemptListSerializer,
+            404: OpenApiResponse(description="No such webhook."),
+        },
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def attempts(self, request: Request, pk: str | None = None) -> Response:
+        webhook = self.get_object()
+        attempts = webhook_attempt_list(webhook=webhook)
+        return Response({"results": WebhookAttemptSerializer(attempts, many=True).data})
 
 
 class RotateWebhookSecretView(APIView):

@@ -42,7 +42,7 @@ def test_webhooks_reaching_failed_are_one_alert_with_their_count(telegram, forwa
     alert = Alert.objects.get()
     assert (alert.event, alert.count, alert.integration_id) == ("webhook.failed", 3, acme.pk)
     assert (
-        f"webhook {webhooks[-1].pk}" in alert.detail and "gave up after 1 attempts" in alert.detail
+        f"webhook {webhooks[-1].pk}" in alert.detail and "gave up after 1 attempt)" in alert.detail
     )
     assert alerts_send_due().sent == 1
     assert "3 webhooks reached failed" in telegram.texts()[0]
