@@ -431,11 +431,45 @@ def receive(request: HttpRequest, integration: Integration) -> HttpResponse:
         # still gets -32603 and asks again.
         logger.exception("paynet: the log of a call to %s was not written", integration.code)
     headers = {"WWW-Authenticate": 'Basic realm="paynet"'} if call.status_code == 401 else None
+    return _json(answer, status=call.status_code, headers=headers)
+
+
+def _reads_as_paynet(rpc: Any) -> bool:
+    """A JSON-RPC 2.0 call of one of Paynet's methods carrying what only Paynet sends
+    (``serviceId``; ``newPassword`` for ChangePassword). Payme's calls share some method names
+    but never these parameters; an ordinary webhook carries none of it."""
+    if not isinstance(rpc, dict) or rpc.get("jsonrpc") != "2.0":
+        return False
+    method, params = rpc.get("method"), rpc.get("params")
+    if not isinstance(method, str) or method.strip() not in METHODS or not isinstance(params, dict):
+        return False
+    return "serviceId" in params or (method.strip() == "ChangePassword" and "newPassword" in params)
+
+
+def receive_unreadable(request: HttpRequest, *, known: bool) -> HttpResponse | None:
+    """The answer when the integration itself cannot be read (the database down before the
+    view could load it): -32603 with HTTP 200, as for any other outage, so Paynet asks again
+    rather than seeing a 5xx; -32300 for a method that is not POST. ``known``: this process
+    last read the code as a Paynet integration; otherwise only a call that reads as Paynet's
+    is answered (None: not ours, the caller answers as for any webhook). Nothing is checked,
+    changed or logged, since nothing can be; the credentials are not even read."""
+    if request.method != "POST":
+        return _json(_error(None, NOT_POST)) if known else None
+    body = read_limited_body(request)
+    try:
+        rpc = json_storable(_parse(body)) if body is not None else None
+    except (ValueError, RecursionError):
+        rpc = None
+    if not known and not _reads_as_paynet(rpc):
+        return None
+    logger.error("paynet: a call to %s answered -32603: the database is unavailable", request.path)
+    request_id = _readable_id(rpc.get("id")) if isinstance(rpc, dict) else None
+    return _json(_error(request_id, SYSTEM_ERROR))
+
+
+def _json(answer: dict[str, Any], *, status: int = 200, headers: Any = None) -> JsonResponse:
     return JsonResponse(
-        answer,
-        status=call.status_code,
-        headers=headers,
-        json_dumps_params={"ensure_ascii": False},
+        answer, status=status, headers=headers, json_dumps_params={"ensure_ascii": False}
     )
 
 
