@@ -336,7 +336,8 @@ def _raw_for_log(body: bytes) -> dict[str, Any]:
 
 
 def _readable_id(value: Any) -> Any:
-    return value if isinstance(value, str) or type(value) is int else None
+    """The ``id`` to echo: a string or any JSON number (a float too; never a bool)."""
+    return value if isinstance(value, str) or type(value) in (int, float) else None
 
 
 @dataclass
