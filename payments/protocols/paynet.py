@@ -36,6 +36,7 @@ from integrations.crypto import DecryptionError
 from integrations.jsontext import json_loads_bounded
 from integrations.models import Integration, IntegrationStatus, json_storable
 from integrations.redaction import REDACTED
+from integrations.services import integration_secret_values
 from payments.models import PaymentInvoice, PaymentTransaction
 from payments.protocols.common import gateway_log, read_limited_body
 from payments.services import paynet as service
@@ -424,7 +425,8 @@ def receive(request: HttpRequest, integration: Integration) -> HttpResponse:
             answer=answer,
             started=started,
             error_message=f"{error['code']}: {error['message']}" if error else None,
-            secrets=_secrets(integration),
+            # Every stored credential, the login (api_key) too, as CONTRACT asks of every log.
+            secrets=integration_secret_values(integration),
             status_code=call.status_code,
         )
     except Exception:
@@ -472,17 +474,3 @@ def _json(answer: dict[str, Any], *, status: int = 200, headers: Any = None) -> 
     return JsonResponse(
         answer, status=status, headers=headers, json_dumps_params={"ensure_ascii": False}
     )
-
-
-def _secrets(integration: Integration) -> list[str]:
-    """What the log scrubs: the password and the webhook secret. ``api_key`` is Paynet's login,
-    often the integration's own code; scrubbing it would hide the log's endpoint."""
-    values: list[str] = []
-    for name in ("api_secret", "webhook_secret"):
-        try:
-            value = getattr(integration, name)
-        except DecryptionError:
-            continue
-        if value:
-            values.append(value)
-    return values

@@ -1,5 +1,6 @@
 """Paynet details found in a conformance review against gateways.md section 2: every method that
-is not POST is -32300 (OPTIONS too), and an ``id`` that is any JSON number is echoed."""
+is not POST is -32300 (OPTIONS too), an ``id`` that is any JSON number is echoed, and the login
+(``api_key``) is a credential no log holds."""
 
 from __future__ import annotations
 
@@ -63,3 +64,25 @@ def test_an_id_that_is_not_a_number_or_a_string_is_32600_with_null(client, payne
     )
     assert response.json()["id"] is None
     assert response.json()["error"]["code"] == -32600
+
+
+def test_the_login_is_a_credential_and_never_in_a_log(client):
+    """CONTRACT: no integration log holds a stored credential, ``api_key`` included (Paynet's
+    login), also when a call carries it somewhere of its own."""
+    from integrations.models import IntegrationLog
+    from payments.tests.paynet_calls import PASSWORD, basic, rpc
+
+    login = "paynet-login-4711"
+    paynet = paynet_integration(api_key=login)
+    fields = {"order_id": "nobody", "note": f"sent by {login}"}
+    answer = rpc(
+        client,
+        "GetInformation",
+        {"serviceId": 4321, "fields": fields},
+        authorization=basic(login, PASSWORD),
+    )
+    assert answer["error"]["code"] == 302
+    log = IntegrationLog.objects.get(integration=paynet)
+    text = json.dumps([log.endpoint, log.request_data, log.response_data, log.error_message])
+    assert login not in text
+    assert log.request_data["body"]["params"]["fields"]["note"] == "sent by [REDACTED]"
