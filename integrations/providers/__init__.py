@@ -17,10 +17,11 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
+from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
 from integrations.models import Integration, IntegrationType
-from integrations.providers.base import Provider, ReceiveProtocol
+from integrations.providers.base import Provider, ReceiveProtocol, ReceiveUnreadable
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -122,3 +123,22 @@ def operation_route_unavailable(request: HttpRequest) -> HttpResponse | None:
 def _load_protocol(path: str) -> ReceiveProtocol:
     protocol: ReceiveProtocol = import_string(path)
     return protocol
+
+
+def receive_unreadable_answer(request: HttpRequest, *, provider: str | None) -> HttpResponse | None:
+    """The answer to a receive whose integration cannot be read (the database down): from the
+    protocol of ``provider`` (the code's provider when this process last read it), or, for a code
+    it has not read, from the first protocol that recognises the call as its own; None when no
+    protocol answers (the caller then gives the generic 503)."""
+    if provider is not None:
+        declarations = [declaration_for(provider)]
+    else:
+        declarations = [_load(path) for path in dict.fromkeys(PROVIDERS.values())]
+    for declaration in declarations:
+        if declaration is None or not declaration.receive_unreadable:
+            continue
+        unreadable: ReceiveUnreadable = import_string(declaration.receive_unreadable)
+        answer = unreadable(request, known=provider is not None)
+        if answer is not None:
+            return answer
+    return None

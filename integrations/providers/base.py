@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 # A gateway's own protocol on the receive URL: it answers the whole request itself.
 ReceiveProtocol = Callable[["HttpRequest", Integration], "HttpResponse"]
+# Its answer when the integration cannot be read (the database down): given the request and
+# whether this process last read the code as this provider's; None when the call is not its own.
+ReceiveUnreadable = Callable[..., "HttpResponse | None"]
 
 
 class SyncSourceError(Exception):
@@ -174,6 +177,8 @@ class Provider:
     # database cannot be read (so not even the integration is known).
     receive_operations: ClassVar[bool] = False
     receive_unavailable: ClassVar[str | None] = None
+    # Dotted path of a ``ReceiveUnreadable``, when its protocol must answer even without the row.
+    receive_unreadable: ClassVar[str | None] = None
     default_key_field: ClassVar[str] = "id"
     # The record field its source changes on every edit, when ``pages`` can list versions alone
     # (``VersionListing``): the engine compares it with the stored record's.

@@ -14,3 +14,4 @@ from integrations.providers.base import Provider
 
 class Paynet(Provider):
     receive_protocol = "payments.protocols.paynet.receive"
+    receive_unreadable = "payments.protocols.paynet.receive_unreadable"

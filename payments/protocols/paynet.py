@@ -36,6 +36,7 @@ from integrations.crypto import DecryptionError
 from integrations.jsontext import json_loads_bounded
 from integrations.models import Integration, IntegrationStatus, json_storable
 from integrations.redaction import REDACTED
+from integrations.services import integration_secret_values
 from payments.models import PaymentInvoice, PaymentTransaction
 from payments.protocols.common import gateway_log, read_limited_body
 from payments.services import paynet as service
@@ -336,7 +337,8 @@ def _raw_for_log(body: bytes) -> dict[str, Any]:
 
 
 def _readable_id(value: Any) -> Any:
-    return value if isinstance(value, str) or type(value) is int else None
+    """The ``id`` to echo: a string or any JSON number (a float too; never a bool)."""
+    return value if isinstance(value, str) or type(value) in (int, float) else None
 
 
 @dataclass
@@ -423,7 +425,8 @@ def receive(request: HttpRequest, integration: Integration) -> HttpResponse:
             answer=answer,
             started=started,
             error_message=f"{error['code']}: {error['message']}" if error else None,
-            secrets=_secrets(integration),
+            # Every stored credential, the login (api_key) too, as CONTRACT asks of every log.
+            secrets=integration_secret_values(integration),
             status_code=call.status_code,
         )
     except Exception:
@@ -431,23 +434,43 @@ def receive(request: HttpRequest, integration: Integration) -> HttpResponse:
         # still gets -32603 and asks again.
         logger.exception("paynet: the log of a call to %s was not written", integration.code)
     headers = {"WWW-Authenticate": 'Basic realm="paynet"'} if call.status_code == 401 else None
+    return _json(answer, status=call.status_code, headers=headers)
+
+
+def _reads_as_paynet(rpc: Any) -> bool:
+    """A JSON-RPC 2.0 call of one of Paynet's methods carrying what only Paynet sends
+    (``serviceId``; ``newPassword`` for ChangePassword). Payme's calls share some method names
+    but never these parameters; an ordinary webhook carries none of it."""
+    if not isinstance(rpc, dict) or rpc.get("jsonrpc") != "2.0":
+        return False
+    method, params = rpc.get("method"), rpc.get("params")
+    if not isinstance(method, str) or method.strip() not in METHODS or not isinstance(params, dict):
+        return False
+    return "serviceId" in params or (method.strip() == "ChangePassword" and "newPassword" in params)
+
+
+def receive_unreadable(request: HttpRequest, *, known: bool) -> HttpResponse | None:
+    """The answer when the integration itself cannot be read (the database down before the
+    view could load it): -32603 with HTTP 200, as for any other outage, so Paynet asks again
+    rather than seeing a 5xx; -32300 for a method that is not POST. ``known``: this process
+    last read the code as a Paynet integration; otherwise only a call that reads as Paynet's
+    is answered (None: not ours, the caller answers as for any webhook). Nothing is checked,
+    changed or logged, since nothing can be; the credentials are not even read."""
+    if request.method != "POST":
+        return _json(_error(None, NOT_POST)) if known else None
+    body = read_limited_body(request)
+    try:
+        rpc = json_storable(_parse(body)) if body is not None else None
+    except (ValueError, RecursionError):
+        rpc = None
+    if not known and not _reads_as_paynet(rpc):
+        return None
+    logger.error("paynet: a call to %s answered -32603: the database is unavailable", request.path)
+    request_id = _readable_id(rpc.get("id")) if isinstance(rpc, dict) else None
+    return _json(_error(request_id, SYSTEM_ERROR))
+
+
+def _json(answer: dict[str, Any], *, status: int = 200, headers: Any = None) -> JsonResponse:
     return JsonResponse(
-        answer,
-        status=call.status_code,
-        headers=headers,
-        json_dumps_params={"ensure_ascii": False},
+        answer, status=status, headers=headers, json_dumps_params={"ensure_ascii": False}
     )
-
-
-def _secrets(integration: Integration) -> list[str]:
-    """What the log scrubs: the password and the webhook secret. ``api_key`` is Paynet's login,
-    often the integration's own code; scrubbing it would hide the log's endpoint."""
-    values: list[str] = []
-    for name in ("api_secret", "webhook_secret"):
-        try:
-            value = getattr(integration, name)
-        except DecryptionError:
-            continue
-        if value:
-            values.append(value)
-    return values

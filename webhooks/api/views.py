@@ -26,6 +26,7 @@ from integrations.models import Integration, IntegrationStatus
 from integrations.providers import (
     operation_route_unavailable,
     receive_protocol_for,
+    receive_unreadable_answer,
     receives_operations,
 )
 from integrations.selectors import integration_get_live, integration_get_live_versioned
@@ -83,21 +84,31 @@ class WebhookReceiveView(APIView):
     ) -> HttpResponseBase:
         # A gateway's own protocol answers every method itself (Payme: -32300 for a GET, with
         # HTTP 200); ordinary senders get the 405.
-        integration = integration_get_live(code=kwargs.get("code", ""))
-        if integration is not None and (protocol := receive_protocol_for(integration)):
-            return protocol(request._request, integration)
-        return super().http_method_not_allowed(request, *args, **kwargs)
+        return self._protocol_answer(request, kwargs.get("code", "")) or (
+            super().http_method_not_allowed(request, *args, **kwargs)
+        )
 
-    # DRF calls this with its Request, and may get a gateway's plain HttpResponse back.
     def options(  # type: ignore[override]
         self, request: Request, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        # DRF answers OPTIONS itself (its metadata, HTTP 200); to a gateway's protocol it is
-        # another verb like GET (Uzum 10003, Payme -32300).
-        integration = integration_get_live(code=kwargs.get("code", ""))
-        if integration is not None and (protocol := receive_protocol_for(integration)):
-            return protocol(request._request, integration)
-        return super().options(request, *args, **kwargs)
+        # OPTIONS is one more method that is not POST to a gateway (Paynet: -32300).
+        return self._protocol_answer(request, kwargs.get("code", "")) or (
+            super().options(request, *args, **kwargs)
+        )
+
+    @staticmethod
+    def _protocol_answer(request: Request, code: str) -> HttpResponseBase | None:
+        try:
+            integration = integration_get_live(code=code)
+        except (OperationalError, InterfaceError):
+            if answer := _unreadable_answer(request._request, code):
+                return answer
+            raise
+        if integration is None:
+            return None
+        integration_cache.note_provider(integration)
+        protocol = receive_protocol_for(integration)
+        return protocol(request._request, integration) if protocol else None
 
     @extend_schema(
         summary="Receive a webhook",
@@ -126,7 +137,14 @@ class WebhookReceiveView(APIView):
     def post(self, request: Request, code: str) -> HttpResponseBase:
         started = time.monotonic()
         http_request = request._request
-        integration, version = integration_get_live_versioned(code=code)
+        try:
+            integration, version = integration_get_live_versioned(code=code)
+        except (OperationalError, InterfaceError):
+            # The database is down: a gateway that must never see a 5xx (Paynet: -32603) is
+            # answered by its protocol; everyone else gets the handler's 503 and delivers again.
+            if answer := _unreadable_answer(http_request, code):
+                return answer
+            raise
         if integration is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         integration_cache.remember(integration, version)
@@ -203,6 +221,10 @@ class WebhookReceiveView(APIView):
             webhook.status if webhook is not None else None,
         )  # fmt: skip
         return Response(outcome.body, status=outcome.status_code, headers=outcome.headers)
+
+
+def _unreadable_answer(request: HttpRequest, code: str) -> HttpResponse | None:
+    return receive_unreadable_answer(request, provider=integration_cache.provider_of(code))
 
 
 def _log_received(
