@@ -85,7 +85,9 @@ class ClickMerchantClient:
     """Click's merchant API for one Click integration (``config.merchant_api_url``,
     ``config.merchant_user_id``, ``config.service_id``; the secret key is ``api_secret``)."""
 
-    def __init__(self, integration: Integration, *, clock: Any = time.time) -> None:
+    def __init__(
+        self, integration: Integration, *, clock: Any = time.time, timeout: float | None = None
+    ) -> None:
         self.integration = integration
         config = integration.typed_config
         self.base_url = config.merchant_api_url.rstrip("/")
@@ -94,6 +96,9 @@ class ClickMerchantClient:
         self.service_id = int(service_id) if service_id.isdigit() else 0
         self.clock = clock
         self.http = IntegrationHttpClient(integration, retries=0)
+        if timeout is not None:
+            # A caller answering an API request caps each call below config.timeout.
+            self.http.timeout = min(self.http.timeout, timeout)
 
     def configuration_error(self) -> str | None:
         """What is missing for any call, or None."""

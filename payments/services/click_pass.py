@@ -240,7 +240,10 @@ def click_pass_pay(
 ) -> ClickPassResult:
     """Charge ``invoice`` with the scanned Click Pass code. ClickPassConflict when the invoice is
     not payable now (409), ClickPassUnavailable when the integration lacks what the call needs."""
-    client = ClickMerchantClient(integration)
+    # The request's budget: everything below ends by it, so the answer (``processing`` at
+    # worst) always comes before the web server gives up on the request.
+    deadline = time.monotonic() + settings.CLICK_PASS_POLL_SECONDS
+    client = ClickMerchantClient(integration, timeout=settings.CLICK_PASS_CALL_TIMEOUT)
     problem = client.configuration_error()
     if problem:
         raise ClickPassUnavailable(problem)
@@ -275,9 +278,10 @@ def click_pass_pay(
         return _result(payment, PAID, answer.error_note)
     note = answer.error_note
     if payment.click_paydoc_id:
-        deadline = time.monotonic() + settings.CLICK_PASS_POLL_SECONDS
+        call_timeout = client.http.timeout
         while time.monotonic() < deadline:
-            sleep(settings.CLICK_PASS_POLL_INTERVAL)
+            sleep(max(0.0, min(settings.CLICK_PASS_POLL_INTERVAL, deadline - time.monotonic())))
+            client.http.timeout = max(0.5, min(call_timeout, deadline - time.monotonic()))
             try:
                 checked = client.payment_status(payment_id=payment.click_paydoc_id)
             except ClickMerchantNoAnswer as no_answer:
@@ -355,9 +359,9 @@ def click_pass_refund(*, invoice: PaymentInvoice) -> PaymentTransaction:
             f"The invoice is {invoice.status}; only a paid Click Pass payment can be refunded."
         )
     try:
-        answer = ClickMerchantClient(payment.integration).payment_reversal(
-            payment_id=payment.click_paydoc_id
-        )
+        answer = ClickMerchantClient(
+            payment.integration, timeout=settings.CLICK_PASS_CALL_TIMEOUT
+        ).payment_reversal(payment_id=payment.click_paydoc_id)
     except ClickMerchantNoAnswer as no_answer:
         raise ClickPassConflict(f"Click did not answer the reversal: {no_answer}") from None
     if not answer.succeeded:

@@ -4,6 +4,7 @@ rules, a Shop API Complete for the same charge joining it, and no secret anywher
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -166,6 +167,43 @@ def test_timeout_is_processing_and_found_again_by_the_hub_transaction_id(
     payment.refresh_from_db()
     assert (payment.state, payment.provider_transaction_id) == (2, "4567891234")
     assert len(click_server.state.calls("/click_pass/payment")) == 1
+
+
+def test_a_slow_click_never_holds_the_request_past_its_budget(
+    api_client, click_api, click_server, invoice_with_items, settings
+):
+    # With config.timeout at its 30 s default, a hanging Click used to hold the request past
+    # gunicorn's 30 s worker timeout (the worker killed, no answer at all). Each call inside the
+    # request now waits at most CLICK_PASS_CALL_TIMEOUT, and the polls end with the budget.
+    click_api.config = {**click_api.config, "timeout": 30_000}
+    click_api.save()
+    settings.CLICK_PASS_CALL_TIMEOUT = 0.5
+    click_server.state.pass_mode = "timeout"
+    click_server.state.slow_seconds = 3
+    started = time.monotonic()
+    response = charge(api_client, invoice_with_items)
+    assert time.monotonic() - started < 2
+    assert response.json()["status"] == "processing"
+
+
+def test_slow_status_polls_end_with_the_requests_budget(
+    api_client, click_api, click_server, invoice_with_items, settings
+):
+    click_api.config = {**click_api.config, "timeout": 30_000}
+    click_api.save()
+    settings.CLICK_PASS_POLL_SECONDS = 1.0
+    click_server.state.pass_mode = "processing"
+    click_server.state.status_answers = ["timeout"]
+    click_server.state.slow_seconds = 4
+    started = time.monotonic()
+    response = charge(api_client, invoice_with_items)
+    assert time.monotonic() - started < 2.5
+    assert response.json() == {
+        "status": "processing",
+        "payment_id": 4567891234,
+        "error_note": response.json()["error_note"],
+    }
+    assert "No answer from Click" in response.json()["error_note"]
 
 
 def test_a_500_is_processing_then_failed_when_click_never_heard_of_it(
