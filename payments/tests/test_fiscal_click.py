@@ -228,6 +228,20 @@ def test_click_faults_back_off_and_fail_after_fiscal_attempts(
     assert fiscal_receipt_process(receipt_id=receipt.pk, force=True) is None
 
 
+def test_the_default_tries_end_about_an_hour_after_the_payment():
+    # gateways.md 5.2: first try within a minute, the failure alerted after about an hour. With
+    # the default config.fiscal_attempts (10) the nine waits between the tries add up to that.
+    from django.conf import settings
+
+    from payments.services.fiscal import _backoff
+
+    attempts = IntegrationConfig.read({}).fiscal_attempts
+    total = sum(_backoff(n).total_seconds() for n in range(1, attempts))
+    assert attempts == 10
+    assert 45 * 60 <= total <= 75 * 60, total
+    assert _backoff(1).total_seconds() == settings.FISCAL_RETRY_BASE_SECONDS <= 10
+
+
 def test_missing_tax_id_is_reported_and_retried(
     client, click_api, click_server, invoice_with_items
 ):
