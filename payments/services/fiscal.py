@@ -380,7 +380,10 @@ def fiscal_receipt_process(*, receipt_id: Any, force: bool = False) -> FiscalRec
         return _fiscalized(receipt, read.url, read.body)
     if receipt.status == ReceiptStatus.SUBMITTED or not read.answered:
         # Submitted before: only read. No answer: whether Click holds a receipt is unknown.
-        return _retry_later(receipt, read.error)
+        error = read.error
+        if receipt.status == ReceiptStatus.SUBMITTED and receipt.provider_status_code:
+            error = f"{error} (submit_items was refused: {receipt.provider_status_code})"
+        return _retry_later(receipt, error)
     config = payment.integration.typed_config
     if not (config.tin or config.pinfl):
         return _retry_later(receipt, "config.tin or config.pinfl must be set for Click receipts")
@@ -404,8 +407,9 @@ def fiscal_receipt_process(*, receipt_id: Any, force: bool = False) -> FiscalRec
         receipt.provider_status_code = answer.error_code
         receipt.save()
         if answer.refused:
-            # Click said no: nothing was registered, so a later try may submit again.
-            receipt.status = ReceiptStatus.PENDING
+            # Click said no. It stays submitted all the same: the contract allows one submission
+            # per payment, and Click's codes do not say that nothing was registered; later tries
+            # read ofd_data until the attempts are spent (then failed, an operator looks).
             return _retry_later(receipt, f"submit_items: {answer.error_code}: {answer.error_note}")
     read = _read(client, receipt)
     if read.url:

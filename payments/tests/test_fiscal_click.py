@@ -184,20 +184,42 @@ def test_a_submit_timeout_is_settled_by_reading_never_by_posting_again(
     assert len(click_server.state.calls("submit_items")) == 1
 
 
-def test_a_refused_submission_is_tried_again_later(
+def test_a_refused_submission_is_never_posted_again_and_fails_after_the_attempts(
+    client, click_api, click_server, invoice_with_items
+):
+    # CONTRACT: "never submitted twice for one payment", a refusal included: later tries only
+    # read ofd_data (Click may have registered it after all), then failed.
+    click_api.config = {**click_api.config, "fiscal_attempts": 3}
+    click_api.save()
+    shop_pay(client, click_api)
+    click_server.state.submit_mode = "declined"
+    receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
+    assert receipt is not None
+    assert (receipt.status, receipt.attempts) == ("submitted", 1)
+    assert "Invalid SPIC" in receipt.last_error
+    click_server.state.submit_mode = "ok"
+    for _ in range(2):
+        due_now(receipt)
+        receipt = fiscal_receipt_process(receipt_id=receipt.pk)
+        assert receipt is not None
+    assert (receipt.status, receipt.attempts) == ("failed", 3)
+    assert "submit_items was refused: -31" in receipt.error_message
+    assert len(click_server.state.calls("submit_items")) == 1
+    assert len(click_server.state.calls("/payment/ofd_data/31555/")) == 3
+
+
+def test_a_receipt_click_made_after_refusing_is_still_found(
     client, click_api, click_server, invoice_with_items
 ):
     shop_pay(client, click_api)
     click_server.state.submit_mode = "declined"
     receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
-    assert receipt is not None
-    assert (receipt.status, receipt.attempts) == ("pending", 1)
-    assert "Invalid SPIC" in receipt.last_error
-    click_server.state.submit_mode = "ok"
+    assert receipt is not None and receipt.status == "submitted"
+    click_server.state.receipts[PAYDOC] = fake.receipt_url(PAYDOC)
     due_now(receipt)
     receipt = fiscal_receipt_process(receipt_id=receipt.pk)
     assert receipt is not None and receipt.status == "fiscalized"
-    assert len(click_server.state.calls("submit_items")) == 2
+    assert len(click_server.state.calls("submit_items")) == 1
 
 
 def test_click_faults_back_off_and_fail_after_fiscal_attempts(
