@@ -141,8 +141,11 @@ class ClickMerchantClient:
                 payload["amount"] = _AMOUNT_MARK
             data = json.dumps(payload)
             if amount_tiyin is not None:
-                # A JSON number with exactly two decimals, as Click writes amounts.
-                data = data.replace(f'"{_AMOUNT_MARK}"', soums_text(amount_tiyin), 1)
+                # A JSON number with exactly two decimals, as Click writes amounts. ``amount`` is
+                # the body's last key, so its mark is the last one: a caller's text that happens
+                # to hold the mark (a cashbox code) stays as it was.
+                head, _mark, tail = data.rpartition(f'"{_AMOUNT_MARK}"')
+                data = head + soums_text(amount_tiyin) + tail
         logged = log_body if log_body is not None else body
         if logged is not None and amount_tiyin is not None:
             logged = {**logged, "amount": soums_text(amount_tiyin)}
