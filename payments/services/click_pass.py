@@ -45,9 +45,11 @@ logger = logging.getLogger(__name__)
 PAID = "paid"
 FAILED = "failed"
 PROCESSING = "processing"
-# How often the worker asks again about a charge still in flight, and how long an attempt with
-# no payment_id (Click never answered) may stay unknown to Click before it counts as not made.
-CHECK_EVERY = timedelta(seconds=10)
+# How often the worker asks again about a charge still in flight (below beat's 10 s period, so
+# each sweep finds it due; equal to it, every other sweep missed it by milliseconds), and how
+# long an attempt with no payment_id (Click never answered) may stay unknown to Click before it
+# counts as not made.
+CHECK_EVERY = timedelta(seconds=5)
 NOT_FOUND_GRACE = timedelta(seconds=45)
 
 

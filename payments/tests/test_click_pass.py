@@ -136,6 +136,22 @@ def test_still_processing_is_settled_by_the_worker_without_resending_the_code(
     assert FiscalReceipt.objects.filter(status="pending").count() == 1
 
 
+def test_a_charge_still_processing_is_due_again_at_the_next_beat(
+    api_client, click_api, click_server, invoice_with_items
+):
+    from payments.apps import CLICK_PASS_SETTLE_EVERY_SECONDS
+
+    click_server.state.pass_mode = "processing"
+    click_server.state.status_answers = [1]
+    assert charge(api_client, invoice_with_items).json()["status"] == "processing"
+    before = timezone.now()
+    assert click_pass_settle_due() == 1
+    payment = PaymentTransaction.objects.get()
+    assert payment.state == 1
+    # Due again before beat's next run (a few ms early), not skipped to the run after it.
+    assert payment.next_check_at - before < timedelta(seconds=CLICK_PASS_SETTLE_EVERY_SECONDS - 1)
+
+
 def test_processing_that_ends_declined_fails(
     api_client, click_api, click_server, invoice_with_items
 ):
