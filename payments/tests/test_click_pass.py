@@ -147,7 +147,7 @@ def test_a_charge_still_processing_is_due_again_at_the_next_beat(
     before = timezone.now()
     assert click_pass_settle_due() == 1
     payment = PaymentTransaction.objects.get()
-    assert payment.state == 1
+    assert payment.state == 1 and payment.next_check_at is not None
     # Due again before beat's next run (a few ms early), not skipped to the run after it.
     assert payment.next_check_at - before < timedelta(seconds=CLICK_PASS_SETTLE_EVERY_SECONDS - 1)
 
