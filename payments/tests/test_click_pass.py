@@ -4,6 +4,7 @@ rules, a Shop API Complete for the same charge joining it, and no secret anywher
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from integrations.models import IntegrationLog
 from payments.models import FiscalReceipt, PaymentInvoice, PaymentTransaction
 from payments.services import click_pass_settle_due, fiscal_receipt_process
 from payments.tests import click_server as fake
-from payments.tests.conftest import click_call, click_fields
+from payments.tests.conftest import ITEMS, click_call, click_fields
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
@@ -322,6 +323,38 @@ def test_refund_of_anything_else_is_a_409(client, api_client, click_api, click_s
     assert invoice.status == "paid"
     assert api_client.post(f"/api/payment-invoices/{invoice.pk}/refund").status_code == 409
     assert click_server.state.requests == []
+
+
+def test_a_payment_id_click_already_used_is_never_a_500(
+    client, api_client, click_api, click_server, invoice_with_items
+):
+    from payments.services import invoice_create
+
+    assert charge(api_client, invoice_with_items).json()["status"] == "paid"
+    # A Click (or a test server started again) that hands out the same payment_id once more.
+    click_server.state.ids = itertools.count(4567891234)
+    second = invoice_create(order_id="vm-07-0002", amount=1_200_000, items=ITEMS)
+    response = charge(api_client, second)
+    assert response.status_code == 200
+    assert response.json() == {"status": "paid", "payment_id": 4567891234, "error_note": "Success"}
+    second.refresh_from_db()
+    assert second.status == "paid"
+    payment = PaymentTransaction.objects.get(invoice=second)
+    assert (payment.state, payment.click_paydoc_id) == (2, 4567891234)
+    assert FiscalReceipt.objects.get(transaction=payment).payment_id == 4567891234
+    # Click's Shop API callbacks for this second charge join it, not the first invoice's.
+    common = {
+        "order_id": "vm-07-0002",
+        "amount": "12000.00",
+        "secret": fake.SECRET,
+        "service_id": str(fake.SERVICE_ID),
+        "click_paydoc_id": "4567891234",
+        "click_trans_id": "7770001",
+    }
+    prepared = click_call(client, click_api.code, click_fields(0, **common))
+    assert prepared["error"] == 0, prepared
+    payment.refresh_from_db()
+    assert payment.merchant_prepare_id == prepared["merchant_prepare_id"]
 
 
 def test_a_shop_api_complete_for_the_same_charge_joins_it(
