@@ -85,6 +85,21 @@ def test_paid_charge_pays_the_invoice_and_queues_its_receipt(
     assert shown["transaction_id"] == str(payment.id)
 
 
+def test_a_wallet_charge_is_fiscalized_as_e_cash(
+    api_client, click_api, click_server, invoice_with_items
+):
+    click_server.state.processing_type = "WALLET"
+    assert charge(api_client, invoice_with_items).json()["status"] == "paid"
+    receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
+    assert receipt is not None and receipt.status == "fiscalized"
+    (sent,) = click_server.state.submitted[4567891234]
+    assert (sent["received_card"], sent["received_ecash"], sent["received_cash"]) == (
+        0,
+        1_200_000,
+        0,
+    )
+
+
 def test_declined_charge_fails_and_leaves_the_invoice_payable(
     api_client, click_api, click_server, invoice_with_items
 ):
