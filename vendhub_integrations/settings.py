@@ -314,13 +314,11 @@ RETENTION_WEBHOOK_DAYS = max(1, env("RETENTION_WEBHOOK_DAYS"))
 FISCAL_RETRY_BASE_SECONDS = max(0.0, env.float("FISCAL_RETRY_BASE_SECONDS", default=7.0))
 FISCAL_LEASE_SECONDS = max(1.0, env.float("FISCAL_LEASE_SECONDS", default=120.0))
 # Click Pass: how long the request itself polls Click's payment status (every ..._INTERVAL
-# seconds) before it answers "processing" and leaves the charge to the worker.
+# seconds) before it answers "processing" and leaves the charge to the worker. It is the whole
+# request's budget (charge, confirmation, polls; each call waits at most what is left of it), so
+# the answer comes before gunicorn's 30 s worker timeout.
 CLICK_PASS_POLL_SECONDS = max(0.0, env.float("CLICK_PASS_POLL_SECONDS", default=25.0))
 CLICK_PASS_POLL_INTERVAL = max(0.05, env.float("CLICK_PASS_POLL_INTERVAL", default=1.5))
-# The whole request (charge, confirmation and polls) ends within CLICK_PASS_POLL_SECONDS plus about
-# a second, below gunicorn's 30 s worker timeout: each call inside it waits at most this long (or
-# config.timeout when that is shorter), and a poll never outlasts what is left of the budget.
-CLICK_PASS_CALL_TIMEOUT = max(0.5, env.float("CLICK_PASS_CALL_TIMEOUT", default=10.0))
 
 # --- Protection and limits --------------------------------------------------------------------
 # Networks no outbound call may reach (link-local and cloud metadata by default); loopback and

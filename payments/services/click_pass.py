@@ -252,13 +252,20 @@ def click_pass_pay(
     """Charge ``invoice`` with the scanned Click Pass code. ClickPassConflict when the invoice is
     not payable now (409), ClickPassUnavailable when the integration lacks what the call needs."""
     # The request's budget: everything below ends by it, so the answer (``processing`` at
-    # worst) always comes before the web server gives up on the request.
+    # worst) always comes before the web server gives up on the request (gunicorn: 30 s).
     deadline = time.monotonic() + settings.CLICK_PASS_POLL_SECONDS
-    client = ClickMerchantClient(integration, timeout=settings.CLICK_PASS_CALL_TIMEOUT)
+    client = ClickMerchantClient(integration)
+    config_timeout = client.http.timeout
+
+    def within_budget() -> None:
+        # The next call waits at most what is left of the budget (config.timeout if shorter).
+        client.http.timeout = max(0.5, min(config_timeout, deadline - time.monotonic()))
+
     problem = client.configuration_error()
     if problem:
         raise ClickPassUnavailable(problem)
     payment = _record_attempt(invoice=invoice, integration=integration, cashbox_code=cashbox_code)
+    within_budget()
     try:
         answer = client.click_pass_payment(
             otp_data=otp_data,
@@ -279,6 +286,7 @@ def click_pass_pay(
     if status < 0:
         return _result(payment, FAILED, answer.error_note or f"payment_status {status}")
     if answer.body.get("confirm_mode") == 1 and payment.click_paydoc_id:
+        within_budget()
         try:
             confirmed = client.click_pass_confirm(payment_id=payment.click_paydoc_id)
         except ClickMerchantNoAnswer as no_answer:
@@ -289,10 +297,9 @@ def click_pass_pay(
         return _result(payment, PAID, answer.error_note)
     note = answer.error_note
     if payment.click_paydoc_id:
-        call_timeout = client.http.timeout
         while time.monotonic() < deadline:
             sleep(max(0.0, min(settings.CLICK_PASS_POLL_INTERVAL, deadline - time.monotonic())))
-            client.http.timeout = max(0.5, min(call_timeout, deadline - time.monotonic()))
+            within_budget()
             try:
                 checked = client.payment_status(payment_id=payment.click_paydoc_id)
             except ClickMerchantNoAnswer as no_answer:
@@ -371,7 +378,7 @@ def click_pass_refund(*, invoice: PaymentInvoice) -> PaymentTransaction:
         )
     try:
         answer = ClickMerchantClient(
-            payment.integration, timeout=settings.CLICK_PASS_CALL_TIMEOUT
+            payment.integration, timeout=max(1.0, settings.CLICK_PASS_POLL_SECONDS)
         ).payment_reversal(payment_id=payment.click_paydoc_id)
     except ClickMerchantNoAnswer as no_answer:
         raise ClickPassConflict(f"Click did not answer the reversal: {no_answer}") from None
