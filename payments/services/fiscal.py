@@ -358,7 +358,11 @@ def _read(client: Any, receipt: FiscalReceipt) -> _Read:
         return _Read(None, None, False, f"ofd_data: {error}")
     url = answer.body.get("qrCodeURL")
     if isinstance(url, str) and url.strip():
-        return _Read(url.strip(), answer.body, True, "")
+        url = url.strip()
+        if not url.lower().startswith(("https://", "http://")) or len(url) > 2000:
+            # Shown as a link in the admin: only a web address is a receipt (as for Payme's).
+            return _Read(None, answer.body, False, "ofd_data: qrCodeURL is not a web address")
+        return _Read(url, answer.body, True, "")
     if answer.refused:
         return _Read(None, answer.body, True, f"ofd_data: {answer.error_code}: {answer.error_note}")
     return _Read(None, answer.body, True, "ofd_data: no receipt yet")

@@ -161,6 +161,19 @@ def test_a_receipt_click_already_has_is_not_submitted(
     assert click_server.state.calls("submit_items") == []
 
 
+def test_a_qr_code_url_that_is_not_a_web_address_is_not_a_receipt(
+    client, click_api, click_server, invoice_with_items
+):
+    # It would be the admin's link to the receipt: never a javascript: URL there.
+    shop_pay(client, click_api)
+    click_server.state.receipts[PAYDOC] = "javascript:alert(1)//?t=UZ1&r=1&s=1"
+    receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
+    assert receipt is not None and receipt.status == "pending" and receipt.qr_code_url == ""
+    assert "not a web address" in receipt.last_error
+    # Whether Click holds a receipt is unclear: nothing is submitted over it.
+    assert click_server.state.calls("submit_items") == []
+
+
 def test_a_submit_timeout_is_settled_by_reading_never_by_posting_again(
     client, click_api, click_server, invoice_with_items
 ):
