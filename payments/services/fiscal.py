@@ -66,9 +66,14 @@ def receipt_url_parts(url: str) -> dict[str, Any]:
     (``/check`` or ``/epi``); absent parts are left out."""
     query = parse_qs(urlsplit(url).query)
     parts: dict[str, Any] = {}
-    for key, name in (("t", "terminal_id"), ("r", "receipt_id"), ("s", "fiscal_sign")):
+    # Cut to the columns' widths: an odd URL is stored, never a failed save.
+    for key, name, width in (
+        ("t", "terminal_id", 32),
+        ("r", "receipt_id", 64),
+        ("s", "fiscal_sign", 64),
+    ):
         if query.get(key) and query[key][0]:
-            parts[name] = query[key][0][:64]
+            parts[name] = query[key][0][:width]
     moment = fiscal_time(query.get("c", [""])[0])
     if moment is not None:
         parts["fiscalized_at"] = moment

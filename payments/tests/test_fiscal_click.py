@@ -174,6 +174,19 @@ def test_a_qr_code_url_that_is_not_a_web_address_is_not_a_receipt(
     assert click_server.state.calls("submit_items") == []
 
 
+def test_an_overlong_terminal_in_the_url_is_cut_not_a_crash(
+    client, click_api, click_server, invoice_with_items
+):
+    shop_pay(client, click_api)
+    click_server.state.receipts[PAYDOC] = (
+        f"https://ofd.soliq.uz/check?t={'T' * 40}&r=3021&c=20260115140330&s=461218925470"
+    )
+    receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
+    assert receipt is not None and receipt.status == "fiscalized"
+    receipt.refresh_from_db()
+    assert receipt.terminal_id == "T" * 32
+
+
 def test_a_submit_timeout_is_settled_by_reading_never_by_posting_again(
     client, click_api, click_server, invoice_with_items
 ):
