@@ -85,7 +85,9 @@ class ClickMerchantClient:
     """Click's merchant API for one Click integration (``config.merchant_api_url``,
     ``config.merchant_user_id``, ``config.service_id``; the secret key is ``api_secret``)."""
 
-    def __init__(self, integration: Integration, *, clock: Any = time.time) -> None:
+    def __init__(
+        self, integration: Integration, *, clock: Any = time.time, timeout: float | None = None
+    ) -> None:
         self.integration = integration
         config = integration.typed_config
         self.base_url = config.merchant_api_url.rstrip("/")
@@ -94,6 +96,9 @@ class ClickMerchantClient:
         self.service_id = int(service_id) if service_id.isdigit() else 0
         self.clock = clock
         self.http = IntegrationHttpClient(integration, retries=0)
+        if timeout is not None:
+            # A caller answering an API request caps each call below config.timeout.
+            self.http.timeout = min(self.http.timeout, timeout)
 
     def configuration_error(self) -> str | None:
         """What is missing for any call, or None."""
@@ -136,8 +141,11 @@ class ClickMerchantClient:
                 payload["amount"] = _AMOUNT_MARK
             data = json.dumps(payload)
             if amount_tiyin is not None:
-                # A JSON number with exactly two decimals, as Click writes amounts.
-                data = data.replace(f'"{_AMOUNT_MARK}"', soums_text(amount_tiyin), 1)
+                # A JSON number with exactly two decimals, as Click writes amounts. ``amount`` is
+                # the body's last key, so its mark is the last one: a caller's text that happens
+                # to hold the mark (a cashbox code) stays as it was.
+                head, _mark, tail = data.rpartition(f'"{_AMOUNT_MARK}"')
+                data = head + soums_text(amount_tiyin) + tail
         logged = log_body if log_body is not None else body
         if logged is not None and amount_tiyin is not None:
             logged = {**logged, "amount": soums_text(amount_tiyin)}

@@ -339,11 +339,14 @@ RETENTION_LOG_DAYS = max(1, env("RETENTION_LOG_DAYS"))
 RETENTION_WEBHOOK_DAYS = max(1, env("RETENTION_WEBHOOK_DAYS"))
 # Fiscal receipts made through Click: the first retry waits this long, each next one twice as
 # long (at most an hour); a worker's claim on a receipt lasts FISCAL_LEASE_SECONDS, after which
-# the beat sweep hands it to another worker.
-FISCAL_RETRY_BASE_SECONDS = max(0.0, env.float("FISCAL_RETRY_BASE_SECONDS", default=30.0))
+# the beat sweep hands it to another worker. 7 s × (2⁹ − 1) ≈ 1 h: with the default 10 attempts
+# a receipt Click never makes is failed (and alerted) after about an hour (gateways.md 5.2's SLA).
+FISCAL_RETRY_BASE_SECONDS = max(0.0, env.float("FISCAL_RETRY_BASE_SECONDS", default=7.0))
 FISCAL_LEASE_SECONDS = max(1.0, env.float("FISCAL_LEASE_SECONDS", default=120.0))
 # Click Pass: how long the request itself polls Click's payment status (every ..._INTERVAL
-# seconds) before it answers "processing" and leaves the charge to the worker.
+# seconds) before it answers "processing" and leaves the charge to the worker. It is the whole
+# request's budget (charge, confirmation, polls; each call waits at most what is left of it), so
+# the answer comes before gunicorn's 30 s worker timeout.
 CLICK_PASS_POLL_SECONDS = max(0.0, env.float("CLICK_PASS_POLL_SECONDS", default=25.0))
 CLICK_PASS_POLL_INTERVAL = max(0.05, env.float("CLICK_PASS_POLL_INTERVAL", default=1.5))
 

@@ -77,12 +77,14 @@ def _click_pass_of(
     """The Click Pass charge whose ``payment_id`` is this Shop API payment document: Click
     telling the shop about a charge the hub made, which joins that transaction (never a second
     payment). It takes a prepare id the first time, and keeps Click's click_trans_id."""
-    joined = (
+    charges = (
         PaymentTransaction.objects.select_for_update()
         .filter(provider=PaymentProvider.CLICK, click_pass=True, click_paydoc_id=click_paydoc_id)
         .select_related("integration")
-        .first()
     )
+    # This invoice's charge first: should Click's ids repeat, an older charge of another
+    # invoice with the same payment_id does not hide it.
+    joined = charges.filter(invoice=invoice).first() or charges.first()
     if joined is None:
         return None
     if joined.invoice_id != invoice.id:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.models import Integration
@@ -45,9 +45,11 @@ logger = logging.getLogger(__name__)
 PAID = "paid"
 FAILED = "failed"
 PROCESSING = "processing"
-# How often the worker asks again about a charge still in flight, and how long an attempt with
-# no payment_id (Click never answered) may stay unknown to Click before it counts as not made.
-CHECK_EVERY = timedelta(seconds=10)
+# How often the worker asks again about a charge still in flight (below beat's 10 s period, so
+# each sweep finds it due; equal to it, every other sweep missed it by milliseconds), and how
+# long an attempt with no payment_id (Click never answered) may stay unknown to Click before it
+# counts as not made.
+CHECK_EVERY = timedelta(seconds=5)
 NOT_FOUND_GRACE = timedelta(seconds=45)
 
 
@@ -120,16 +122,25 @@ def _remember(payment: PaymentTransaction, answer: ClickMerchantAnswer) -> None:
     for key in ("processing_type", "card_type", "card_number"):
         if isinstance(answer.body.get(key), str):
             account[key] = answer.body[key]
-    fields = ["account", "updated_at"]
-    payment.account = account
+    changes: dict[str, Any] = {"account": account, "updated_at": timezone.now()}
     if payment_id and payment.click_paydoc_id != payment_id:
-        payment.click_paydoc_id = payment_id
-        payment.provider_transaction_id = str(payment_id)
-        fields += ["click_paydoc_id", "provider_transaction_id"]
-    PaymentTransaction.objects.filter(pk=payment.pk, state=TransactionState.CREATED).update(
-        **{name: getattr(payment, name) for name in fields if name != "updated_at"},
-        updated_at=timezone.now(),
-    )
+        changes["click_paydoc_id"] = payment_id
+        changes["provider_transaction_id"] = str(payment_id)
+    pending = PaymentTransaction.objects.filter(pk=payment.pk, state=TransactionState.CREATED)
+    try:
+        with transaction.atomic():
+            pending.update(**changes)
+    except IntegrityError:
+        # Another Click transaction already carries this id (a Shop API click_trans_id, or a
+        # Click that reuses ids, as a test server may): the charge keeps the hub's own id
+        # there, and Click's payment_id lives on in click_paydoc_id. Never a 500.
+        logger.warning(
+            "click pass %s: Click's payment_id %s is another transaction's id",
+            payment.pk,
+            payment_id,
+        )
+        del changes["provider_transaction_id"]
+        pending.update(**changes)
 
 
 def click_pass_mark_paid(*, payment_id: Any) -> PaymentTransaction:
@@ -240,11 +251,21 @@ def click_pass_pay(
 ) -> ClickPassResult:
     """Charge ``invoice`` with the scanned Click Pass code. ClickPassConflict when the invoice is
     not payable now (409), ClickPassUnavailable when the integration lacks what the call needs."""
+    # The request's budget: everything below ends by it, so the answer (``processing`` at
+    # worst) always comes before the web server gives up on the request (gunicorn: 30 s).
+    deadline = time.monotonic() + settings.CLICK_PASS_POLL_SECONDS
     client = ClickMerchantClient(integration)
+    config_timeout = client.http.timeout
+
+    def within_budget() -> None:
+        # The next call waits at most what is left of the budget (config.timeout if shorter).
+        client.http.timeout = max(0.5, min(config_timeout, deadline - time.monotonic()))
+
     problem = client.configuration_error()
     if problem:
         raise ClickPassUnavailable(problem)
     payment = _record_attempt(invoice=invoice, integration=integration, cashbox_code=cashbox_code)
+    within_budget()
     try:
         answer = client.click_pass_payment(
             otp_data=otp_data,
@@ -265,6 +286,7 @@ def click_pass_pay(
     if status < 0:
         return _result(payment, FAILED, answer.error_note or f"payment_status {status}")
     if answer.body.get("confirm_mode") == 1 and payment.click_paydoc_id:
+        within_budget()
         try:
             confirmed = client.click_pass_confirm(payment_id=payment.click_paydoc_id)
         except ClickMerchantNoAnswer as no_answer:
@@ -275,9 +297,9 @@ def click_pass_pay(
         return _result(payment, PAID, answer.error_note)
     note = answer.error_note
     if payment.click_paydoc_id:
-        deadline = time.monotonic() + settings.CLICK_PASS_POLL_SECONDS
         while time.monotonic() < deadline:
-            sleep(settings.CLICK_PASS_POLL_INTERVAL)
+            sleep(max(0.0, min(settings.CLICK_PASS_POLL_INTERVAL, deadline - time.monotonic())))
+            within_budget()
             try:
                 checked = client.payment_status(payment_id=payment.click_paydoc_id)
             except ClickMerchantNoAnswer as no_answer:
@@ -355,9 +377,9 @@ def click_pass_refund(*, invoice: PaymentInvoice) -> PaymentTransaction:
             f"The invoice is {invoice.status}; only a paid Click Pass payment can be refunded."
         )
     try:
-        answer = ClickMerchantClient(payment.integration).payment_reversal(
-            payment_id=payment.click_paydoc_id
-        )
+        answer = ClickMerchantClient(
+            payment.integration, timeout=max(1.0, settings.CLICK_PASS_POLL_SECONDS)
+        ).payment_reversal(payment_id=payment.click_paydoc_id)
     except ClickMerchantNoAnswer as no_answer:
         raise ClickPassConflict(f"Click did not answer the reversal: {no_answer}") from None
     if not answer.succeeded:

@@ -67,9 +67,14 @@ def receipt_url_parts(url: str) -> dict[str, Any]:
     (``/check`` or ``/epi``); absent parts are left out."""
     query = parse_qs(urlsplit(url).query)
     parts: dict[str, Any] = {}
-    for key, name in (("t", "terminal_id"), ("r", "receipt_id"), ("s", "fiscal_sign")):
+    # Cut to the columns' widths: an odd URL is stored, never a failed save.
+    for key, name, width in (
+        ("t", "terminal_id", 32),
+        ("r", "receipt_id", 64),
+        ("s", "fiscal_sign", 64),
+    ):
         if query.get(key) and query[key][0]:
-            parts[name] = query[key][0][:64]
+            parts[name] = query[key][0][:width]
     moment = fiscal_time(query.get("c", [""])[0])
     if moment is not None:
         parts["fiscalized_at"] = moment
@@ -368,7 +373,11 @@ def _read(client: Any, receipt: FiscalReceipt) -> _Read:
         return _Read(None, None, False, f"ofd_data: {error}")
     url = answer.body.get("qrCodeURL")
     if isinstance(url, str) and url.strip():
-        return _Read(url.strip(), answer.body, True, "")
+        url = url.strip()
+        if not url.lower().startswith(("https://", "http://")) or len(url) > 2000:
+            # Shown as a link in the admin: only a web address is a receipt (as for Payme's).
+            return _Read(None, answer.body, False, "ofd_data: qrCodeURL is not a web address")
+        return _Read(url, answer.body, True, "")
     if answer.refused:
         return _Read(None, answer.body, True, f"ofd_data: {answer.error_code}: {answer.error_note}")
     return _Read(None, answer.body, True, "ofd_data: no receipt yet")
@@ -390,7 +399,10 @@ def fiscal_receipt_process(*, receipt_id: Any, force: bool = False) -> FiscalRec
         return _fiscalized(receipt, read.url, read.body)
     if receipt.status == ReceiptStatus.SUBMITTED or not read.answered:
         # Submitted before: only read. No answer: whether Click holds a receipt is unknown.
-        return _retry_later(receipt, read.error)
+        error = read.error
+        if receipt.status == ReceiptStatus.SUBMITTED and receipt.provider_status_code:
+            error = f"{error} (submit_items was refused: {receipt.provider_status_code})"
+        return _retry_later(receipt, error)
     config = payment.integration.typed_config
     if not (config.tin or config.pinfl):
         return _retry_later(receipt, "config.tin or config.pinfl must be set for Click receipts")
@@ -414,8 +426,9 @@ def fiscal_receipt_process(*, receipt_id: Any, force: bool = False) -> FiscalRec
         receipt.provider_status_code = answer.error_code
         receipt.save()
         if answer.refused:
-            # Click said no: nothing was registered, so a later try may submit again.
-            receipt.status = ReceiptStatus.PENDING
+            # Click said no. It stays submitted all the same: the contract allows one submission
+            # per payment, and Click's codes do not say that nothing was registered; later tries
+            # read ofd_data until the attempts are spent (then failed, an operator looks).
             return _retry_later(receipt, f"submit_items: {answer.error_code}: {answer.error_note}")
     read = _read(client, receipt)
     if read.url:

@@ -40,6 +40,8 @@ class ClickMerchantState:
     # Click Pass charge: paid | processing | declined | 500 | timeout
     pass_mode: str = "paid"
     confirm_mode: int = 0
+    # What paid a Click Pass charge: UZCARD | HUMO | WALLET.
+    processing_type: str = "UZCARD"
     # payment/status: payment_status values served in turn (the last one repeats); "500" or
     # "timeout" as a value answers that way once.
     status_answers: list[Any] = field(default_factory=lambda: [2])
@@ -166,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "payment_status": status,
                 "confirm_mode": state.confirm_mode,
                 "card_type": "private",
-                "processing_type": "UZCARD",
+                "processing_type": state.processing_type,
                 "card_number": "860049******1234",
                 "phone_number": "998901234567",
             },

@@ -52,6 +52,19 @@ def test_charge_sends_soums_with_two_decimals_and_a_valid_auth(click_api, click_
     assert seen.headers["Auth"].startswith("41207:")
 
 
+def test_a_cashbox_code_that_looks_like_the_amount_mark_is_sent_as_it_is(click_api, click_server):
+    from payments.click_merchant import _AMOUNT_MARK
+
+    ClickMerchantClient(click_api).click_pass_payment(
+        otp_data="880101698207133392",
+        amount_tiyin=150_050,
+        transaction_id="5f1c9a4e-7d2b-4c8e-a1f3-9b0d6e2c4a71",
+        cashbox_code=_AMOUNT_MARK,
+    )
+    seen = click_server.state.requests[-1]
+    assert seen.body["cashbox_code"] == _AMOUNT_MARK and seen.body["amount"] == 1500.5
+
+
 def test_wrong_secret_is_refused_by_the_server(click_api):
     click_api.api_secret = "not-the-secret"
     click_api.save()

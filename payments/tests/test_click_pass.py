@@ -4,6 +4,8 @@ rules, a Shop API Complete for the same charge joining it, and no secret anywher
 
 from __future__ import annotations
 
+import itertools
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +15,7 @@ from integrations.models import IntegrationLog
 from payments.models import FiscalReceipt, PaymentInvoice, PaymentTransaction
 from payments.services import click_pass_settle_due, fiscal_receipt_process
 from payments.tests import click_server as fake
-from payments.tests.conftest import click_call, click_fields
+from payments.tests.conftest import ITEMS, click_call, click_fields
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +85,21 @@ def test_paid_charge_pays_the_invoice_and_queues_its_receipt(
     assert shown["transaction_id"] == str(payment.id)
 
 
+def test_a_wallet_charge_is_fiscalized_as_e_cash(
+    api_client, click_api, click_server, invoice_with_items
+):
+    click_server.state.processing_type = "WALLET"
+    assert charge(api_client, invoice_with_items).json()["status"] == "paid"
+    receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
+    assert receipt is not None and receipt.status == "fiscalized"
+    (sent,) = click_server.state.submitted[4567891234]
+    assert (sent["received_card"], sent["received_ecash"], sent["received_cash"]) == (
+        0,
+        1_200_000,
+        0,
+    )
+
+
 def test_declined_charge_fails_and_leaves_the_invoice_payable(
     api_client, click_api, click_server, invoice_with_items
 ):
@@ -135,6 +152,22 @@ def test_still_processing_is_settled_by_the_worker_without_resending_the_code(
     assert FiscalReceipt.objects.filter(status="pending").count() == 1
 
 
+def test_a_charge_still_processing_is_due_again_at_the_next_beat(
+    api_client, click_api, click_server, invoice_with_items
+):
+    from payments.apps import CLICK_PASS_SETTLE_EVERY_SECONDS
+
+    click_server.state.pass_mode = "processing"
+    click_server.state.status_answers = [1]
+    assert charge(api_client, invoice_with_items).json()["status"] == "processing"
+    before = timezone.now()
+    assert click_pass_settle_due() == 1
+    payment = PaymentTransaction.objects.get()
+    assert payment.state == 1 and payment.next_check_at is not None
+    # Due again before beat's next run (a few ms early), not skipped to the run after it.
+    assert payment.next_check_at - before < timedelta(seconds=CLICK_PASS_SETTLE_EVERY_SECONDS - 1)
+
+
 def test_processing_that_ends_declined_fails(
     api_client, click_api, click_server, invoice_with_items
 ):
@@ -166,6 +199,43 @@ def test_timeout_is_processing_and_found_again_by_the_hub_transaction_id(
     payment.refresh_from_db()
     assert (payment.state, payment.provider_transaction_id) == (2, "4567891234")
     assert len(click_server.state.calls("/click_pass/payment")) == 1
+
+
+def test_a_slow_click_never_holds_the_request_past_its_budget(
+    api_client, click_api, click_server, invoice_with_items, settings
+):
+    # With config.timeout at its 30 s default, a hanging Click used to hold the request past
+    # gunicorn's 30 s worker timeout (the worker killed, no answer at all). Each call inside the
+    # request now waits at most what is left of CLICK_PASS_POLL_SECONDS.
+    click_api.config = {**click_api.config, "timeout": 30_000}
+    click_api.save()
+    settings.CLICK_PASS_POLL_SECONDS = 1.0
+    click_server.state.pass_mode = "timeout"
+    click_server.state.slow_seconds = 3
+    started = time.monotonic()
+    response = charge(api_client, invoice_with_items)
+    assert time.monotonic() - started < 2
+    assert response.json()["status"] == "processing"
+
+
+def test_slow_status_polls_end_with_the_requests_budget(
+    api_client, click_api, click_server, invoice_with_items, settings
+):
+    click_api.config = {**click_api.config, "timeout": 30_000}
+    click_api.save()
+    settings.CLICK_PASS_POLL_SECONDS = 1.0
+    click_server.state.pass_mode = "processing"
+    click_server.state.status_answers = ["timeout"]
+    click_server.state.slow_seconds = 4
+    started = time.monotonic()
+    response = charge(api_client, invoice_with_items)
+    assert time.monotonic() - started < 2.5
+    assert response.json() == {
+        "status": "processing",
+        "payment_id": 4567891234,
+        "error_note": response.json()["error_note"],
+    }
+    assert "No answer from Click" in response.json()["error_note"]
 
 
 def test_a_500_is_processing_then_failed_when_click_never_heard_of_it(
@@ -268,6 +338,38 @@ def test_refund_of_anything_else_is_a_409(client, api_client, click_api, click_s
     assert invoice.status == "paid"
     assert api_client.post(f"/api/payment-invoices/{invoice.pk}/refund").status_code == 409
     assert click_server.state.requests == []
+
+
+def test_a_payment_id_click_already_used_is_never_a_500(
+    client, api_client, click_api, click_server, invoice_with_items
+):
+    from payments.services import invoice_create
+
+    assert charge(api_client, invoice_with_items).json()["status"] == "paid"
+    # A Click (or a test server started again) that hands out the same payment_id once more.
+    click_server.state.ids = itertools.count(4567891234)
+    second = invoice_create(order_id="vm-07-0002", amount=1_200_000, items=ITEMS)
+    response = charge(api_client, second)
+    assert response.status_code == 200
+    assert response.json() == {"status": "paid", "payment_id": 4567891234, "error_note": "Success"}
+    second.refresh_from_db()
+    assert second.status == "paid"
+    payment = PaymentTransaction.objects.get(invoice=second)
+    assert (payment.state, payment.click_paydoc_id) == (2, 4567891234)
+    assert FiscalReceipt.objects.get(transaction=payment).payment_id == 4567891234
+    # Click's Shop API callbacks for this second charge join it, not the first invoice's.
+    common = {
+        "order_id": "vm-07-0002",
+        "amount": "12000.00",
+        "secret": fake.SECRET,
+        "service_id": str(fake.SERVICE_ID),
+        "click_paydoc_id": "4567891234",
+        "click_trans_id": "7770001",
+    }
+    prepared = click_call(client, click_api.code, click_fields(0, **common))
+    assert prepared["error"] == 0, prepared
+    payment.refresh_from_db()
+    assert payment.merchant_prepare_id == prepared["merchant_prepare_id"]
 
 
 def test_a_shop_api_complete_for_the_same_charge_joins_it(

@@ -161,6 +161,32 @@ def test_a_receipt_click_already_has_is_not_submitted(
     assert click_server.state.calls("submit_items") == []
 
 
+def test_a_qr_code_url_that_is_not_a_web_address_is_not_a_receipt(
+    client, click_api, click_server, invoice_with_items
+):
+    # It would be the admin's link to the receipt: never a javascript: URL there.
+    shop_pay(client, click_api)
+    click_server.state.receipts[PAYDOC] = "javascript:alert(1)//?t=UZ1&r=1&s=1"
+    receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
+    assert receipt is not None and receipt.status == "pending" and receipt.qr_code_url == ""
+    assert "not a web address" in receipt.last_error
+    # Whether Click holds a receipt is unclear: nothing is submitted over it.
+    assert click_server.state.calls("submit_items") == []
+
+
+def test_an_overlong_terminal_in_the_url_is_cut_not_a_crash(
+    client, click_api, click_server, invoice_with_items
+):
+    shop_pay(client, click_api)
+    click_server.state.receipts[PAYDOC] = (
+        f"https://ofd.soliq.uz/check?t={'T' * 40}&r=3021&c=20260115140330&s=461218925470"
+    )
+    receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
+    assert receipt is not None and receipt.status == "fiscalized"
+    receipt.refresh_from_db()
+    assert receipt.terminal_id == "T" * 32
+
+
 def test_a_submit_timeout_is_settled_by_reading_never_by_posting_again(
     client, click_api, click_server, invoice_with_items
 ):
@@ -184,20 +210,42 @@ def test_a_submit_timeout_is_settled_by_reading_never_by_posting_again(
     assert len(click_server.state.calls("submit_items")) == 1
 
 
-def test_a_refused_submission_is_tried_again_later(
+def test_a_refused_submission_is_never_posted_again_and_fails_after_the_attempts(
+    client, click_api, click_server, invoice_with_items
+):
+    # CONTRACT: "never submitted twice for one payment", a refusal included: later tries only
+    # read ofd_data (Click may have registered it after all), then failed.
+    click_api.config = {**click_api.config, "fiscal_attempts": 3}
+    click_api.save()
+    shop_pay(client, click_api)
+    click_server.state.submit_mode = "declined"
+    receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
+    assert receipt is not None
+    assert (receipt.status, receipt.attempts) == ("submitted", 1)
+    assert "Invalid SPIC" in receipt.last_error
+    click_server.state.submit_mode = "ok"
+    for _ in range(2):
+        due_now(receipt)
+        receipt = fiscal_receipt_process(receipt_id=receipt.pk)
+        assert receipt is not None
+    assert (receipt.status, receipt.attempts) == ("failed", 3)
+    assert "submit_items was refused: -31" in receipt.error_message
+    assert len(click_server.state.calls("submit_items")) == 1
+    assert len(click_server.state.calls("/payment/ofd_data/31555/")) == 3
+
+
+def test_a_receipt_click_made_after_refusing_is_still_found(
     client, click_api, click_server, invoice_with_items
 ):
     shop_pay(client, click_api)
     click_server.state.submit_mode = "declined"
     receipt = fiscal_receipt_process(receipt_id=FiscalReceipt.objects.get().pk)
-    assert receipt is not None
-    assert (receipt.status, receipt.attempts) == ("pending", 1)
-    assert "Invalid SPIC" in receipt.last_error
-    click_server.state.submit_mode = "ok"
+    assert receipt is not None and receipt.status == "submitted"
+    click_server.state.receipts[PAYDOC] = fake.receipt_url(PAYDOC)
     due_now(receipt)
     receipt = fiscal_receipt_process(receipt_id=receipt.pk)
     assert receipt is not None and receipt.status == "fiscalized"
-    assert len(click_server.state.calls("submit_items")) == 2
+    assert len(click_server.state.calls("submit_items")) == 1
 
 
 def test_click_faults_back_off_and_fail_after_fiscal_attempts(
@@ -226,6 +274,20 @@ def test_click_faults_back_off_and_fail_after_fiscal_attempts(
     assert click_server.state.calls("submit_items") == []
     # Failed is final: neither a message nor the sweep takes it up.
     assert fiscal_receipt_process(receipt_id=receipt.pk, force=True) is None
+
+
+def test_the_default_tries_end_about_an_hour_after_the_payment():
+    # gateways.md 5.2: first try within a minute, the failure alerted after about an hour. With
+    # the default config.fiscal_attempts (10) the nine waits between the tries add up to that.
+    from django.conf import settings
+
+    from payments.services.fiscal import _backoff
+
+    attempts = IntegrationConfig.read({}).fiscal_attempts
+    total = sum(_backoff(n).total_seconds() for n in range(1, attempts))
+    assert attempts == 10
+    assert 45 * 60 <= total <= 75 * 60, total
+    assert _backoff(1).total_seconds() == settings.FISCAL_RETRY_BASE_SECONDS <= 10
 
 
 def test_missing_tax_id_is_reported_and_retried(
