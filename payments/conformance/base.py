@@ -177,7 +177,7 @@ class Run:
                 if status == InvoiceStatus.PENDING:
                     invoice_cancel(invoice=invoice)
                     status = self.invoice_status(invoice)
-            except Exception as error:  # noqa: BLE001 (cleanup of one must not stop the rest)
+            except Exception as error:  # cleanup of one must not stop the rest
                 logger.exception("gateway_check: cleanup of %s failed", invoice.order_id)
                 status = f"not cancelled ({type(error).__name__})"
             lines.append(f"{invoice.order_id}: {status}")
@@ -292,9 +292,11 @@ def run_steps(run: Run, steps: list[Step], *, write: Callable[[str], None]) -> R
                 ok=False,
                 detail=f"expected {mismatch.expected}; got {run.scrub(mismatch.got)}",
             )
-        except Missing as missing:
+        except Missing:
             result = StepResult(
-                step.name, ok=False, detail=f"not checked: an earlier step gave no {missing}"
+                step.name,
+                ok=False,
+                detail="not checked: it builds on an earlier step that failed",
             )
         except NoAnswer as no_answer:
             result = StepResult(step.name, ok=False, detail=f"{no_answer} from {run.url}")
@@ -302,7 +304,7 @@ def run_steps(run: Run, steps: list[Step], *, write: Callable[[str], None]) -> R
             write(result.line())
             report.not_run = len(steps) - index - 1
             break
-        except Exception as error:  # noqa: BLE001 (a report line, never a traceback)
+        except Exception as error:  # a report line, never a traceback
             logger.exception("gateway_check: step %r raised", step.name)
             result = StepResult(
                 step.name, ok=False, detail=f"the answer could not be read ({type(error).__name__})"
@@ -318,8 +320,8 @@ __all__ = [
     "ORDER_PREFIX",
     "REDACTED",
     "Answer",
-    "Missing",
     "Mismatch",
+    "Missing",
     "NoAnswer",
     "Report",
     "Run",

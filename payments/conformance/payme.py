@@ -234,7 +234,7 @@ def scenario(run: Run) -> list[Step]:
 
     def params_for(method: str) -> Any:
         def params(run: Run) -> dict[str, Any]:
-            return {
+            every: dict[str, dict[str, Any]] = {
                 "CheckPerformTransaction": {
                     "amount": AMOUNT,
                     "account": _account(run, run.values["order_id"]),
@@ -245,7 +245,8 @@ def scenario(run: Run) -> list[Step]:
                 "CheckTransaction": {"id": run.values["first"]},
                 "GetStatement": {"from": 0, "to": run.values["time"]},
                 "ChangePassword": {"password": "gwcheck-never-stored"},
-            }[method]
+            }
+            return every[method]
 
         return params
 
