@@ -64,6 +64,32 @@ def click_integration():
     )
 
 
+UZUM_SECRET = "Vx9-tQ2r-7Lp"
+PAYNET_SECRET = "Kd4-mW8z-3Hs"
+
+
+@pytest.fixture
+def uzum_integration():
+    return gateway_integration(
+        code="uzum-vm07",
+        provider="uzum",
+        api_key="uzum-vm07",
+        api_secret=UZUM_SECRET,
+        config={"service_id": 101202},
+    )
+
+
+@pytest.fixture
+def paynet_integration():
+    return gateway_integration(
+        code="paynet-vm07",
+        provider="paynet",
+        api_key="paynet-vm07",
+        api_secret=PAYNET_SECRET,
+        config={"service_id": 4321},
+    )
+
+
 def test_payme_against_the_hub_passes_every_step(live_server, payme_integration):
     status, out, err = gateway_check("payme-vm07", "--base-url", live_server.url)
     print(out)
@@ -177,14 +203,17 @@ def assert_readable_failure(status: int, out: str, err: str) -> list[str]:
     return failures
 
 
-@pytest.mark.parametrize("code", ["payme-vm07", "click-vm07"])
+@pytest.mark.parametrize("code", ["payme-vm07", "click-vm07", "uzum-vm07", "paynet-vm07"])
 def test_a_server_answering_an_empty_result_fails_every_step(
-    wrong_server, payme_integration, click_integration, code
+    wrong_server, payme_integration, click_integration, uzum_integration, paynet_integration, code
 ):
     status, out, err = gateway_check(code, "--base-url", wrong_server(empty_result))
     failures = assert_readable_failure(status, out, err)
     assert len(failures) == len(step_lines(out))
     assert 'got HTTP 200 {"result": {}}' in failures[0]
+    assert all(
+        secret not in out for secret in (PAYME_KEY, CLICK_SECRET, UZUM_SECRET, PAYNET_SECRET)
+    )
     # Nothing was paid: every invoice the run created is cancelled again.
     invoices = check_invoices()
     assert invoices and all(invoice.status == InvoiceStatus.CANCELLED for invoice in invoices)
