@@ -101,6 +101,20 @@ def test_payme_against_the_hub_passes_every_step(live_server, payme_integration)
     assert PAYME_KEY not in out + err
     invoices = check_invoices()
     assert [invoice.status for invoice in invoices] == [InvoiceStatus.REFUNDED]
+    # ChangePassword went with a wrong key only: the stored key is the same.
+    payme_integration.refresh_from_db()
+    assert payme_integration.api_secret == PAYME_KEY
+
+
+def test_payme_with_refunds_forbidden_expects_31007_and_keeps_the_invoice_paid(
+    live_server, payme_integration
+):
+    payme_integration.config = {"refunds_allowed": False, "account_field": "order"}
+    payme_integration.save()
+    status, out, _ = gateway_check("payme-vm07", "--base-url", live_server.url)
+    assert status == 0, out
+    assert "8 CheckTransaction → state 2 (refunds_allowed is false): ok" in out
+    assert [invoice.status for invoice in check_invoices()] == [InvoiceStatus.PAID]
 
 
 def test_click_against_the_hub_passes_every_rule(live_server, click_integration):
