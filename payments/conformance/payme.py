@@ -171,11 +171,12 @@ def _perform(key: str) -> Any:
     return step
 
 
-def _cancel(key: str, reason: int) -> Any:
+def _cancel(key: str, reason: int, *, performed: bool) -> Any:
+    """Cancel the transaction: before Perform (state -1) or after it (a refund, state -2)."""
+
     def step(run: Run) -> None:
         created = run.need(f"{key}.create")
         run.values[f"{key}.reason"] = reason
-        performed = f"{key}.perform" in run.values
         answer = _rpc(run, "CancelTransaction", {"id": run.values[key], "reason": reason})
         if performed and not run.config.refunds_allowed:
             # config.refunds_allowed false: the goods are out, the refund is refused.
@@ -334,7 +335,10 @@ def scenario(run: Run) -> list[Step]:
                 {NOT_ALLOWED, *ACCOUNT_ERRORS},
             ),
         ),
-        Step("7 CancelTransaction of the created one → state -1", _cancel("first", 3)),
+        Step(
+            "7 CancelTransaction of the created one → state -1",
+            _cancel("first", 3, performed=False),
+        ),
         Step(
             "7 CancelTransaction again → the same answer",
             _repeat("CancelTransaction", "first", "cancel"),
@@ -355,7 +359,7 @@ def scenario(run: Run) -> list[Step]:
             "8 CancelTransaction of the performed one → state -2, invoice refunded"
             if run.config.refunds_allowed
             else "8 CancelTransaction of the performed one → -31007 (refunds_allowed is false)",
-            _cancel("second", 5),
+            _cancel("second", 5, performed=True),
         ),
         Step(
             "8 CancelTransaction again → the same answer",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 from django.core.management import CommandError, call_command
 
 from payments.models import InvoiceStatus, PaymentInvoice
@@ -148,7 +149,9 @@ def wrong_server() -> Iterator[Callable[[Reply], str]]:
     def start(reply: Reply) -> str:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.server.last_body = self.rfile.read(  # type: ignore[attr-defined]
+                    int(self.headers.get("Content-Length") or 0)
+                )
                 reply(self)
 
             do_GET = do_POST
@@ -196,6 +199,29 @@ def echo_authorization(handler: BaseHTTPRequestHandler) -> None:
         "error": {"code": 1, "message": f"{authorization} {decoded}"},
     }
     send(handler, 200, json.dumps(body).encode(), "application/json")
+
+
+def lying_proxy(target: str) -> Reply:
+    """Forward every call to the hub at ``target``, but report a PerformTransaction as still
+    created (state 1): a subtle protocol bug the check must catch, step by step."""
+
+    def reply(handler: BaseHTTPRequestHandler) -> None:
+        body = handler.server.last_body  # type: ignore[attr-defined]
+        answer = requests.post(
+            target + handler.path,
+            data=body,
+            headers={
+                "Content-Type": handler.headers["Content-Type"],
+                "Authorization": handler.headers.get("Authorization", ""),
+            },
+            timeout=10,
+        )
+        data = answer.json()
+        if json.loads(body).get("method") == "PerformTransaction" and "result" in data:
+            data["result"]["state"] = 1
+        send(handler, answer.status_code, json.dumps(data).encode(), "application/json")
+
+    return reply
 
 
 def never_answers(handler: BaseHTTPRequestHandler) -> None:
@@ -246,6 +272,25 @@ def test_click_against_a_server_error(wrong_server, click_integration):
     failures = assert_readable_failure(status, out, err)
     assert "got HTTP 500" in failures[0]
     assert all(invoice.status == InvoiceStatus.CANCELLED for invoice in check_invoices())
+
+
+def test_a_hub_that_misreports_one_method_fails_those_steps_only(
+    live_server, wrong_server, payme_integration
+):
+    status, out, err = gateway_check(
+        "payme-vm07", "--base-url", wrong_server(lying_proxy(live_server.url))
+    )
+    failures = assert_readable_failure(status, out, err)
+    assert failures == [
+        "8 PerformTransaction → state 2, invoice paid: FAIL expected state 2 with perform_time; "
+        f"got HTTP 200 {{{failures[0].split('{', 1)[1]}",
+        "8 PerformTransaction again → the same answer: FAIL not checked: it builds on an "
+        "earlier step that failed",
+    ]
+    assert '"state": 1' in failures[0]
+    assert out.strip().splitlines()[-1] == f"{len(step_lines(out)) - 2} passed, 2 failed"
+    # The hub itself did pay and refund the invoice; nothing is left payable.
+    assert [invoice.status for invoice in check_invoices()] == [InvoiceStatus.REFUNDED]
 
 
 def test_a_server_that_never_answers_times_out_and_stops(wrong_server, payme_integration):
