@@ -143,8 +143,12 @@ class Run:
         return self.integration.api_secret or ""
 
     def remember_secret(self, *values: str) -> None:
-        """Values (an Authorization header) to cut out of everything the report shows."""
-        self._secrets.extend(value for value in values if value)
+        """Values (an Authorization header) to cut out of everything the report shows; of a
+        header, its encoded credentials alone too (a server may echo just those)."""
+        for value in values:
+            if value:
+                self._secrets.append(value)
+                self._secrets.append(value.partition(" ")[2])
 
     # --- invoices ------------------------------------------------------------------------
 

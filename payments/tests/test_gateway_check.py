@@ -192,11 +192,12 @@ def server_error(handler: BaseHTTPRequestHandler) -> None:
 def echo_authorization(handler: BaseHTTPRequestHandler) -> None:
     """A server that puts the caller's credentials into its answer: the report must not."""
     authorization = handler.headers.get("Authorization", "")
+    token = authorization.partition(" ")[2]
     decoded = base64.b64decode(authorization.partition(" ")[2] or b"").decode(errors="replace")
     body = {
         "jsonrpc": "2.0",
         "id": 1,
-        "error": {"code": 1, "message": f"{authorization} {decoded}"},
+        "error": {"code": 1, "message": f"{authorization} {decoded} ({token})"},
     }
     send(handler, 200, json.dumps(body).encode(), "application/json")
 
@@ -291,6 +292,16 @@ def test_a_hub_that_misreports_one_method_fails_those_steps_only(
     assert out.strip().splitlines()[-1] == f"{len(step_lines(out)) - 2} passed, 2 failed"
     # The hub itself did pay and refund the invoice; nothing is left payable.
     assert [invoice.status for invoice in check_invoices()] == [InvoiceStatus.REFUNDED]
+
+
+def test_an_inactive_integration_is_flagged_and_fails(live_server, click_integration):
+    click_integration.status = "inactive"
+    click_integration.save()
+    status, out, err = gateway_check("click-vm07", "--base-url", live_server.url)
+    assert "note: the integration is inactive" in out
+    failures = assert_readable_failure(status, out, err)
+    assert any("got HTTP 200" in line and '"error": -9' in line for line in failures), out
+    assert all(invoice.status == InvoiceStatus.CANCELLED for invoice in check_invoices())
 
 
 def test_a_server_that_never_answers_times_out_and_stops(wrong_server, payme_integration):

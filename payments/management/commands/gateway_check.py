@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations.models import Integration
+from integrations.models import Integration, IntegrationStatus
 from payments.conformance import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT_SECONDS,
@@ -62,6 +62,11 @@ class Command(BaseCommand):
             f"gateway_check {integration.code} ({integration.provider}) against "
             f"{base_url.rstrip('/')}/api/webhooks/receive/{integration.code}"
         )
+        if integration.status == IntegrationStatus.INACTIVE:
+            # The gateway protocols refuse every call of a switched-off integration.
+            self.stdout.write(
+                self.style.WARNING("note: the integration is inactive; expect every step to fail")
+            )
         try:
             report = gateway_check_run(
                 integration=integration,
