@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test faults lint format migrate bench check-deploy clean help
+.PHONY: run test faults cluster lint format migrate bench check-deploy clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -26,8 +26,12 @@ run: $(VENV)/.runtime-installed  ## Web + worker + beat on SQLite and an embedde
 test: $(VENV)/.dev-installed  ## The whole suite on PostgreSQL and Redis (throw-away ones if unset)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-faults: $(VENV)/.dev-installed  ## Fault suite: real processes, throw-away servers, faults injected
-	$(PY) faults/run.py
+BROKER ?= redis
+faults: $(VENV)/.dev-installed  ## Fault suite: real processes, throw-away servers, faults injected (BROKER=redis|rabbitmq)
+	BROKER=$(BROKER) $(PY) faults/run.py
+
+cluster: $(VENV)/.dev-installed  ## Multi-host fault suite: network namespaces, hosts killed and cut off (root; Redis and RabbitMQ)
+	$(PY) faults/cluster.py
 
 lint: $(VENV)/.dev-installed  ## ruff lint and format check, mypy type check
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,9 @@
 """The fault suite (`make faults`): the hub's promises checked with real processes under faults.
 
 It starts everything itself, on loopback ports of FAULTS_PORTS (default 18000-18099): a throw-away
-PostgreSQL and Redis (never the machine's own servers, which are never stopped), the web app
+PostgreSQL and broker (never the machine's own servers, which are never stopped): Redis, or
+RabbitMQ with ``BROKER=rabbitmq`` (``make faults BROKER=rabbitmq``; Debian's rabbitmq-server is
+installed when missing and apt can, else the suite says why it cannot run and exits 0), the web app
 under gunicorn with 2 workers, two Celery workers, beat, a forward destination that records
 every X-Webhook-Id, and the local 1C OData server for syncs. A sender thread posts a steady
 stream of signed webhooks (retrying what is not answered 2xx, as real senders do) while each
@@ -51,6 +53,47 @@ DRAIN_TIMEOUT = 150.0  # seconds a scenario may take to recover before what is l
 KILL_RECOVERY_LIMIT = 60.0  # the issue's promise for a SIGKILLed worker's webhook / sync job
 SECRET = secrets.token_hex(16)  # the throw-away integration's webhook secret
 PYTHON = sys.executable
+BROKER = os.environ.get("BROKER", "redis").strip().lower() or "redis"
+BROKER_NAME = {"redis": "Redis", "rabbitmq": "RabbitMQ"}.get(BROKER, BROKER)
+
+
+class Skip(Exception):
+    """The suite cannot run here (what is missing is the message); it exits 0 with no result."""
+
+
+def ensure_rabbitmq() -> None:
+    """Debian's rabbitmq-server when it is missing and apt can install it (as root)."""
+    from vendhub_integrations.testing.services import find_rabbitmq_server
+
+    if find_rabbitmq_server() is not None:
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing Debian's rabbitmq-server for the RabbitMQ cases")
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "rabbitmq-server"],
+            check=False,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        # Its package starts the system's node; the suite runs its own and leaves that alone.
+    if find_rabbitmq_server() is None:
+        raise Skip("no rabbitmq-server and apt could not install it (Debian: rabbitmq-server)")
+
+
+def start_broker(services: ThrowAwayServices, port: int) -> str:
+    if BROKER == "redis":
+        return services.start_redis(port=port)
+    if BROKER == "rabbitmq":
+        ensure_rabbitmq()
+        return services.start_rabbitmq(port=port)
+    raise SystemExit(f"BROKER must be redis or rabbitmq, not {BROKER!r}")
+
+
+def restart_broker(services: ThrowAwayServices, down_seconds: float) -> None:
+    if BROKER == "rabbitmq":
+        services.restart_rabbitmq(down_seconds=down_seconds)
+    else:
+        services.restart_redis(down_seconds=down_seconds)
 
 
 def log(message: str) -> None:
@@ -72,7 +115,8 @@ next_port.start = FIRST_PORT  # type: ignore[attr-defined]
 class Destination:
     """Answers 200 after ``delay`` seconds; records each delivery's X-Webhook-Id and body id."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.delay = 0.05
         self.in_flight = 0
         self.by_webhook: Counter[str] = Counter()
@@ -108,13 +152,13 @@ class Destination:
                 pass
 
         self.port = next_port()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.httpd = ThreadingHTTPServer((host, self.port), Handler)
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"http://{self.host}:{self.port}/hook"
 
 
 # --- the sender ----------------------------------------------------------------------------------
@@ -385,7 +429,7 @@ class Suite:
     def start(self) -> None:
         log(f"work folder {self.workdir}")
         database_url = self.services.start_postgres(port=next_port())
-        broker_url = self.services.start_redis(port=next_port())
+        broker_url = start_broker(self.services, next_port())
         var_dir = self.workdir / "var"
         var_dir.mkdir()
         self.env = {
@@ -474,7 +518,7 @@ class Suite:
     def _beat_command(self) -> list[str]:
         return [
             PYTHON, "-m", "celery", "-A", "vendhub_integrations", "beat", "--loglevel", "INFO",
-            "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+            "--scheduler", "vendhub_integrations.beat_scheduler:LeaderScheduler",
             "--pidfile", str(self.workdir / "beat.pid"),
         ]  # fmt: skip
 
@@ -544,21 +588,22 @@ class Suite:
             "SIGKILL a worker mid-forward", kill_worker_mid_forward, limit=KILL_RECOVERY_LIMIT
         )
 
-        def restart_redis() -> None:
-            self.services.restart_redis(down_seconds=3.0)
+        def restart_the_broker() -> None:
+            restart_broker(self.services, down_seconds=3.0)
 
-        self.scenario("Redis restart during receives", restart_redis)
+        self.scenario(f"{BROKER_NAME} restart during receives", restart_the_broker)
 
-        def restart_redis_while_processing() -> None:
-            # Forwards slower than the stream: a backlog of messages builds up in Redis, and the
-            # restart (no persistence) loses it; the sweeper must find and resend those.
+        def restart_broker_while_processing() -> None:
+            # Forwards slower than the stream: a backlog of messages builds up in the broker.
+            # Redis (no persistence) loses it and the sweeper must find and resend those;
+            # RabbitMQ keeps its durable queue and the messages in it.
             self.destination.delay = 1.5
             time.sleep(6)
-            log("   restarting Redis with messages queued and in flight")
-            self.services.restart_redis(down_seconds=2.0)
+            log(f"   restarting {BROKER_NAME} with messages queued and in flight")
+            restart_broker(self.services, down_seconds=2.0)
             self.destination.delay = 0.05
 
-        self.scenario("Redis restart during processing", restart_redis_while_processing)
+        self.scenario(f"{BROKER_NAME} restart during processing", restart_broker_while_processing)
 
         def stop_postgres() -> None:
             self.services.stop_postgres()
@@ -667,6 +712,7 @@ class Suite:
         log(f"   {'; '.join(result.notes)}")
 
     def report(self, started: float) -> bool:
+        print(f"\nbroker: {BROKER_NAME}")
         header = (
             f"{'scenario':<38} {'sent':>5} {'accepted':>8} {'completed':>9} {'lost':>5} "
             f"{'twice':>5} {'stuck':>5} {'failed':>6} {'refused':>7} {'repeats':>7} {'recovery':>9}"
@@ -709,12 +755,17 @@ class Suite:
 
 def main() -> int:
     started = time.monotonic()
+    # A SIGTERM (a CI timeout) still stops every process and server the suite started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     suite = Suite()
     ok = False
     try:
         suite.start()
         suite.run()
         ok = suite.report(started)
+    except Skip as reason:
+        print(f"faults: skipped on {BROKER_NAME}: {reason}")
+        return 0
     except Exception:
         import traceback
 

@@ -69,6 +69,92 @@ def _mapping(value: Any) -> dict[str, str]:
     return result
 
 
+def _digits(value: Any, length: int) -> str:
+    """A tax id: exactly ``length`` digits (a JSON number is accepted as written)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ConfigValueError(f"must be {length} digits")
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) == length):
+        raise ConfigValueError(f"must be {length} digits")
+    return text
+
+
+# The events an alert channel can be told about (CONTRACT "Alerts"); ``integrations.models.
+# AlertEvent`` spells the same names for the ``alerts`` table.
+ALERT_EVENTS = (
+    "webhook.failed",
+    "sync_job.failed",
+    "integration.failing",
+    "integration.recovered",
+    "fiscal_receipt.failed",
+    "worker.down",
+    "beat.down",
+    "backlog",
+)
+DEFAULT_COOLDOWN_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class AlertsSpec:
+    """``config.alerts`` of a notification channel: which events, about which integrations
+    (codes; empty: all), and the cooldown of one (event, integration) between two messages."""
+
+    events: tuple[str, ...] = ALERT_EVENTS
+    integrations: tuple[str, ...] = ()
+    cooldown_minutes: float = DEFAULT_COOLDOWN_MINUTES
+
+    def wants(self, event: str, integration_code: str | None) -> bool:
+        """Whether this channel is told about ``event`` of ``integration_code``; events about
+        the hub itself (no integration) pass an integration filter."""
+        if event not in self.events:
+            return False
+        return (
+            not self.integrations
+            or integration_code is None
+            or (integration_code in self.integrations)
+        )
+
+
+def _names(value: Any, *, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigValueError(f"{what} must be a list of strings")
+    return tuple(item.strip() for item in value if item.strip())
+
+
+def _alerts(value: Any) -> AlertsSpec:
+    if not isinstance(value, dict):
+        raise ConfigValueError(
+            'must be an object {"events": [...], "integrations": [...], "cooldown_minutes": 15}'
+        )
+    values: dict[str, Any] = {}
+    if value.get("events") not in (None, ""):
+        events = _names(value["events"], what="events")
+        unknown = [event for event in events if event not in ALERT_EVENTS]
+        if unknown:
+            raise ConfigValueError(
+                f"events: unknown event {unknown[0]!r} (known: {', '.join(ALERT_EVENTS)})"
+            )
+        values["events"] = events
+    if value.get("integrations") not in (None, ""):
+        values["integrations"] = _names(value["integrations"], what="integrations")
+    if value.get("cooldown_minutes") not in (None, ""):
+        try:
+            cooldown = _number(value["cooldown_minutes"])
+        except ConfigValueError:
+            raise ConfigValueError("cooldown_minutes must be a number") from None
+        if cooldown < 0:
+            raise ConfigValueError("cooldown_minutes must be at least 0")
+        values["cooldown_minutes"] = cooldown
+    return AlertsSpec(**values)
+
+
+def _recipients(value: Any) -> tuple[str, ...]:
+    """``config.to``: a list of addresses or phone numbers (one string is a list of one)."""
+    return _names(value, what="the value")
+
+
 @dataclass(frozen=True)
 class _Key:
     """How one key of ``config`` is read: its attribute, its parser and, for numbers, its
@@ -145,6 +231,23 @@ _KEYS: dict[str, _Key] = {
     "return_url": _Key("return_url", _text),
     "test_mode": _Key("test_mode", _flag),
     "refunds_allowed": _Key("refunds_allowed", _flag),
+    "confirm_timeout_s": _Key("confirm_timeout_s", _number, minimum=1, whole=True),
+    "min_amount": _Key("min_amount", _number, minimum=0, whole=True),
+    "max_amount": _Key("max_amount", _number, minimum=0, whole=True),
+    "deeplink_template": _Key("deeplink_template", _text),
+    # Click merchant API (Click Pass, fiscal receipts)
+    "merchant_api_url": _Key("merchant_api_url", _text, outbound_url=True),
+    "merchant_user_id": _Key("merchant_user_id", _text),
+    "tin": _Key("tin", lambda value: _digits(value, 9)),
+    "pinfl": _Key("pinfl", lambda value: _digits(value, 14)),
+    "fiscal_units": _Key("fiscal_units", _text),
+    "fiscal_attempts": _Key("fiscal_attempts", _number, minimum=1, maximum=1000, whole=True),
+    # Notification channels (telegram, smtp, eskiz)
+    "alerts": _Key("alerts", _alerts),
+    "chat_id": _Key("chat_id", _text),
+    "from": _Key("sender", _text),
+    "to": _Key("recipients", _recipients),
+    "starttls": _Key("starttls", _flag),
 }
 
 
@@ -185,6 +288,29 @@ class IntegrationConfig:
     test_mode: bool = False
     # Payme: false answers a cancel of a performed transaction with -31007 (goods delivered).
     refunds_allowed: bool = True
+    # Uzum: seconds a created transaction waits for /confirm before it fails (reason 4); the
+    # optional amount bounds of /create (tiyin).
+    confirm_timeout_s: int = 1800
+    min_amount: int | None = None
+    max_amount: int | None = None
+    # Uzum, Paynet: the gateway's own checkout link, overriding the built-in shape (gateways.md).
+    deeplink_template: str | None = None
+    merchant_api_url: str = "https://api.click.uz/v2/merchant"
+    merchant_user_id: str | None = None
+    # The seller's tax id (9 digits) or personal id (14 digits): Click's CommissionInfo.
+    tin: str | None = None
+    pinfl: str | None = None
+    # Click's receipt line ``Units`` (a unit-of-measure classifier code), sent when set.
+    fiscal_units: str | None = None
+    # Fiscalization tries before a receipt is ``failed``.
+    fiscal_attempts: int = 10
+    alerts: AlertsSpec = field(default_factory=AlertsSpec)
+    # Telegram's chat, the sender (e-mail address, Eskiz's nickname) and recipients of alerts.
+    chat_id: str | None = None
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+    # SMTP over smtp://: STARTTLS when the server offers it, unless this is false.
+    starttls: bool = True
 
     @classmethod
     def read(cls, config: Mapping[str, Any] | None) -> IntegrationConfig:

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from integrations.models import Integration, IntegrationLog
+from integrations.models import Alert, Integration, IntegrationLog
 from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 
 
@@ -20,3 +20,12 @@ class IntegrationLogFilter(CreatedRangeFilterSet):
     class Meta:
         model = IntegrationLog
         fields = ["integration", "direction", "action", "status_code"]
+
+
+class AlertFilter(CreatedRangeFilterSet):
+    channel = IntegrationIdFilter(field_name="channel_id", label="Channel (integration) id")
+    integration = IntegrationIdFilter()
+
+    class Meta:
+        model = Alert
+        fields = ["channel", "event", "status", "integration"]

@@ -26,9 +26,12 @@ import requests
 
 from integrations.models import Integration, IntegrationLog, LogDirection
 from integrations.outbound import OutboundAddressDenied, guarded_session
+from integrations.redaction import REDACTED, UrlCredentialFilter
 from integrations.services import integration_log_build, integration_secret_values
 
 logger = logging.getLogger(__name__)
+# urllib3 logs every request's URL at DEBUG: a bot token in a path must not go with it.
+logging.getLogger("urllib3.connectionpool").addFilter(UrlCredentialFilter())
 
 MAX_BACKOFF_SECONDS = 60.0
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -37,6 +40,9 @@ _LOGGED_BODY_CHARS = 64 * 1024
 _LOGGED_LIST_ITEMS = 20
 # How often a retry wait looks at ``should_stop``.
 _STOP_CHECK_SECONDS = 0.5
+# Headers whose whole value is a credential although their name does not say so (Click's
+# merchant API signs each call in ``Auth: <user>:<digest>:<timestamp>``).
+_CREDENTIAL_HEADERS = frozenset({"auth"})
 
 
 _pooled = threading.local()
@@ -54,6 +60,13 @@ def pooled_session() -> requests.Session:
         session = guarded_session()
         _pooled.session, _pooled.pid = session, os.getpid()
     return session
+
+
+def _headers_for_log(headers: dict[str, str] | None) -> dict[str, str]:
+    return {
+        name: REDACTED if name.lower() in _CREDENTIAL_HEADERS else value
+        for name, value in (headers or {}).items()
+    }
 
 
 def _save_log(log: IntegrationLog) -> None:
@@ -192,6 +205,12 @@ class IntegrationHttpClient:
         # Requests sent (each one logged), over every call of this client.
         self.attempts_made = 0
 
+    def add_secret(self, value: str | None) -> None:
+        """Scrub ``value`` from this client's logs too: a credential the provider obtained
+        itself (a token it logged in for), not one of the integration's stored secrets."""
+        if value and value not in self._secrets:
+            self._secrets.append(value)
+
     def request(
         self,
         method: str,
@@ -309,7 +328,11 @@ class IntegrationHttpClient:
             action=action,
             direction=LogDirection.OUTBOUND,
             endpoint=f"{method} {sent_url}",
-            request_data={"headers": dict(headers or {}), "params": params or {}, "body": body},
+            request_data={
+                "headers": _headers_for_log(headers),
+                "params": params or {},
+                "body": body,
+            },
             response_data=_response_for_log(response) if response is not None else {},
             status_code=response.status_code if response is not None else None,
             duration_ms=duration_ms,

@@ -7,6 +7,8 @@ that still shows up inside a string (a URL, a body echoed back) is cut out too.
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +35,34 @@ def redact(data: Any, *, secrets: Iterable[str] = ()) -> Any:
         {s for s in secrets if s and len(s) >= _MIN_SCRUB_LENGTH}, key=len, reverse=True
     )
     return _redact(data, values)
+
+
+# Credentials that travel inside a URL: Telegram's bot token in the path (``/bot<token>/``) and
+# a login in the authority (``smtp://user:password@host``).
+_BOT_TOKEN_PATH = re.compile(r"/bot\d+:[^/?#\s]+")
+_URL_LOGIN = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact_url_credentials(text: str) -> str:
+    """``text`` (a URL, a log line naming one) with a bot token in a path and a login in a URL's
+    authority masked, whether or not they are a stored credential of the integration."""
+    if "/bot" in text:
+        text = _BOT_TOKEN_PATH.sub(f"/bot{REDACTED}", text)
+    if "@" in text:
+        text = _URL_LOGIN.sub(f"{REDACTED}@", text)
+    return text
+
+
+class UrlCredentialFilter(logging.Filter):
+    """A logging filter that masks credentials in URLs of a record's message: urllib3 logs each
+    request's path at DEBUG, and Telegram's path holds the bot token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact_url_credentials(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
 
 
 def _redact(data: Any, secrets: list[str]) -> Any:

@@ -23,12 +23,13 @@ from integrations.models import (
     SYSTEM_ACTOR,
     Integration,
     IntegrationLog,
+    IntegrationStatus,
     LogDirection,
     SecretChange,
     SecretChangeAction,
     json_storable,
 )
-from integrations.redaction import redact, truncate_json
+from integrations.redaction import redact, redact_url_credentials, truncate_json
 from integrations.retention import PurgeReport, delete_in_batches
 
 logger = logging.getLogger(__name__)
@@ -176,12 +177,33 @@ def integration_update(
     """Apply ``data`` (see ``_applied``); raises ValidationError naming each field in error.
     Each secret changed is recorded with ``actor``."""
     changes = _secret_changes(integration, data)
+    status_before = integration.status
     updated = _applied(integration, data)
     with transaction.atomic():
         _save(updated)
         secret_changes_record(integration=updated, changes=changes, actor=actor)
+        _alert_status_change(updated, before=status_before)
     integration.__dict__.update(updated.__dict__)
     return integration
+
+
+def _alert_status_change(integration: Integration, *, before: str) -> None:
+    """An integration turned ``error`` is failing; turned from ``error`` to ``active`` it has
+    recovered (CONTRACT "Alerts")."""
+    from integrations.alerts import alert_record
+
+    if integration.status == before:
+        return
+    if integration.status == IntegrationStatus.ERROR:
+        alert_record(
+            event="integration.failing", integration=integration, detail="status set to error"
+        )
+    elif before == IntegrationStatus.ERROR and integration.status == IntegrationStatus.ACTIVE:
+        alert_record(
+            event="integration.recovered",
+            integration=integration,
+            detail="status set from error to active",
+        )
 
 
 def integration_delete(*, integration: Integration) -> None:
@@ -248,7 +270,7 @@ def integration_log_build(
         response_data=clean(response_data),
         status_code=status_code,
         duration_ms=max(0, int(duration_ms)),
-        error_message=json_storable(redact(error_message, secrets=secrets))
+        error_message=json_storable(redact_url_credentials(redact(error_message, secrets=secrets)))
         if error_message
         else None,
         metadata=clean(metadata or {}),
@@ -257,7 +279,9 @@ def integration_log_build(
 
 def integration_log_endpoint(endpoint: str | None, *, secrets: list[str]) -> str:
     """A log entry's ``endpoint`` as it is stored: storable, redacted, cut to the column."""
-    return str(json_storable(redact(endpoint or "", secrets=secrets)))[:2048]
+    return str(json_storable(redact_url_credentials(redact(endpoint or "", secrets=secrets))))[
+        :2048
+    ]
 
 
 def integration_log_data(data: Any, *, secrets: list[str]) -> Any:

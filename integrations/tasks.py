@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db.models import F
 from django.utils import timezone
 
+from integrations.alerts.services import alert_channels_due, alerts_send_due
 from integrations.models import WorkerHeartbeat
 from integrations.services import integration_log_purge
 
@@ -32,3 +33,20 @@ def purge_integration_logs() -> dict[str, int]:
     """Retention, daily from beat: integration logs past RETENTION_LOG_DAYS."""
     report = integration_log_purge()
     return {"deleted": report.deleted, "batches": report.batches}
+
+
+@shared_task(name="integrations.alerts_send", ignore_result=True)
+def alerts_send(*, channel_id: str | None = None) -> dict[str, int]:
+    """Send the due alerts of one channel (woken on commit when an alert opens)."""
+    report = alerts_send_due(channel_id=channel_id)
+    return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
+
+
+@shared_task(name="integrations.alerts_sweep", ignore_result=True)
+def alerts_sweep() -> int:
+    """Every ALERT_SWEEP_SECONDS from beat: one send task per channel with alerts due, so a
+    channel that is slow or down holds up no other. Covers wake-ups lost with the broker."""
+    channel_ids = alert_channels_due()
+    for channel_id in channel_ids:
+        alerts_send.delay(channel_id=str(channel_id))
+    return len(channel_ids)

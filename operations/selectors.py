@@ -17,7 +17,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationStatus
+from integrations.models import Alert, Integration, IntegrationStatus
 from payments.models import PaymentTransaction, TransactionState
 from syncjobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, SyncJob, SyncJobStatus
 from webhooks.models import Webhook, WebhookStatus
@@ -32,6 +32,7 @@ PER_INTEGRATION_CHARTS = 12
 # A finished job stays on the dashboard this long, so its bar is seen reaching the end.
 FINISHED_JOB_VISIBLE = timedelta(minutes=15)
 JOBS_SHOWN = 20
+ALERTS_SHOWN = 10
 
 
 @dataclass
@@ -94,7 +95,11 @@ class Dashboard:
     failed_webhook_count: int
     jobs: list[dict[str, Any]]
     failing_integrations: list[IntegrationHealth] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
     failed_count_cap: int = FAILED_COUNT_CAP
+    # Sale receipts not registered yet (pending, submitted or failed), and the failed ones.
+    sales_not_fiscalized: int = 0
+    fiscal_failed: int = 0
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -226,7 +231,7 @@ def failed_webhook_list(*, limit: int = FAILED_WEBHOOKS_SHOWN) -> tuple[list[Web
             "id",
             "event_type",
             "source",
-            "retry_count",
+            "attempt_count",
             "error_message",
             "created_at",
             "integration__code",
@@ -290,6 +295,12 @@ def sync_job_progress(job: SyncJob) -> dict[str, Any]:
     }
 
 
+def sales_not_fiscalized_counts() -> dict[str, int]:
+    from payments.selectors import fiscal_receipt_counts
+
+    return fiscal_receipt_counts()
+
+
 def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     integrations = integration_health_list()
@@ -305,4 +316,13 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
         failed_webhook_count=failed_count,
         jobs=sync_job_progress_list(now=now),
         failing_integrations=[item for item in integrations if item.health == "failing"],
+        **sales_not_fiscalized_counts(),
+        alerts=alert_latest_list(),
+    )
+
+
+def alert_latest_list(*, limit: int = ALERTS_SHOWN) -> list[Alert]:
+    """The latest alerts, newest first (read off the ``created_at`` index)."""
+    return list(
+        Alert.objects.select_related("channel", "integration").order_by("-created_at")[:limit]
     )

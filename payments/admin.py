@@ -1,5 +1,6 @@
-"""Admin screens for invoices (with their checkout links and QR codes, and a cancel action that
-is also a button) and for gateway transactions (read-only history)."""
+"""Admin screens for invoices (with their checkout links and QR codes, their fiscal receipts with
+each receipt's QR, and a cancel action that is also a button), gateway transactions and fiscal
+receipts (read-only history)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,15 @@ from integrations.admin.base import (
     pretty_json,
 )
 from payments.checkout import qr_svg, soums
-from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
-from payments.selectors import invoice_checkout_urls
-from payments.services import InvoiceNotCancellable, invoice_cancel, invoice_create
+from payments.models import FiscalReceipt, InvoiceStatus, PaymentInvoice, PaymentTransaction
+from payments.selectors import invoice_checkout_urls, invoice_click_pass_refundable
+from payments.services import (
+    ClickPassConflict,
+    InvoiceNotCancellable,
+    click_pass_refund,
+    invoice_cancel,
+    invoice_create,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldGroups
@@ -93,7 +100,7 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
     list_filter = ["status", "provider", "created_at", "paid_at", "expires_at"]
     search_fields = ["order_id", "description", "provider_transaction_id"]
     date_hierarchy = "created_at"
-    actions = ["cancel_selected"]
+    actions = ["cancel_selected", "refund_selected"]
     inlines = [PaymentTransactionInline]
     readonly_fields = [
         "id",
@@ -108,6 +115,7 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         "provider",
         "provider_transaction_id",
         "checkout",
+        "fiscal_receipts_section",
         "created_at",
         "updated_at",
     ]
@@ -140,6 +148,9 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("payments.change_paymentinvoice")
 
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.change_paymentinvoice")
+
     def save_model(
         self, request: HttpRequest, obj: PaymentInvoice, form: Any, change: bool
     ) -> None:
@@ -169,8 +180,42 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
                 applies=lambda invoice: invoice.status == InvoiceStatus.PENDING,
                 confirm="The invoice can no longer be paid; a payment in flight on it is "
                 "cancelled too.",
-            )
+            ),
+            ObjectButton(
+                name="refund",
+                label="Refund Click Pass payment",
+                action="refund_selected",
+                run=self._refund,
+                applies=invoice_click_pass_refundable,
+                confirm="Click reverses the charge and the money goes back to the customer's "
+                "card or wallet; the invoice becomes refunded.",
+            ),
         ]
+
+    def _refund(self, request: HttpRequest, invoice: PaymentInvoice) -> None:
+        try:
+            click_pass_refund(invoice=invoice)
+        except ClickPassConflict as error:
+            self.message_user(request, str(error), messages.WARNING)
+        else:
+            self.message_user(request, f"Invoice {invoice.order_id} refunded.")
+
+    @admin.action(description="Refund selected Click Pass payments", permissions=["refund"])
+    def refund_selected(self, request: HttpRequest, queryset: QuerySet[PaymentInvoice]) -> None:
+        refunded, refused = 0, []
+        for invoice in queryset:
+            try:
+                click_pass_refund(invoice=invoice)
+            except ClickPassConflict as error:
+                refused.append(f"{invoice.order_id}: {error}")
+            else:
+                refunded += 1
+        self.message_user(
+            request,
+            f"Refunded {refunded} invoice(s)."
+            + (" Not refunded: " + "; ".join(refused) if refused else ""),
+            messages.SUCCESS if refunded and not refused else messages.WARNING,
+        )
 
     def _cancel(self, request: HttpRequest, invoice: PaymentInvoice) -> None:
         try:
@@ -210,7 +255,7 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         if not urls:
             if obj.status != InvoiceStatus.PENDING:
                 return f"None: the invoice is {obj.status}."
-            return "None: no Payme or Click integration is set up (or all are inactive)."
+            return "None: no Payme, Click or Uzum integration is set up (or all are inactive)."
         return format_html_join(
             "",
             '<div style="display:inline-block; margin: 0 2em 1em 0; vertical-align: top">'
@@ -220,6 +265,110 @@ class PaymentInvoiceAdmin(ObjectButtonsMixin, admin.ModelAdmin):
                 for code, url in urls.items()
             ),
         )
+
+    @admin.display(description="Fiscal receipts")
+    def fiscal_receipts_section(self, obj: PaymentInvoice) -> str:
+        receipts = list(obj.fiscal_receipts.order_by("created_at"))
+        if not receipts:
+            return "None." if obj.items else "None: the invoice has no items to fiscalize."
+        return format_html_join("", "{}", ((receipt_card(receipt),) for receipt in receipts))
+
+
+def receipt_qr(receipt: FiscalReceipt) -> str:
+    """The receipt's QR code (the customer's link to the tax authority's copy), or a dash."""
+    if not receipt.qr_code_url:
+        return "—"
+    return format_html(
+        '<a href="{}" rel="noopener noreferrer">{}</a>',
+        receipt.qr_code_url,
+        mark_safe(qr_svg(receipt.qr_code_url, scale=3)),  # noqa: S308 (segno's own SVG)
+    )
+
+
+def receipt_card(receipt: FiscalReceipt) -> str:
+    url = reverse("admin:payments_fiscalreceipt_change", args=[receipt.pk])
+    return format_html(
+        '<div style="display:inline-block; margin: 0 2em 1em 0; vertical-align: top">'
+        '<a href="{}"><strong>{} {} receipt</strong></a>: {}<br>'
+        "terminal {} · receipt {} · sign {} · {}<br>{}{}</div>",
+        url,
+        receipt.provider,
+        receipt.kind,
+        receipt.status,
+        receipt.terminal_id or "—",
+        receipt.receipt_id or "—",
+        receipt.fiscal_sign or "—",
+        receipt.fiscalized_at or "not registered",
+        format_html("<em>{}</em><br>", receipt.error_message) if receipt.error_message else "",
+        receipt_qr(receipt),
+    )
+
+
+@admin.register(FiscalReceipt)
+class FiscalReceiptAdmin(HistoryAdmin):
+    list_display = [
+        "created_at",
+        "invoice_link",
+        "provider",
+        "kind",
+        "status",
+        "terminal_id",
+        "receipt_id",
+        "fiscalized_at",
+        "attempts",
+        "next_attempt_at",
+    ]
+    list_filter = ["status", "provider", "kind", "created_at", "fiscalized_at"]
+    search_fields = ["receipt_id", "terminal_id", "fiscal_sign", "invoice__order_id"]
+    list_select_related = ["invoice"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "id",
+        "invoice_link",
+        "transaction",
+        "provider",
+        "kind",
+        "status",
+        "receipt_id",
+        "terminal_id",
+        "fiscal_sign",
+        "qr_code_url",
+        "qr",
+        "fiscalized_at",
+        "error_message",
+        "provider_status_code",
+        "payment_id",
+        "total",
+        "received_card",
+        "received_ecash",
+        "received_cash",
+        "lines_pretty",
+        "payloads_pretty",
+        "warnings",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["invoice", "lines", "payloads"]
+
+    @admin.display(description="Invoice", ordering="invoice__order_id")
+    def invoice_link(self, obj: FiscalReceipt) -> str:
+        url = reverse("admin:payments_paymentinvoice_change", args=[obj.invoice_id])
+        return format_html('<a href="{}">{}</a>', url, obj.invoice.order_id)
+
+    @admin.display(description="QR code")
+    def qr(self, obj: FiscalReceipt) -> str:
+        return receipt_qr(obj)
+
+    @admin.display(description="Lines as sent")
+    def lines_pretty(self, obj: FiscalReceipt) -> str:
+        return pretty_json(obj.lines)
+
+    @admin.display(description="Raw payloads")
+    def payloads_pretty(self, obj: FiscalReceipt) -> str:
+        return pretty_json(obj.payloads)
 
 
 @admin.register(PaymentTransaction)
@@ -261,11 +410,16 @@ class PaymentTransactionAdmin(HistoryAdmin):
         "click_paydoc_id",
         "merchant_prepare_id",
         "merchant_confirm_id",
+        "provider_trn_id",
+        "click_pass",
+        "cashbox_code",
+        "next_check_at",
         "error_note",
+        "provider_details_pretty",
         "created_at",
         "updated_at",
     ]
-    exclude = ["account", "invoice"]
+    exclude = ["account", "invoice", "provider_details"]
 
     @admin.display(description="Invoice", ordering="invoice__order_id")
     def invoice_link(self, obj: PaymentTransaction) -> str:
@@ -275,3 +429,8 @@ class PaymentTransactionAdmin(HistoryAdmin):
     @admin.display(description="Account")
     def account_pretty(self, obj: PaymentTransaction) -> str:
         return pretty_json(obj.account)
+
+    @admin.display(description="Gateway details")
+    def provider_details_pretty(self, obj: PaymentTransaction) -> str:
+        # Uzum's /confirm extras: paymentSource, tariff, processingReferenceNumber, phone, cardType.
+        return pretty_json(obj.provider_details)

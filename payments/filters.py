@@ -1,8 +1,8 @@
-"""FilterSets behind the invoice and transaction list endpoints and selectors."""
+"""FilterSets behind the invoice, transaction and fiscal receipt list endpoints and selectors."""
 
 import django_filters
 
-from payments.models import PaymentInvoice, PaymentTransaction
+from payments.models import FiscalReceipt, PaymentInvoice, PaymentTransaction
 from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 
 
@@ -19,3 +19,11 @@ class PaymentTransactionFilter(CreatedRangeFilterSet):
     class Meta:
         model = PaymentTransaction
         fields = ["provider", "state", "invoice", "integration"]
+
+
+class FiscalReceiptFilter(CreatedRangeFilterSet):
+    invoice = django_filters.UUIDFilter(field_name="invoice_id", label="Invoice id")
+
+    class Meta:
+        model = FiscalReceipt
+        fields = ["invoice", "provider", "status", "kind"]

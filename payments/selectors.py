@@ -5,12 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from integrations.models import Integration, IntegrationStatus
 from payments.checkout import checkout_url
-from payments.filters import PaymentInvoiceFilter, PaymentTransactionFilter
-from payments.models import InvoiceStatus, PaymentInvoice, PaymentProvider, PaymentTransaction
+from payments.filters import (
+    FiscalReceiptFilter,
+    PaymentInvoiceFilter,
+    PaymentTransactionFilter,
+)
+from payments.models import (
+    FiscalReceipt,
+    InvoiceStatus,
+    PaymentInvoice,
+    PaymentProvider,
+    PaymentTransaction,
+    ReceiptKind,
+    ReceiptStatus,
+    TransactionState,
+)
 
 
 def payment_invoice_list(*, filters: dict[str, Any] | None = None) -> QuerySet[PaymentInvoice]:
@@ -23,13 +36,50 @@ def payment_transaction_list(
     return PaymentTransactionFilter(filters or {}, queryset=PaymentTransaction.objects.all()).qs
 
 
+def fiscal_receipt_list(*, filters: dict[str, Any] | None = None) -> QuerySet[FiscalReceipt]:
+    return FiscalReceiptFilter(filters or {}, queryset=FiscalReceipt.objects.all()).qs
+
+
+def fiscal_receipt_counts() -> dict[str, int]:
+    """``sales_not_fiscalized`` (sale receipts pending, submitted or failed) and
+    ``fiscal_failed`` (of those, failed), for the dashboard."""
+    rows = dict(
+        FiscalReceipt.objects.filter(kind=ReceiptKind.SALE)
+        .exclude(status=ReceiptStatus.FISCALIZED)
+        .order_by()
+        .values("status")
+        .annotate(count=Count("id"))
+        .values_list("status", "count")
+    )
+    return {
+        "sales_not_fiscalized": sum(rows.values()),
+        "fiscal_failed": rows.get(ReceiptStatus.FAILED, 0),
+    }
+
+
+def invoice_click_pass_refundable(invoice: PaymentInvoice) -> bool:
+    """Whether the invoice is paid by a Click Pass charge (what ``…/refund`` reverses)."""
+    return (
+        invoice.status == InvoiceStatus.PAID
+        and PaymentTransaction.objects.filter(
+            invoice=invoice, state=TransactionState.PERFORMED, click_pass=True
+        ).exists()
+    )
+
+
 def checkout_integrations() -> list[Integration]:
-    """Live Payme and Click integrations that are not inactive, by code."""
-    return list(
+    """Live gateway integrations that are not inactive, by code; a Paynet one only when it has
+    ``config.merchant_id`` (its link needs the merchant id Paynet issues)."""
+    integrations = (
         Integration.objects.filter(provider__in=PaymentProvider.values)
         .exclude(status=IntegrationStatus.INACTIVE)
         .order_by("code")
     )
+    return [
+        integration
+        for integration in integrations
+        if integration.provider != PaymentProvider.PAYNET or integration.typed_config.merchant_id
+    ]
 
 
 def checkout_integration(code: str) -> Integration | None:

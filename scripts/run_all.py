@@ -27,7 +27,7 @@ PROCESSES = {
     ],
     "beat": [
         PYTHON, "-m", "celery", "-A", "vendhub_integrations", "beat", "--loglevel", "INFO",
-        "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+        "--scheduler", "vendhub_integrations.beat_scheduler:LeaderScheduler",
     ],
 }  # fmt: skip
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.alerts import alert_record
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import provider_for
 from integrations.providers.services import integration_metadata_update
@@ -190,6 +191,8 @@ def _after_finish(job: SyncJob, *, succeeded: bool, error_message: str | None = 
             },
             status=IntegrationStatus.ERROR,
         )
+        if integration.status != IntegrationStatus.ERROR:
+            alert_record(event="integration.failing", integration=integration, detail=reason)
     logger.warning("integration %s turned to error: %s", integration.code, reason)
 
 
@@ -212,7 +215,14 @@ def sync_job_fail(
     fields: dict[str, Any] = {"completed_at": timezone.now(), "error_message": error_message}
     if metadata is not None:
         fields["metadata"] = metadata
-    moved = _transition(job.pk, SyncJobStatus.FAILED, **fields)
+    with transaction.atomic():
+        moved = _transition(job.pk, SyncJobStatus.FAILED, **fields)
+        if moved:
+            alert_record(
+                event="sync_job.failed",
+                integration=Integration.all_objects.filter(pk=job.integration_id).first(),
+                detail=f"{job.job_type} job {job.pk}: {error_message}",
+            )
     if moved:
         _after_finish(job, succeeded=False, error_message=error_message)
     return moved

@@ -5,11 +5,11 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, setup_logging, task_postrun, task_prerun
+from celery.signals import beat_init, setup_logging, task_postrun, task_prerun, worker_ready
 from django.db import close_old_connections
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
-from integrations.heartbeats import start_beat_heartbeat
+from integrations.heartbeats import start_beat_heartbeat, start_worker_watch
 from vendhub_integrations.broker import install as install_embedded_broker
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendhub_integrations.settings")
@@ -47,3 +47,5 @@ def _database_connections_checked(sender: Any = None, **kwargs: Any) -> None:
 
 # Beat records its own heartbeat (GET /healthz reports it as "beat").
 beat_init.connect(start_beat_heartbeat, weak=False)
+# The worker watches beat's heartbeat (and beat the worker's) for the alerts beat.down/worker.down.
+worker_ready.connect(start_worker_watch, weak=False)

@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from integrations.redaction import REDACTED, redact
+from integrations.redaction import REDACTED, redact, redact_url_credentials
 
 FORMATS = ("json", "plain")
 # A credential inside a message: "Authorization: Basic …", "Api-Key …", "Bearer …".
@@ -35,7 +35,8 @@ def redact_event(logger: WrappedLogger, method_name: str, event_dict: EventDict)
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return _CREDENTIAL_IN_TEXT.sub(lambda match: f"{match.group(1)} {REDACTED}", value)
+        value = _CREDENTIAL_IN_TEXT.sub(lambda match: f"{match.group(1)} {REDACTED}", value)
+        return redact_url_credentials(value)
     if isinstance(value, dict):
         return {key: _scrub(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

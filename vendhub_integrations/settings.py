@@ -154,6 +154,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Several hosts: a host cut off from the database must see its connections fail in seconds,
+    # not after the kernel's retransmissions (15 min) or keepalives (2 h), so a stalled request
+    # answers 503 and a stalled beat stops leading. libpq's options (milliseconds for the last).
+    for _option, _value in {
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": env.int("DATABASE_TCP_USER_TIMEOUT_MS", default=15000),
+    }.items():
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(_option, _value)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
@@ -256,6 +268,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
+    # RabbitMQ. Celery's queues are classic durable queues and its messages persistent, so what
+    # is queued survives a broker restart. Not quorum queues: Celery runs countdowns (retries,
+    # the sweeper's delays) as unacknowledged messages held by the worker, and quorum queues
+    # need global QoS off and give up message priorities; a durable classic queue keeps the
+    # at-least-once settings below as they are. Publisher confirms: a publish (the receive's
+    # wake-up message included) returns only once RabbitMQ has the message, and raises when it
+    # refuses it (the row is then left to the sweeper, as when the broker is down).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "classic"
+    CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent"
+    # A worker whose host vanished is noticed by RabbitMQ after two missed heartbeats; its
+    # unacknowledged messages then go back to the queue.
+    CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=20)
 else:
     # Longer than the longest task, so Redis does not redeliver a message still being worked on.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -276,7 +302,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # (CONN_MAX_AGE, CONN_HEALTH_CHECKS; see vendhub_integrations.celery).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Any number of beat processes may run: the one holding the lease in the database sends
+# (integrations.leadership); the others take over within lease + renew seconds of its death.
+CELERY_BEAT_SCHEDULER = "vendhub_integrations.beat_scheduler:LeaderScheduler"
+BEAT_LEADER_LEASE_SECONDS = env.int("BEAT_LEADER_LEASE_SECONDS", default=20)
+BEAT_LEADER_RENEW_SECONDS = env.int("BEAT_LEADER_RENEW_SECONDS", default=5)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # How long the web process waits for the broker before it gives up enqueueing (the row is stored
@@ -307,6 +337,29 @@ INTEGRATION_LOG_MAX_BYTES = 64 * 1024
 # completed/ignored webhooks older than this many days are deleted, in batches.
 RETENTION_LOG_DAYS = max(1, env("RETENTION_LOG_DAYS"))
 RETENTION_WEBHOOK_DAYS = max(1, env("RETENTION_WEBHOOK_DAYS"))
+# Fiscal receipts made through Click: the first retry waits this long, each next one twice as
+# long (at most an hour); a worker's claim on a receipt lasts FISCAL_LEASE_SECONDS, after which
+# the beat sweep hands it to another worker.
+FISCAL_RETRY_BASE_SECONDS = max(0.0, env.float("FISCAL_RETRY_BASE_SECONDS", default=30.0))
+FISCAL_LEASE_SECONDS = max(1.0, env.float("FISCAL_LEASE_SECONDS", default=120.0))
+# Click Pass: how long the request itself polls Click's payment status (every ..._INTERVAL
+# seconds) before it answers "processing" and leaves the charge to the worker.
+CLICK_PASS_POLL_SECONDS = max(0.0, env.float("CLICK_PASS_POLL_SECONDS", default=25.0))
+CLICK_PASS_POLL_INTERVAL = max(0.05, env.float("CLICK_PASS_POLL_INTERVAL", default=1.5))
+
+# --- Alerts -----------------------------------------------------------------------------------
+# Where the links in alert messages point (the admin of this hub as operators reach it).
+HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Events of one (channel, event, integration) gather into one message: it goes once no new
+# event came for ALERT_QUIET_SECONDS, and at the latest ALERT_MAX_WAIT_SECONDS after the first
+# (the beat sweep runs every ALERT_SWEEP_SECONDS, so a message leaves within a minute).
+ALERT_QUIET_SECONDS = env.float("ALERT_QUIET_SECONDS", default=10.0)
+ALERT_MAX_WAIT_SECONDS = env.float("ALERT_MAX_WAIT_SECONDS", default=35.0)
+ALERT_SWEEP_SECONDS = env.int("ALERT_SWEEP_SECONDS", default=20)
+# A channel that fails is tried this many times in all, waiting ALERT_RETRY_BASE_SECONDS·2^n
+# between tries (a Telegram retry_after wins), then the alert is recorded failed.
+ALERT_SEND_ATTEMPTS = max(1, env.int("ALERT_SEND_ATTEMPTS", default=5))
+ALERT_RETRY_BASE_SECONDS = env.float("ALERT_RETRY_BASE_SECONDS", default=10.0)
 
 # --- Protection and limits --------------------------------------------------------------------
 # Networks no outbound call may reach (link-local and cloud metadata by default); loopback and

@@ -7,6 +7,8 @@ from django.db.models.signals import post_migrate
 
 # Often enough that a webhook whose lease ran out (its worker died) is handed on within seconds.
 SWEEP_EVERY_SECONDS = 10
+# The backlog alert (webhooks pending for over 5 minutes) is looked for this often.
+BACKLOG_CHECK_EVERY_SECONDS = 60
 
 
 def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
@@ -17,6 +19,11 @@ def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
         name="webhooks: sweep pending and stuck webhooks",
         task="webhooks.sweep",
         every_seconds=SWEEP_EVERY_SECONDS,
+    )
+    ensure_interval_task(
+        name="webhooks: backlog alert",
+        task="webhooks.backlog_check",
+        every_seconds=BACKLOG_CHECK_EVERY_SECONDS,
     )
     ensure_interval_task(
         name="webhooks: retention of finished webhooks",

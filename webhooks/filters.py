@@ -9,4 +9,4 @@ class WebhookFilter(CreatedRangeFilterSet):
 
     class Meta:
         model = Webhook
-        fields = ["status", "integration", "event_type", "source"]
+        fields = ["status", "integration", "event_type", "source", "external_id"]

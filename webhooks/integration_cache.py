@@ -62,6 +62,9 @@ class StaleIntegration(Exception):
 
 
 _entries: dict[str, CachedIntegration] = {}
+# Each code's provider as last read, whether its row is kept or not: with the database down, a
+# gateway's protocol still answers its own code in its own words (see ``provider_of``).
+_providers: dict[str, str] = {}
 
 
 def cached(code: str) -> CachedIntegration | None:
@@ -74,6 +77,7 @@ def remember(integration: Integration | None, version: str | None) -> None:
     if integration is None:
         return
     code = integration.code
+    note_provider(integration)
     if version is None:
         _entries.pop(code, None)
         return
@@ -110,9 +114,22 @@ def _entry(integration: Integration, version: str) -> CachedIntegration:
     )
 
 
+def note_provider(integration: Integration) -> None:
+    """Remember which provider ``integration``'s code belongs to (bounded as the entries are)."""
+    if len(_providers) >= MAX_ENTRIES and integration.code not in _providers:
+        _providers.clear()
+    _providers[integration.code] = integration.provider
+
+
+def provider_of(code: str) -> str | None:
+    """The provider of ``code`` when this process has read its integration, else None."""
+    return _providers.get(code)
+
+
 def forget(code: str) -> None:
     _entries.pop(code, None)
 
 
 def clear() -> None:
     _entries.clear()
+    _providers.clear()

@@ -10,14 +10,21 @@ Allowed status transitions (made only in ``webhooks.services``, each by a condit
     processing -> failed       it failed with no retries left
     failed     -> pending      manual retry
     ignored    -> pending      manual retry, unless ``rejected`` (refused for its signature)
+    completed  -> pending      replay (as are failed and ignored-not-rejected ones)
+
+Each processing try leaves a ``WebhookAttempt``, written in the same statement as the status
+change that ends the try; ``Webhook.attempt_count`` is how many there are (kept in that statement
+too), so lists show it without counting rows.
 """
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 
-from integrations.models import Integration, TimestampedModel
+from integrations.models import Integration, IntegrationLog, TimestampedModel
 
 
 class WebhookStatus(models.TextChoices):
@@ -71,6 +78,10 @@ class Webhook(TimestampedModel):
     # countdown for a retry); null while no message was ever sent (the broker was down). The
     # sweeper re-sends only rows whose message is missing or long overdue.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # How many processing tries (``WebhookAttempt`` rows) there have been, replays included:
+    # set with each try's row, so the lists, the dashboard and ``error_message`` say the same.
+    # A default in the database too: rows inserted by hand (the benchmarks' bulk loads) get it.
+    attempt_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         db_table = "webhooks"
@@ -103,3 +114,56 @@ class Webhook(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.source or '-'} {self.event_type} [{self.status}]"
+
+
+class AttemptOutcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+
+
+class WebhookAttempt(models.Model):
+    """One processing try of a webhook: when it started, how long it took, what the forward
+    answered and how it ended. Written by ``webhooks.services`` only, with the status change."""
+
+    # A key made in Python: the try is inserted by a hand-written statement (see
+    # ``webhooks.services._statements``), in the same round trip as the webhook's update.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Kept by Django, as ``Webhook.integration``: the try is inserted in the statement that
+    # updates (and so locks) its webhook; a database check of the key would only read it again.
+    # Deleted with its webhook (the API's DELETE, retention).
+    webhook = models.ForeignKey(
+        Webhook,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        db_index=False,
+        db_constraint=False,
+    )
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    # Null when unknown: a try whose worker died is only noticed when its lease ran out.
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The forward's HTTP status; null when nothing was forwarded or no answer came.
+    status_code = models.IntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=8, choices=AttemptOutcome.choices)
+    error = models.TextField(null=True, blank=True)
+    # The try's outbound call (the forward), when there was one. Logs have their own retention
+    # (``RETENTION_LOG_DAYS``), shorter than a failed webhook's: the link may outlive its log.
+    integration_log = models.ForeignKey(
+        IntegrationLog,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
+        db_constraint=False,
+    )
+
+    class Meta:
+        db_table = "webhook_attempts"
+        ordering = ["webhook", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "number"], name="webhook_attempts_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.webhook_id}: {self.outcome}"

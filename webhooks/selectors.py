@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from webhooks.models import Webhook
+from webhooks.models import Webhook, WebhookAttempt
 
 
 def webhook_list_for_retry(
@@ -20,3 +20,8 @@ def webhook_list_for_retry(
     if since is not None:
         queryset = queryset.filter(created_at__gte=since)
     return queryset
+
+
+def webhook_attempt_list(*, webhook: Webhook) -> QuerySet[WebhookAttempt]:
+    """The webhook's processing tries, oldest first (the ``(webhook, number)`` unique index)."""
+    return WebhookAttempt.objects.filter(webhook=webhook).order_by("number")

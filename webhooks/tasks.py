@@ -51,3 +51,11 @@ def purge_webhooks() -> dict[str, int]:
     """Retention, daily from beat: completed and ignored webhooks past RETENTION_WEBHOOK_DAYS."""
     report = webhook_purge()
     return {"deleted": report.deleted, "batches": report.batches}
+
+
+@shared_task(name="webhooks.backlog_check", ignore_result=True)
+def backlog_check() -> dict[str, int]:
+    """Every minute from beat: the ``backlog`` alert (webhooks pending for over 5 minutes)."""
+    from webhooks.services.backlog import webhook_backlog_check
+
+    return webhook_backlog_check()

@@ -11,6 +11,7 @@ registers the model admins. ``forms``, ``filters`` and ``actions`` hold what the
 """
 
 from integrations.admin.actions import register_integration_action
+from integrations.admin.alerts import AlertAdmin
 from integrations.admin.filters import DeletedFilter, HasSecretFilter
 from integrations.admin.forms import IntegrationAdminForm, PrettyJSONField
 from integrations.admin.integration import IntegrationAdmin
@@ -18,6 +19,7 @@ from integrations.admin.logs import IntegrationLogAdmin
 from integrations.admin.secret_changes import SecretChangeAdmin
 
 __all__ = [
+    "AlertAdmin",
     "DeletedFilter",
     "HasSecretFilter",
     "IntegrationAdmin",

@@ -56,6 +56,19 @@ def _heartbeat(read: Callable[[], heartbeats.Freshness]) -> str:
         return f"unknown: {type(error).__name__}"
 
 
+def _with_leader(beat: str) -> str:
+    """``ok (leader <host>, pid <pid>)`` while a beat holds the lease: the beat's own host name,
+    never the database's or the broker's address."""
+    from integrations.leadership import current_leader
+
+    try:
+        leader = current_leader()
+    except Exception:  # a table not migrated yet: the heartbeat alone
+        logger.warning("health: beat leader unreadable", exc_info=True)
+        return beat
+    return f"{beat} (leader {leader.describe()})" if leader else beat
+
+
 def _database_ok() -> bool:
     return database_check() == "ok"
 
@@ -135,6 +148,8 @@ class HealthzView(APIView):
         if database == "ok":
             worker = _heartbeat(heartbeats.worker_freshness)
             beat = _heartbeat(heartbeats.beat_freshness)
+            if beat == "ok":
+                beat = _with_leader(beat)
         else:
             worker = beat = "unknown: the database is unreachable"
         healthy = database == "ok" and broker == "ok"

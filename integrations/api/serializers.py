@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from integrations.models import (
+    Alert,
     Integration,
     IntegrationLog,
 )
@@ -100,6 +101,27 @@ class IntegrationLogSerializer(serializers.ModelSerializer):
             "metadata",
             "created_at",
             "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    channel_id = serializers.UUIDField(read_only=True)
+    integration_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "channel_id",
+            "event",
+            "integration_id",
+            "count",
+            "message",
+            "status",
+            "error_message",
+            "created_at",
+            "sent_at",
         ]
         read_only_fields = fields
 

@@ -18,13 +18,14 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from integrations.api.serializers import (
+    AlertSerializer,
     ConnectionTestResultSerializer,
     ErrorSerializer,
     IntegrationLogSerializer,
     IntegrationSerializer,
 )
-from integrations.filters import IntegrationFilter, IntegrationLogFilter
-from integrations.models import Integration, IntegrationLog
+from integrations.filters import AlertFilter, IntegrationFilter, IntegrationLogFilter
+from integrations.models import Alert, Integration, IntegrationLog
 from integrations.providers.services import integration_test_connection
 from integrations.services import integration_create, integration_delete, integration_update
 from vendhub_integrations.api.pagination import KeysetPagination
@@ -112,3 +113,19 @@ class IntegrationLogViewSet(
     filterset_class = IntegrationLogFilter
     search_fields = ["endpoint", "action", "error_message"]
     ordering_fields = ["created_at", "status_code", "duration_ms"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List alerts",
+        description="What operators were told through the notification channels, newest first.",
+    ),
+    retrieve=extend_schema(summary="Get an alert"),
+)
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Alert.objects.all()
+    pagination_class = KeysetPagination
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    search_fields = ["message", "error_message"]
+    ordering_fields = ["created_at", "sent_at", "count"]

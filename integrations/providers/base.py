@@ -25,11 +25,33 @@ if TYPE_CHECKING:
 
 # A gateway's own protocol on the receive URL: it answers the whole request itself.
 ReceiveProtocol = Callable[["HttpRequest", Integration], "HttpResponse"]
+# Its answer when the integration cannot be read (the database down): given the request and
+# whether this process last read the code as this provider's; None when the call is not its own.
+ReceiveUnreadable = Callable[..., "HttpResponse | None"]
 
 
 class SyncSourceError(Exception):
     """The source answered in a way that stops the sync (bad credentials, an error status, a
     body that is not what the protocol promises). The message is safe to show operators."""
+
+
+class ChannelError(Exception):
+    """A notification channel did not take a message. The text is safe to show operators (no
+    credential in it); ``retry_after`` is the channel's own advice in seconds, when it gave one;
+    ``permanent`` when trying again cannot help (a refused login, an unknown chat)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        permanent: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -143,11 +165,20 @@ class Provider:
 
     # What the provider can do.
     can_test: ClassVar[bool] = False
+    # A notification channel: ``send_message`` delivers alerts.
+    can_notify: ClassVar[bool] = False
     can_sync: ClassVar[bool] = False
     # The default ``config.signature_scheme`` of its integrations (a name in webhooks' schemes).
     signature_scheme: ClassVar[str | None] = None
     # Dotted path of a ``ReceiveProtocol`` when its senders speak their own protocol.
     receive_protocol: ClassVar[str | None] = None
+    # Its senders append an operation to the receive URL (``…/receive/<code>/<operation>``);
+    # ``receive_unavailable``: dotted path of ``(request) -> response``, its answer there when the
+    # database cannot be read (so not even the integration is known).
+    receive_operations: ClassVar[bool] = False
+    receive_unavailable: ClassVar[str | None] = None
+    # Dotted path of a ``ReceiveUnreadable``, when its protocol must answer even without the row.
+    receive_unreadable: ClassVar[str | None] = None
     default_key_field: ClassVar[str] = "id"
     # The record field its source changes on every edit, when ``pages`` can list versions alone
     # (``VersionListing``): the engine compares it with the stored record's.
@@ -156,6 +187,12 @@ class Provider:
     def test_connection(
         self, integration: Integration, client: IntegrationHttpClient
     ) -> ConnectionTestResult:
+        raise NotImplementedError
+
+    def send_message(
+        self, integration: Integration, client: IntegrationHttpClient, *, subject: str, text: str
+    ) -> None:
+        """Deliver one message (an alert, a test) to the channel; ChannelError when it fails."""
         raise NotImplementedError
 
     def pages(
@@ -187,3 +224,34 @@ class Provider:
 
     def record_is_deleted(self, record: dict[str, Any]) -> bool:
         return False
+
+
+def channel_test_message(integration: Integration) -> tuple[str, str]:
+    """(subject, text) of the message a channel's connection test sends."""
+    return (
+        f"VendHub test message ({integration.code})",
+        f"VendHub test message: alerts reach this channel ({integration.name}, "
+        f"{integration.code}).",
+    )
+
+
+def send_test_message(
+    channel: Provider,
+    integration: Integration,
+    client: IntegrationHttpClient,
+    *,
+    started: float,
+    done: str = "",
+) -> ConnectionTestResult:
+    """A channel's connection test ends by sending the test message; ``done`` says what the
+    test already checked (``"Bot @vendhub_bot: "``), ``started`` is its ``time.monotonic()``."""
+    import time
+
+    subject, text = channel_test_message(integration)
+    try:
+        channel.send_message(integration, client, subject=subject, text=text)
+    except ChannelError as error:
+        duration = int((time.monotonic() - started) * 1000)
+        return ConnectionTestResult(False, error.status_code, duration, f"{done}{error}")
+    duration = int((time.monotonic() - started) * 1000)
+    return ConnectionTestResult(True, 200, duration, f"{done}test message sent")

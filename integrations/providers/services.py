@@ -9,8 +9,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.alerts import alert_record
 from integrations.http import IntegrationHttpClient
-from integrations.models import Integration, LogDirection
+from integrations.models import Integration, IntegrationStatus, LogDirection
 from integrations.providers import provider_for
 from integrations.providers.base import ConnectionTestResult
 from integrations.services import integration_log_create
@@ -64,13 +65,31 @@ def integration_test_connection(*, integration: Integration) -> ConnectionTestRe
             duration_ms=result.duration_ms,
             error_message=result.message,
         )
-    integration.metadata = integration_metadata_update(
-        integration_id=integration.pk,
-        changes={
-            "last_test_at": timezone.now().isoformat(),
-            "last_test_ok": result.success,
-            "last_test_message": result.message,
-            "last_test_status_code": result.status_code,
-        },
+    was_failing = (integration.metadata or {}).get("last_test_ok") is False or (
+        integration.status == IntegrationStatus.ERROR
     )
+    with transaction.atomic():
+        integration.metadata = integration_metadata_update(
+            integration_id=integration.pk,
+            changes={
+                "last_test_at": timezone.now().isoformat(),
+                "last_test_ok": result.success,
+                "last_test_message": result.message,
+                "last_test_status_code": result.status_code,
+            },
+        )
+        # Operators are told of a failing test, and of the first good one after (CONTRACT
+        # "Alerts"); an integration with no connector is neither (nothing was tested).
+        if provider is not None and not result.success:
+            alert_record(
+                event="integration.failing",
+                integration=integration,
+                detail=f"connection test: {result.message}",
+            )
+        elif provider is not None and was_failing:
+            alert_record(
+                event="integration.recovered",
+                integration=integration,
+                detail=f"connection test: {result.message}",
+            )
     return result

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 
 # The page's queries: session and user, then the dashboard's reads (integrations with their
 # latest webhook and job, the hourly aggregate and the charts' names, payments of the day, the
-# failed list and its count, the jobs), then the stock app list. None depends on the row counts.
+# failed list and its count, the jobs, the latest alerts), then the stock app list. None
+# depends on the row counts.
 MAX_DASHBOARD_QUERIES = 12
 
 

@@ -7,7 +7,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from payments.models import CURRENCY, MAX_AMOUNT, PaymentInvoice, PaymentTransaction
+from payments.models import (
+    CURRENCY,
+    MAX_AMOUNT,
+    FiscalReceipt,
+    PaymentInvoice,
+    PaymentTransaction,
+)
 from payments.selectors import invoice_checkout_urls
 from vendhub_integrations.api.fields import DateTimeField
 
@@ -49,12 +55,39 @@ class PaymentInvoiceCreateSerializer(serializers.Serializer):
     expires_at = DateTimeField(required=False, allow_null=True, default=None)
 
 
+class FiscalReceiptSerializer(serializers.ModelSerializer):
+    invoice_id = serializers.UUIDField(read_only=True)
+    transaction_id = serializers.UUIDField(read_only=True)
+    fiscalized_at = DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = FiscalReceipt
+        fields = [
+            "id",
+            "invoice_id",
+            "transaction_id",
+            "provider",
+            "kind",
+            "status",
+            "receipt_id",
+            "terminal_id",
+            "fiscal_sign",
+            "qr_code_url",
+            "fiscalized_at",
+            "error_message",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
 class PaymentInvoiceSerializer(serializers.ModelSerializer):
     checkout_urls = serializers.SerializerMethodField(
         help_text="{integration code: checkout URL} for each Payme and Click integration that "
         "is not inactive; empty once the invoice is not pending."
     )
     expires_at = DateTimeField(read_only=True, allow_null=True)
+    fiscal_receipts = FiscalReceiptSerializer(many=True, read_only=True)
 
     class Meta:
         model = PaymentInvoice
@@ -72,6 +105,7 @@ class PaymentInvoiceSerializer(serializers.ModelSerializer):
             "checkout_urls",
             "items",
             "expires_at",
+            "fiscal_receipts",
         ]
         read_only_fields = fields
 
@@ -107,3 +141,21 @@ class PaymentTransactionSerializer(serializers.ModelSerializer):
 class InvoiceConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     status = serializers.CharField()
+
+
+class ClickPassRequestSerializer(serializers.Serializer):
+    integration = serializers.CharField(max_length=64, help_text="The code of a Click integration.")
+    otp_data = serializers.RegexField(
+        r"^[0-9A-Za-z]{1,128}$",
+        max_length=128,
+        help_text="The Click Pass QR code as the scanner read it (one-time).",
+    )
+    cashbox_code = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="The machine."
+    )
+
+
+class ClickPassResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["paid", "processing", "failed"])
+    payment_id = serializers.IntegerField(allow_null=True, help_text="Click's payment id.")
+    error_note = serializers.CharField(allow_blank=True)

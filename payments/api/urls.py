@@ -1,8 +1,13 @@
-from payments.api.views import PaymentInvoiceViewSet, PaymentTransactionViewSet
+from payments.api.views import (
+    FiscalReceiptViewSet,
+    PaymentInvoiceViewSet,
+    PaymentTransactionViewSet,
+)
 from vendhub_integrations.api.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("payment-invoices", PaymentInvoiceViewSet, basename="payment-invoice")
 router.register("payment-transactions", PaymentTransactionViewSet, basename="payment-transaction")
+router.register("fiscal-receipts", FiscalReceiptViewSet, basename="fiscal-receipt")
 
 urlpatterns = router.urls

@@ -1,5 +1,5 @@
-"""Payments API: invoices (create, list, get, cancel, QR of a checkout link) and transactions
-(read-only)."""
+"""Payments API: invoices (create, list, get, cancel, QR of a checkout link, Click Pass charge
+and refund), transactions and fiscal receipts (read-only)."""
 
 from __future__ import annotations
 
@@ -20,17 +20,35 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from integrations.models import Integration, IntegrationStatus
 from payments.api.serializers import (
+    ClickPassRequestSerializer,
+    ClickPassResultSerializer,
+    FiscalReceiptSerializer,
     InvoiceConflictSerializer,
     PaymentInvoiceCreateSerializer,
     PaymentInvoiceSerializer,
     PaymentTransactionSerializer,
 )
 from payments.checkout import checkout_url, qr_svg
-from payments.filters import PaymentInvoiceFilter, PaymentTransactionFilter
-from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
+from payments.filters import FiscalReceiptFilter, PaymentInvoiceFilter, PaymentTransactionFilter
+from payments.models import (
+    FiscalReceipt,
+    InvoiceStatus,
+    PaymentInvoice,
+    PaymentProvider,
+    PaymentTransaction,
+)
 from payments.selectors import checkout_integration, checkout_integrations
-from payments.services import InvoiceNotCancellable, invoice_cancel, invoice_create
+from payments.services import (
+    ClickPassConflict,
+    ClickPassUnavailable,
+    InvoiceNotCancellable,
+    click_pass_pay,
+    click_pass_refund,
+    invoice_cancel,
+    invoice_create,
+)
 from vendhub_integrations.api.routers import UUID_PATTERN
 
 _UUID = UUID_PATTERN
@@ -64,7 +82,7 @@ class PaymentInvoiceViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    queryset = PaymentInvoice.objects.all()
+    queryset = PaymentInvoice.objects.prefetch_related("fiscal_receipts")
     serializer_class = PaymentInvoiceSerializer
     filterset_class = PaymentInvoiceFilter
     lookup_value_regex = _UUID
@@ -97,7 +115,8 @@ class PaymentInvoiceViewSet(
     @extend_schema(
         summary="Cancel a payment invoice",
         description="A pending invoice becomes cancelled (a payment in flight on it too); "
-        "a cancelled one stays so. Paid and refunded invoices answer 409.",
+        "a cancelled one stays so. Paid and refunded invoices answer 409, and so does one "
+        "with a Click Pass charge still in progress.",
         request=None,
         responses={
             200: PaymentInvoiceSerializer,
@@ -115,6 +134,97 @@ class PaymentInvoiceViewSet(
                 {"detail": str(error), "status": error.invoice.status},
                 status=status.HTTP_409_CONFLICT,
             )
+        return Response(self.get_serializer(invoice).data)
+
+    def _conflict(self, invoice: PaymentInvoice, message: str) -> Response:
+        return Response(
+            {"detail": message, "status": invoice.status}, status=status.HTTP_409_CONFLICT
+        )
+
+    @extend_schema(
+        summary="Charge an invoice with Click Pass",
+        description="The machine scanned the QR code the customer's Click app shows: the hub "
+        "records the attempt, charges the invoice through Click's merchant API (amount in "
+        "so'm there) and answers `paid`, `failed` (the invoice stays pending) or `processing` "
+        "(Click still working, or no answer): the hub settles that itself through Click's "
+        "payment status within a minute, and never sends the one-time `otp_data` again.",
+        request=ClickPassRequestSerializer,
+        responses={
+            200: ClickPassResultSerializer,
+            400: OpenApiResponse(
+                description="A field missing or invalid (named), or an "
+                "integration that is not a usable Click integration."
+            ),
+            404: _ERRORS[404],
+            409: OpenApiResponse(
+                InvoiceConflictSerializer,
+                description="The invoice is not pending, has expired, or another payment of it "
+                "is in progress.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="click-pass")
+    def click_pass(self, request: Request, pk: str | None = None) -> Response:
+        invoice = self.get_object()
+        serializer = ClickPassRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        integration = (
+            Integration.objects.filter(code=data["integration"], provider=PaymentProvider.CLICK)
+            .exclude(status=IntegrationStatus.INACTIVE)
+            .first()
+        )
+        if integration is None:
+            raise ValidationError(
+                {
+                    "integration": [
+                        f"No Click integration {data['integration']!r} to charge through."
+                    ]
+                }
+            )
+        if invoice.status != InvoiceStatus.PENDING:
+            return self._conflict(invoice, f"The invoice is {invoice.status}.")
+        try:
+            result = click_pass_pay(
+                invoice=invoice,
+                integration=integration,
+                otp_data=data["otp_data"],
+                cashbox_code=data.get("cashbox_code") or "",
+            )
+        except ClickPassUnavailable as unavailable:
+            raise ValidationError({"integration": [str(unavailable)]}) from None
+        except ClickPassConflict as conflict:
+            invoice.refresh_from_db()
+            return self._conflict(invoice, str(conflict))
+        return Response(
+            {
+                "status": result.status,
+                "payment_id": result.payment_id,
+                "error_note": result.error_note,
+            }
+        )
+
+    @extend_schema(
+        summary="Refund a Click Pass payment",
+        description="Reverses the invoice's paid Click Pass payment through Click "
+        "(`payment/reversal`): the invoice becomes refunded and `payment.cancelled` is emitted. "
+        "409 for any other invoice, or when Click refuses or does not answer.",
+        request=None,
+        responses={
+            200: PaymentInvoiceSerializer,
+            404: _ERRORS[404],
+            409: OpenApiResponse(InvoiceConflictSerializer, description="Nothing to refund."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def refund(self, request: Request, pk: str | None = None) -> Response:
+        invoice = self.get_object()
+        try:
+            click_pass_refund(invoice=invoice)
+        except ClickPassConflict as conflict:
+            invoice.refresh_from_db()
+            return self._conflict(invoice, str(conflict))
+        invoice = self.get_queryset().get(pk=invoice.pk)
         return Response(self.get_serializer(invoice).data)
 
     @extend_schema(
@@ -175,3 +285,18 @@ class PaymentTransactionViewSet(
     lookup_value_regex = _UUID
     search_fields = ["provider_transaction_id"]
     ordering_fields = ["created_at", "create_time", "perform_time", "amount"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List fiscal receipts"),
+    retrieve=extend_schema(summary="Get a fiscal receipt"),
+)
+class FiscalReceiptViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = FiscalReceipt.objects.all()
+    serializer_class = FiscalReceiptSerializer
+    filterset_class = FiscalReceiptFilter
+    lookup_value_regex = _UUID
+    search_fields = ["receipt_id", "terminal_id", "fiscal_sign"]
+    ordering_fields = ["created_at", "updated_at", "fiscalized_at"]

@@ -181,6 +181,7 @@ def _dispatch(fields: dict[str, str], integration: Integration) -> dict[str, Any
         amount=amount,
         click_error=int(fields["error"]),
         click_error_note=fields.get("error_note") or "",
+        click_paydoc_id=int(fields["click_paydoc_id"]),
     )
     return _answer(fields, SUCCESS, NOTES[SUCCESS], payment.merchant_confirm_id or 0)
 

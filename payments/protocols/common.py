@@ -1,4 +1,4 @@
-"""What both gateway protocols share: the bounded body and the inbound log."""
+"""What the gateway protocols share: the bounded body and the inbound log."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def gateway_log(
     started: float,
     error_message: str | None = None,
     secrets: list[str] | None = None,
+    status_code: int = 200,
 ) -> None:
     """One inbound integration log of a gateway call: headers (Authorization hidden), the body
     (sensitive keys such as ``sign_string`` and ``password`` redacted by the log service) and our
@@ -51,7 +52,7 @@ def gateway_log(
         endpoint=f"{request.method} {request.path}",
         request_data={"headers": logged_headers(request), "body": body},
         response_data=answer,
-        status_code=200,
+        status_code=status_code,
         duration_ms=int((time.monotonic() - started) * 1000),
         error_message=error_message,
     )

@@ -82,4 +82,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "uz": "Buyurtmani to'lash muddati tugagan",
         "en": "The order's payment period has expired",
     },
+    "receipt_not_found": {
+        "ru": "Чек не найден",
+        "uz": "Chek topilmadi",
+        "en": "Receipt not found",
+    },
+    "invalid_params": {
+        "ru": "Неверные параметры",
+        "uz": "Noto'g'ri parametrlar",
+        "en": "Invalid params",
+    },
 }

@@ -23,6 +23,7 @@ from payments.models import (
     TransactionState,
 )
 from payments.services.events import now_ms, payment_event_emit
+from payments.services.fiscal import fiscal_receipt_queue_click
 from payments.services.invoices import invoice_is_expired, invoice_mark_paid
 
 ALREADY_PAID = -4
@@ -70,6 +71,39 @@ def _cancel(payment: PaymentTransaction, invoice: PaymentInvoice, *, note: str) 
     payment_event_emit(transaction=payment, invoice=invoice)
 
 
+def _click_pass_of(
+    click_paydoc_id: int, *, invoice: PaymentInvoice, click_trans_id: str
+) -> PaymentTransaction | None:
+    """The Click Pass charge whose ``payment_id`` is this Shop API payment document: Click
+    telling the shop about a charge the hub made, which joins that transaction (never a second
+    payment). It takes a prepare id the first time, and keeps Click's click_trans_id."""
+    joined = (
+        PaymentTransaction.objects.select_for_update()
+        .filter(provider=PaymentProvider.CLICK, click_pass=True, click_paydoc_id=click_paydoc_id)
+        .select_related("integration")
+        .first()
+    )
+    if joined is None:
+        return None
+    if joined.invoice_id != invoice.id:
+        raise ClickError(REQUEST_ERROR, "This click_paydoc_id belongs to another payment")
+    if joined.state not in ACTIVE_STATES:
+        raise ClickError(CANCELLED, "Transaction cancelled")
+    if joined.merchant_prepare_id is None:
+        joined.merchant_prepare_id = _next_prepare_id()
+        joined.account = {**(joined.account or {}), "click_trans_id": click_trans_id}
+        joined.save(update_fields=["merchant_prepare_id", "account", "updated_at"])
+    return joined
+
+
+def _shop_trans_id(payment: PaymentTransaction) -> str | None:
+    """The click_trans_id a Complete must carry for this transaction."""
+    if payment.click_pass:
+        value = (payment.account or {}).get("click_trans_id")
+        return str(value) if value is not None else None
+    return payment.provider_transaction_id
+
+
 def click_prepare(
     *,
     integration: Integration,
@@ -84,6 +118,9 @@ def click_prepare(
     _invoice(order_id, lock=False)
     with transaction.atomic():
         invoice = _invoice(order_id, lock=True)
+        joined = _click_pass_of(click_paydoc_id, invoice=invoice, click_trans_id=click_trans_id)
+        if joined is not None:
+            return joined
         existing = (
             PaymentTransaction.objects.filter(
                 provider=PaymentProvider.CLICK, provider_transaction_id=click_trans_id
@@ -132,6 +169,7 @@ def click_complete(
     amount: int | None,
     click_error: int,
     click_error_note: str,
+    click_paydoc_id: int | None = None,
 ) -> PaymentTransaction:
     """Complete (action 1): the prepared transaction performed and the invoice paid, or, when
     Click reports an error (``click_error`` < 0), cancelled (-9, unless already paid: -4).
@@ -151,7 +189,7 @@ def click_complete(
         )
         if (
             payment is None
-            or payment.provider_transaction_id != click_trans_id
+            or _shop_trans_id(payment) != click_trans_id
             or payment.invoice_id != invoice.id
         ):
             raise ClickError(TRANSACTION_NOT_FOUND, "Transaction does not exist")
@@ -179,10 +217,22 @@ def click_complete(
             payment.state = TransactionState.PERFORMED
             payment.perform_time = moment
             payment.merchant_confirm_id = merchant_prepare_id
+            payment.next_check_at = None
+            if click_paydoc_id and not payment.click_pass:
+                # The payment document Click fiscalizes under (5.2), as Complete sends it.
+                payment.click_paydoc_id = click_paydoc_id
             payment.save(
-                update_fields=["state", "perform_time", "merchant_confirm_id", "updated_at"]
+                update_fields=[
+                    "state",
+                    "perform_time",
+                    "merchant_confirm_id",
+                    "next_check_at",
+                    "click_paydoc_id",
+                    "updated_at",
+                ]
             )
             invoice_mark_paid(invoice=invoice, payment=payment)
+            fiscal_receipt_queue_click(payment=payment, invoice=invoice)
     if cancelled_now:
         raise ClickError(CANCELLED, "Transaction cancelled")
     return payment

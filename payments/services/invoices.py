@@ -18,6 +18,7 @@ from payments.models import (
     CancelReason,
     InvoiceStatus,
     PaymentInvoice,
+    PaymentProvider,
     PaymentTransaction,
     TransactionState,
 )
@@ -40,8 +41,8 @@ def order_id_or_none(value: Any) -> str | None:
 class InvoiceNotCancellable(Exception):
     """A paid or refunded invoice cannot be cancelled."""
 
-    def __init__(self, invoice: PaymentInvoice) -> None:
-        super().__init__(f"The invoice is {invoice.status} and cannot be cancelled.")
+    def __init__(self, invoice: PaymentInvoice, message: str | None = None) -> None:
+        super().__init__(message or f"The invoice is {invoice.status} and cannot be cancelled.")
         self.invoice = invoice
 
 
@@ -98,18 +99,30 @@ def _cancel_in_flight(invoice: PaymentInvoice, *, reason: int) -> None:
     ).select_related("integration"):
         payment.state = TransactionState.CANCELLED
         payment.cancel_time = moment
-        payment.reason = reason
+        # Uzum reads -1 with reason 4 as FAILED (never completed) and any other -1 as its own
+        # /reverse; a payment whose invoice was cancelled under it failed (gateways.md 1.3).
+        uzum = payment.provider == PaymentProvider.UZUM
+        payment.reason = CancelReason.TIMEOUT if uzum else reason
         payment.save(update_fields=["state", "cancel_time", "reason", "updated_at"])
         payment_event_emit(transaction=payment, invoice=invoice)
 
 
 def invoice_cancel(*, invoice: PaymentInvoice) -> PaymentInvoice:
     """Cancel a pending invoice (a cancelled one stays so); paid or refunded ones raise
-    InvoiceNotCancellable. A payment still in flight on it is cancelled with it."""
+    InvoiceNotCancellable, and so does one with a Click Pass charge in flight (Click may be
+    taking the money). Another payment still in flight on it is cancelled with it."""
     with transaction.atomic():
         locked = PaymentInvoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.status in (InvoiceStatus.PAID, InvoiceStatus.REFUNDED):
             raise InvoiceNotCancellable(locked)
+        if PaymentTransaction.objects.filter(
+            invoice=locked, click_pass=True, state=TransactionState.CREATED
+        ).exists():
+            # Click may be charging the card right now; cancelling could leave money taken for
+            # a cancelled invoice. The charge settles within a minute.
+            raise InvoiceNotCancellable(
+                locked, "A Click Pass charge of this invoice is still in progress."
+            )
         if locked.status == InvoiceStatus.PENDING:
             _cancel_in_flight(locked, reason=CancelReason.EXECUTION_FAILED)
             locked.status = InvoiceStatus.CANCELLED

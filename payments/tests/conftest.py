@@ -133,3 +133,50 @@ def invoice(db):
     from payments.services import invoice_create
 
     return invoice_create(order_id=ORDER_ID, amount=AMOUNT, description="Coffee machine #12")
+
+
+@pytest.fixture
+def click_server():
+    from payments.tests.click_server import click_merchant_server
+
+    with click_merchant_server() as server:
+        yield server
+
+
+@pytest.fixture
+def click_api(db, click_server):
+    """A Click integration that takes Shop API calls and calls the local merchant API server."""
+    from payments.tests import click_server as fake
+
+    return gateway_integration(
+        code="click-pass",
+        provider="click",
+        api_secret=fake.SECRET,
+        config={
+            "service_id": fake.SERVICE_ID,
+            "merchant_id": CLICK_MERCHANT_ID,
+            "merchant_user_id": fake.USER_ID,
+            "merchant_api_url": click_server.url,
+            "tin": "301234567",
+            "timeout": 800,
+        },
+    )
+
+
+ITEMS = [
+    {
+        "title": "Latte 0.3 l, pcs",
+        "price": 600_000,
+        "count": 2,
+        "code": "10899001001000000",
+        "package_code": "1514296",
+        "vat_percent": 12,
+    }
+]
+
+
+@pytest.fixture
+def invoice_with_items(db):
+    from payments.services import invoice_create
+
+    return invoice_create(order_id="vm-07-0001", amount=1_200_000, items=ITEMS)

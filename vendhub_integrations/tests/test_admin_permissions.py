@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import IntegrationLog, SecretChange
+from integrations.models import Alert, IntegrationLog, SecretChange
 from integrations.services import integration_update
 from integrations.tests.factories import IntegrationFactory, IntegrationLogFactory
-from payments.models import PaymentTransaction
+from payments.models import FiscalReceipt, PaymentTransaction
 from payments.services import invoice_create
 from syncjobs.models import SyncJob, SyncJobStatus
 from syncjobs.tests.factories import SyncedRecordFactory, SyncJobFactory
@@ -61,6 +61,32 @@ def objects() -> dict[type[models.Model], models.Model]:
     }
     record = SyncedRecordFactory(integration=integration)
     found[type(record)] = record
+    found[FiscalReceipt] = FiscalReceipt.objects.create(
+        invoice=invoice,
+        transaction=found[PaymentTransaction],
+        provider="payme",
+        kind="sale",
+        status="fiscalized",
+        receipt_id="121",
+        terminal_id="EP000000000025",
+        fiscal_sign="800031554082",
+        qr_code_url="https://ofd.soliq.uz/epi?t=EP000000000025&r=121&c=20260115140321&s=800031554082",
+    )
+    now = timezone.now()
+    found[Alert] = Alert.objects.create(
+        channel=IntegrationFactory(provider="telegram"),
+        event="webhook.failed",
+        integration=integration,
+        group_key=f"webhook.failed:{integration.pk}",
+        count=2,
+        message="VendHub alert: webhook.failed",
+        status="sent",
+        first_event_at=now,
+        last_event_at=now,
+        not_before=now,
+        due_at=now,
+        sent_at=now,
+    )
     return found
 
 

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from webhooks.models import Webhook
+from webhooks.models import Webhook, WebhookAttempt
 
 
 class WebhookSerializer(serializers.ModelSerializer):
@@ -22,6 +22,7 @@ class WebhookSerializer(serializers.ModelSerializer):
             "processed_at",
             "retry_count",
             "max_retries",
+            "attempt_count",
             "next_retry_at",
             "error_message",
             "signature",
@@ -32,6 +33,20 @@ class WebhookSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class WebhookAttemptSerializer(serializers.ModelSerializer):
+    """One processing try: ``status_code`` is the forward's HTTP status (null when nothing was
+    forwarded or no answer came), ``duration_ms`` null when the worker died mid-try."""
+
+    class Meta:
+        model = WebhookAttempt
+        fields = ["number", "started_at", "duration_ms", "status_code", "outcome", "error"]
+        read_only_fields = fields
+
+
+class WebhookAttemptListSerializer(serializers.Serializer):
+    results = WebhookAttemptSerializer(many=True)
 
 
 class ReceivedSerializer(serializers.Serializer):

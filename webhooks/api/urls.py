@@ -2,7 +2,12 @@ from django.db import transaction
 from django.urls import re_path
 
 from vendhub_integrations.api.routers import UUID_PATTERN, OptionalSlashRouter
-from webhooks.api.views import RotateWebhookSecretView, WebhookViewSet, webhook_receive_view
+from webhooks.api.views import (
+    RotateWebhookSecretView,
+    WebhookViewSet,
+    webhook_receive_operation_view,
+    webhook_receive_view,
+)
 
 router = OptionalSlashRouter()
 router.register("webhooks", WebhookViewSet, basename="webhook")
@@ -14,6 +19,12 @@ urlpatterns = [
         r"^webhooks/receive/(?P<code>[^/]+)/?$",
         transaction.non_atomic_requests(webhook_receive_view),
         name="webhook-receive",
+    ),
+    # A gateway that appends its operation to the receive URL (Uzum: …/<code>/check, …).
+    re_path(
+        r"^webhooks/receive/(?P<code>[^/]+)/(?P<operation>[^/]+)/?$",
+        transaction.non_atomic_requests(webhook_receive_operation_view),
+        name="webhook-receive-operation",
     ),
     re_path(
         rf"^integrations/(?P<pk>{UUID_PATTERN})/rotate-webhook-secret/?$",

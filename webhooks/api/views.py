@@ -1,5 +1,5 @@
-"""Webhooks API: the public receive URL, stored deliveries (list, get, delete, retry) and the
-rotation of an integration's webhook secret."""
+"""Webhooks API: the public receive URL, stored deliveries (list, get, delete, retry, replay, their
+attempts) and the rotation of an integration's webhook secret."""
 
 from __future__ import annotations
 
@@ -23,7 +23,12 @@ from rest_framework.views import APIView
 
 from integrations.api.errors import database_unavailable
 from integrations.models import Integration, IntegrationStatus
-from integrations.providers import receive_protocol_for
+from integrations.providers import (
+    operation_route_unavailable,
+    receive_protocol_for,
+    receive_unreadable_answer,
+    receives_operations,
+)
 from integrations.selectors import integration_get_live, integration_get_live_versioned
 from vendhub_integrations.api.pagination import KeysetPagination
 from vendhub_integrations.api.permissions import request_actor
@@ -35,6 +40,8 @@ from webhooks.api.serializers import (
     RetryConflictSerializer,
     RotatedWebhookSecretSerializer,
     RotateWebhookSecretSerializer,
+    WebhookAttemptListSerializer,
+    WebhookAttemptSerializer,
     WebhookSerializer,
 )
 from webhooks.filters import WebhookFilter
@@ -42,11 +49,14 @@ from webhooks.inbound import BodyTooLarge, max_body_bytes, parse_payload, read_b
 from webhooks.integration_cache import StaleIntegration
 from webhooks.models import Webhook
 from webhooks.ratelimit import receive_rate_check
+from webhooks.selectors import webhook_attempt_list
 from webhooks.services import (
     ReceiveOutcome,
+    WebhookNotReplayable,
     WebhookNotRetryable,
     webhook_receive,
     webhook_refuse,
+    webhook_replay,
     webhook_retry,
     webhook_secret_rotate,
 )
@@ -74,10 +84,31 @@ class WebhookReceiveView(APIView):
     ) -> HttpResponseBase:
         # A gateway's own protocol answers every method itself (Payme: -32300 for a GET, with
         # HTTP 200); ordinary senders get the 405.
-        integration = integration_get_live(code=kwargs.get("code", ""))
-        if integration is not None and (protocol := receive_protocol_for(integration)):
-            return protocol(request._request, integration)
-        return super().http_method_not_allowed(request, *args, **kwargs)
+        return self._protocol_answer(request, kwargs.get("code", "")) or (
+            super().http_method_not_allowed(request, *args, **kwargs)
+        )
+
+    def options(  # type: ignore[override]
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        # OPTIONS is one more method that is not POST to a gateway (Paynet: -32300).
+        return self._protocol_answer(request, kwargs.get("code", "")) or (
+            super().options(request, *args, **kwargs)
+        )
+
+    @staticmethod
+    def _protocol_answer(request: Request, code: str) -> HttpResponseBase | None:
+        try:
+            integration = integration_get_live(code=code)
+        except (OperationalError, InterfaceError):
+            if answer := _unreadable_answer(request._request, code):
+                return answer
+            raise
+        if integration is None:
+            return None
+        integration_cache.note_provider(integration)
+        protocol = receive_protocol_for(integration)
+        return protocol(request._request, integration) if protocol else None
 
     @extend_schema(
         summary="Receive a webhook",
@@ -106,7 +137,14 @@ class WebhookReceiveView(APIView):
     def post(self, request: Request, code: str) -> HttpResponseBase:
         started = time.monotonic()
         http_request = request._request
-        integration, version = integration_get_live_versioned(code=code)
+        try:
+            integration, version = integration_get_live_versioned(code=code)
+        except (OperationalError, InterfaceError):
+            # The database is down: a gateway that must never see a 5xx (Paynet: -32603) is
+            # answered by its protocol; everyone else gets the handler's 503 and delivers again.
+            if answer := _unreadable_answer(http_request, code):
+                return answer
+            raise
         if integration is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         integration_cache.remember(integration, version)
@@ -185,6 +223,10 @@ class WebhookReceiveView(APIView):
         return Response(outcome.body, status=outcome.status_code, headers=outcome.headers)
 
 
+def _unreadable_answer(request: HttpRequest, code: str) -> HttpResponse | None:
+    return receive_unreadable_answer(request, provider=integration_cache.provider_of(code))
+
+
 def _log_received(
     code: str, webhook_id: str | None, status_code: int, webhook_status: str | None
 ) -> None:
@@ -258,6 +300,26 @@ webhook_receive_view.cls = WebhookReceiveView  # type: ignore[attr-defined]
 webhook_receive_view.initkwargs = {}  # type: ignore[attr-defined]
 
 
+@csrf_exempt
+def webhook_receive_operation_view(
+    request: HttpRequest, code: str, operation: str
+) -> HttpResponseBase:
+    """``/api/webhooks/receive/<code>/<operation>``: for a gateway whose senders append the
+    operation to the receive URL (Uzum), its protocol answers (it reads ``operation`` from the
+    route, and refuses one it does not know in its own terms); for any other integration, and an
+    unknown code, the path does not exist. Whatever the method: the protocol answers that too."""
+    try:
+        integration = integration_get_live(code=code)
+    except (OperationalError, InterfaceError) as error:
+        # Not even the integration can be read; a gateway is still never answered a 5xx.
+        answer = operation_route_unavailable(request)
+        return answer if answer is not None else database_unavailable(error)
+    protocol = receive_protocol_for(integration) if integration is not None else None
+    if integration is None or protocol is None or not receives_operations(integration):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return protocol(request, integration)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List webhooks"),
     retrieve=extend_schema(summary="Get a webhook"),
@@ -296,6 +358,53 @@ class WebhookViewSet(
                 {"detail": str(error), "status": webhook.status}, status=status.HTTP_409_CONFLICT
             )
         return Response(WebhookSerializer(webhook).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Replay a webhook",
+        description=(
+            "Processes a completed, failed or ignored webhook again (handlers and forward), "
+            "keeping its earlier attempts. Not for a webhook refused for its signature at "
+            "receipt, nor one pending or processing."
+        ),
+        request=None,
+        responses={
+            202: WebhookSerializer,
+            404: OpenApiResponse(description="No such webhook."),
+            409: OpenApiResponse(
+                RetryConflictSerializer,
+                description="Refused at receipt, or still pending or processing.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: str | None = None) -> Response:
+        webhook = self.get_object()
+        try:
+            webhook = webhook_replay(webhook=webhook)
+        except WebhookNotReplayable as error:
+            return Response(
+                {"detail": str(error), "status": webhook.status}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(WebhookSerializer(webhook).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="A webhook's processing attempts",
+        description=(
+            "One entry per processing try, oldest first, replays included. `status_code` is the "
+            "forward's HTTP status (null when nothing was forwarded or no answer came); "
+            "`duration_ms` is null for a try whose worker died."
+        ),
+        responses={
+            200: WebhookAttemptListSerializer,
+            404: OpenApiResponse(description="No such webhook."),
+        },
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def attempts(self, request: Request, pk: str | None = None) -> Response:
+        webhook = self.get_object()
+        attempts = webhook_attempt_list(webhook=webhook)
+        return Response({"results": WebhookAttemptSerializer(attempts, many=True).data})
 
 
 class RotateWebhookSecretView(APIView):

@@ -7,7 +7,8 @@ status change is a conditional update, so two workers can never both process one
 the transition table in ``webhooks.models``).
 
 One module per operation group, re-exported here: ``receive``, ``enqueue``, ``process``,
-``sweep``, ``retry``, ``rotation`` and ``retention``; the shared tunables in ``_common``.
+``sweep``, ``retry``, ``replay``, ``rotation`` and ``retention``; the shared tunables in
+``_common``.
 """
 
 from webhooks.services._common import (
@@ -22,6 +23,13 @@ from webhooks.services.receive import (
     webhook_emit,
     webhook_receive,
     webhook_refuse,
+)
+from webhooks.services.replay import (
+    ReplayReport,
+    WebhookNotReplayable,
+    webhook_is_replayable,
+    webhook_replay,
+    webhook_replay_many,
 )
 from webhooks.services.retention import PURGEABLE_STATUSES, webhook_purge
 from webhooks.services.retry import (
@@ -44,9 +52,11 @@ __all__ = [
     "MAX_RETRY_DELAY_SECONDS",
     "PURGEABLE_STATUSES",
     "ReceiveOutcome",
+    "ReplayReport",
     "RetryReport",
     "RotatedSecret",
     "SweepReport",
+    "WebhookNotReplayable",
     "WebhookNotRetryable",
     "lease_seconds",
     "retry_delay_seconds",
@@ -54,11 +64,14 @@ __all__ = [
     "webhook_emit",
     "webhook_enqueue",
     "webhook_enqueue_many",
+    "webhook_is_replayable",
     "webhook_is_retryable",
     "webhook_process",
     "webhook_purge",
     "webhook_receive",
     "webhook_refuse",
+    "webhook_replay",
+    "webhook_replay_many",
     "webhook_retry",
     "webhook_retry_many",
     "webhook_secret_rotate",

@@ -18,3 +18,9 @@ _EARLY_CLAIM = timedelta(seconds=1)
 DEFAULT_SECRET_OVERLAP_HOURS = 24
 # After the broker refused a message, how long this process leaves sending to the sweeper.
 BROKER_PAUSE_SECONDS = 10.0
+
+
+def gave_up_after(attempts: int) -> str:
+    """The end of a failed webhook's ``error_message``, counting its tries as its attempt rows
+    do: "gave up after 1 attempt", "gave up after 4 attempts"."""
+    return f"gave up after {attempts} attempt{'' if attempts == 1 else 's'}"

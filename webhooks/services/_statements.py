@@ -111,6 +111,24 @@ def insert_statement(
     return sql, params
 
 
+def insert_from_statement(
+    instance: models.Model, connection: BaseDatabaseWrapper, *, source: str
+) -> tuple[str, list[Any]]:
+    """The INSERT of a new ``instance`` once per row of ``source`` (a CTE's name): none when
+    ``source`` is empty. Each value is cast to its column's type (a parameter in a SELECT list
+    has none of its own); call ``mark_saved`` when it inserted."""
+    fields = list(instance._meta.local_concrete_fields)
+    quote = connection.ops.quote_name
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    columns = ", ".join(quote(_column(field)) for field in fields)
+    values = ", ".join(f"CAST(%s AS {field.cast_db_type(connection)})" for field in fields)
+    table = quote(instance._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) SELECT {values} FROM {source}"  # noqa: S608 (names from _meta)
+    return sql, params
+
+
 def mark_saved(instance: models.Model, connection: BaseDatabaseWrapper) -> None:
     instance._state.adding = False
     instance._state.db = connection.alias

@@ -1,20 +1,23 @@
 """Processing: claim a pending webhook, run its handlers and forward under a lease, and record the
-outcome, or the failure with its next retry, only while the claim still holds.
+outcome, or the failure with its next retry, only while the claim still holds, together with the
+try's ``WebhookAttempt`` row.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from integrations.alerts import alert_record
 from integrations.config import DEFAULT_LEASE_SECONDS, IntegrationConfig
 from integrations.models import Integration, IntegrationLog
 from integrations.redaction import redact
@@ -22,11 +25,12 @@ from integrations.services import integration_secret_values
 from webhooks.forwarding import ForwardError, webhook_forward
 from webhooks.handlers import handlers_for
 from webhooks.lease import LeaseKeeper
-from webhooks.models import Webhook, WebhookStatus
-from webhooks.services._common import _EARLY_CLAIM, MAX_RETRY_DELAY_SECONDS
+from webhooks.models import AttemptOutcome, Webhook, WebhookAttempt, WebhookStatus
+from webhooks.services._common import _EARLY_CLAIM, MAX_RETRY_DELAY_SECONDS, gave_up_after
 from webhooks.services._statements import (
     RowReader,
     assignments,
+    insert_from_statement,
     insert_statement,
     mark_saved,
     param,
@@ -174,13 +178,20 @@ def _claim(webhook_id: Any) -> tuple[Webhook, Integration | None, IntegrationCon
 
 
 def _finish(
-    webhook: Webhook, token: datetime, *, logs: Sequence[IntegrationLog] = (), **changes: Any
+    webhook: Webhook,
+    token: datetime,
+    *,
+    attempt: WebhookAttempt,
+    logs: Sequence[IntegrationLog] = (),
+    **changes: Any,
 ) -> bool:
-    """Record the outcome only while the claim still holds; a worker whose lease was taken back
-    by the sweeper must not overwrite the newer owner's work. ``logs`` (the attempt's outbound
-    calls) are written whether or not it does: on PostgreSQL in the same statement, one round
-    trip and one commit for both."""
+    """Record the outcome and the try's ``attempt`` row only while the claim still holds; a
+    worker whose lease was taken back by the sweeper must not overwrite the newer owner's work
+    (the sweeper recorded that try as lost). ``logs`` (the try's outbound calls) are written
+    whether or not it does. On PostgreSQL all of it is one statement: one round trip, one
+    commit, and the attempt row exists exactly when the status changed."""
     changes.setdefault("updated_at", timezone.now())
+    changes["attempt_count"] = attempt.number
     assigned, params = assignments(Webhook, connection, changes)
     sql = f"UPDATE webhooks SET {assigned} WHERE id = %s AND status = %s AND locked_until = %s"  # noqa: S608
     params += [
@@ -188,23 +199,56 @@ def _finish(
         _param("status", WebhookStatus.PROCESSING.value),
         _param("locked_until", token),
     ]
-    combined = bool(logs) and connection.vendor == "postgresql"
-    if combined:
-        # Data-modifying CTEs run to completion whether or not the UPDATE matches a row.
-        inserts = [insert_statement(log, connection) for log in logs]
-        ctes = ", ".join(f"logged_{n} AS ({insert})" for n, (insert, _) in enumerate(inserts))
-        sql = f"WITH {ctes} {sql}"
-        params = [value for _, values in inserts for value in values] + params
-    else:
-        for log in logs:
-            log.save(force_insert=True)
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            for log in logs:
+                log.save(force_insert=True)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                finished = bool(cursor.rowcount)
+            if finished:
+                attempt.save(force_insert=True)
+        return finished
+    # Data-modifying CTEs run to completion whether or not the UPDATE matches a row; the
+    # attempt is inserted once per row it updated, so not at all when the claim was lost.
+    inserts = [insert_statement(log, connection) for log in logs]
+    ctes = [f"logged_{n} AS ({insert})" for n, (insert, _) in enumerate(inserts)]
+    ctes.append(f"finished AS ({sql} RETURNING 1)")
+    attempt_insert, attempt_params = insert_from_statement(attempt, connection, source="finished")
+    statement = f"WITH {', '.join(ctes)} {attempt_insert}"
+    values = [value for _, log_values in inserts for value in log_values]
+    values += params + attempt_params
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        finished = cursor.rowcount
-    if combined:
-        for log in logs:
-            mark_saved(log, connection)
-    return bool(finished)
+        cursor.execute(statement, values)
+        finished = bool(cursor.rowcount)
+    for log in logs:
+        mark_saved(log, connection)
+    if finished:
+        mark_saved(attempt, connection)
+    return finished
+
+
+def _attempt(
+    webhook: Webhook,
+    *,
+    started_at: datetime,
+    started: float,
+    logs: Sequence[IntegrationLog],
+    error: str | None = None,
+) -> WebhookAttempt:
+    """The row of this try: numbered after the webhook's earlier ones (``attempt_count`` as
+    claimed, so no query), with the forward's answer and log when it forwarded."""
+    forward = next((log for log in reversed(logs) if log.action == "webhook_forward"), None)
+    return WebhookAttempt(
+        webhook_id=webhook.pk,
+        number=webhook.attempt_count + 1,
+        started_at=started_at,
+        duration_ms=max(0, round((time.monotonic() - started) * 1000)),
+        status_code=forward.status_code if forward is not None else None,
+        outcome=AttemptOutcome.FAILURE if error is not None else AttemptOutcome.SUCCESS,
+        error=error,
+        integration_log_id=forward.pk if forward is not None else None,
+    )
 
 
 def _run(
@@ -265,15 +309,21 @@ def _process_claimed(
     )
     # The outbound calls' log entries, written with the outcome, whichever it is.
     logs: list[IntegrationLog] = []
+    started_at = timezone.now()
+    started = time.monotonic()
     try:
         with keeper:
             ignored_reason = _run(webhook, integration, config, logs)
     except Exception as error:
-        return _record_failure(webhook, integration, config, keeper.token, error, logs)
+        return _record_failure(
+            webhook, integration, config, keeper.token, error, logs, started_at, started
+        )
     status = WebhookStatus.IGNORED if ignored_reason else WebhookStatus.COMPLETED
     _finish(
         webhook,
         keeper.token,
+        # Nothing to do is not a failed try: the reason is the webhook's error_message.
+        attempt=_attempt(webhook, started_at=started_at, started=started, logs=logs),
         logs=logs,
         status=status,
         error_message=ignored_reason,
@@ -297,28 +347,41 @@ def _record_failure(
     token: datetime,
     error: Exception,
     logs: Sequence[IntegrationLog],
+    started_at: datetime,
+    started: float,
 ) -> str:
     message = _failure_message(error)
     if integration is not None:
         message = _redact_secrets(message, integration)
     if not isinstance(error, ForwardError):
         logger.warning("webhook %s handler failed: %s", webhook.pk, message)
+    attempt = _attempt(webhook, started_at=started_at, started=started, logs=logs, error=message)
     if webhook.retry_count >= webhook.max_retries:
-        _finish(
-            webhook,
-            token,
-            logs=logs,
-            status=WebhookStatus.FAILED,
-            locked_until=None,
-            next_retry_at=None,
-            error_message=f"{message} (gave up after {webhook.retry_count + 1} attempts)",
-        )
+        error_message = f"{message} ({gave_up_after(attempt.number)})"
+        with transaction.atomic():
+            if _finish(
+                webhook,
+                token,
+                attempt=attempt,
+                logs=logs,
+                status=WebhookStatus.FAILED,
+                locked_until=None,
+                next_retry_at=None,
+                error_message=error_message,
+            ):
+                # Operators are told (CONTRACT "Alerts"), with the state change's commit.
+                alert_record(
+                    event="webhook.failed",
+                    integration=integration,
+                    detail=f"webhook {webhook.pk}: {error_message}",
+                )
         return WebhookStatus.FAILED
     retry_count = webhook.retry_count + 1
     delay = _retry_delay(config, retry_count)
     if _finish(
         webhook,
         token,
+        attempt=attempt,
         logs=logs,
         status=WebhookStatus.PENDING,
         locked_until=None,

@@ -72,6 +72,7 @@ _WEBHOOK_VALUES = {
     "locked_until": "NULL",
     # Stamped as inserted: the message is sent right after the commit (see webhook_enqueue).
     "enqueued_at": "now()",
+    "attempt_count": "0",
 }
 _LOG_VALUES = {
     "id": "gen_random_uuid()",

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from webhooks.models import Webhook, WebhookStatus
-from webhooks.services._common import _ENQUEUE_GRACE, _REQUEUE_AFTER
+from integrations.alerts import alert_record
+from integrations.models import Integration
+from webhooks.models import AttemptOutcome, Webhook, WebhookAttempt, WebhookStatus
+from webhooks.services._common import _ENQUEUE_GRACE, _REQUEUE_AFTER, gave_up_after
 from webhooks.services.enqueue import webhook_enqueue_many
 
 logger = logging.getLogger(__name__)
@@ -28,8 +33,8 @@ def webhook_sweep(*, limit: int = 500) -> SweepReport:
     """One pass of the beat sweeper.
 
     1. Reclaims ``processing`` webhooks whose lease expired (their worker died): the lost attempt
-       counts as one try, so a webhook that kills its worker every time ends ``failed`` instead of
-       looping; otherwise it goes back to ``pending``, due at once.
+       counts as one try, with its attempt row, so a webhook that kills its worker every time
+       ends ``failed`` instead of looping; otherwise it goes back to ``pending``, due at once.
     2. Sends a message for every ``pending`` webhook that is due and whose message is missing (the
        broker was down when it was stored) or long overdue (presumed lost).
     """
@@ -37,30 +42,38 @@ def webhook_sweep(*, limit: int = 500) -> SweepReport:
     now = timezone.now()
     expired = Webhook.objects.filter(
         status=WebhookStatus.PROCESSING, locked_until__lt=now
-    ).values_list("pk", "locked_until", "retry_count", "max_retries")[:limit]
-    for webhook_id, locked_until, retry_count, max_retries in expired:
-        lost = "the worker processing it stopped before finishing (lease expired)"
-        base = Webhook.objects.filter(
-            pk=webhook_id, status=WebhookStatus.PROCESSING, locked_until=locked_until
+    ).values_list(
+        "pk",
+        "locked_until",
+        "retry_count",
+        "max_retries",
+        "attempt_count",
+        "updated_at",
+        "integration_id",
+    )[:limit]
+    for (
+        webhook_id,
+        locked_until,
+        retry_count,
+        max_retries,
+        attempt_count,
+        claimed_at,
+        integration_id,
+    ) in expired:
+        outcome = _take_back_lost(
+            webhook_id,
+            locked_until=locked_until,
+            give_up=retry_count >= max_retries,
+            retry_count=retry_count,
+            number=attempt_count + 1,
+            claimed_at=claimed_at,
+            now=now,
+            integration_id=integration_id,
         )
-        if retry_count >= max_retries:
-            report.failed += base.update(
-                status=WebhookStatus.FAILED,
-                locked_until=None,
-                next_retry_at=None,
-                error_message=f"{lost}; gave up after {retry_count + 1} attempts",
-                updated_at=now,
-            )
-        else:
-            report.reclaimed += base.update(
-                status=WebhookStatus.PENDING,
-                locked_until=None,
-                next_retry_at=now,
-                retry_count=retry_count + 1,
-                error_message=lost,
-                enqueued_at=None,
-                updated_at=now,
-            )
+        if outcome == WebhookStatus.FAILED:
+            report.failed += 1
+        elif outcome == WebhookStatus.PENDING:
+            report.reclaimed += 1
 
     due = (
         Webhook.objects.filter(status=WebhookStatus.PENDING, rejected=False)
@@ -85,3 +98,63 @@ def webhook_sweep(*, limit: int = 500) -> SweepReport:
             report.failed,
         )
     return report
+
+
+_LOST = "the worker processing it stopped before finishing (lease expired)"
+
+
+def _take_back_lost(
+    webhook_id: Any,
+    *,
+    locked_until: datetime | None,
+    give_up: bool,
+    retry_count: int,
+    number: int,
+    claimed_at: datetime,
+    now: datetime,
+    integration_id: Any,
+) -> str | None:
+    """End a lost try: the webhook goes back to ``pending`` (or ``failed`` with no retries
+    left) and the try gets its attempt row, in one transaction; nothing when another worker or
+    sweeper got there first. The try started when it was claimed (the claim is the last write
+    of ``updated_at`` before the result's); how long it ran before its worker died is unknown."""
+    base = Webhook.objects.filter(
+        pk=webhook_id, status=WebhookStatus.PROCESSING, locked_until=locked_until
+    )
+    if give_up:
+        status = WebhookStatus.FAILED
+        changes: dict[str, Any] = {
+            "error_message": f"{_LOST}; {gave_up_after(number)}",
+            "next_retry_at": None,
+        }
+    else:
+        status = WebhookStatus.PENDING
+        changes = {
+            "error_message": _LOST,
+            "next_retry_at": now,
+            "retry_count": retry_count + 1,
+            "enqueued_at": None,
+        }
+    with transaction.atomic():
+        taken = base.update(
+            status=status, locked_until=None, attempt_count=number, updated_at=now, **changes
+        )
+        if not taken:
+            return None
+        WebhookAttempt.objects.create(
+            webhook_id=webhook_id,
+            number=number,
+            started_at=claimed_at,
+            duration_ms=None,
+            status_code=None,
+            outcome=AttemptOutcome.FAILURE,
+            error=_LOST,
+        )
+        if give_up:
+            # Operators are told (CONTRACT "Alerts"), with the state change's commit.
+            alert_record(
+                event="webhook.failed",
+                integration=Integration.all_objects.filter(pk=integration_id).first(),
+                detail=f"webhook {webhook_id}: {changes['error_message']}",
+            )
+    return status

@@ -14,6 +14,19 @@ import pytest
 from webhooks.tests.helpers import SECRET
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_paused() -> Iterator[None]:
+    """Each test starts with this process sending wake-up messages: a test whose send failed
+    (a broker outage, real or simulated) leaves a pause of ``BROKER_PAUSE_SECONDS`` during
+    which receives leave their message to the sweeper, and a worker test right after it would
+    wait for a message that is never sent."""
+    from webhooks.services import enqueue
+
+    enqueue._broker_paused_until = 0.0
+    yield
+    enqueue._broker_paused_until = 0.0
+
+
 @pytest.fixture
 def integration(db):
     """An active integration of a generic provider with a webhook secret (hmac_sha256)."""

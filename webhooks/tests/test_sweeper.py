@@ -110,11 +110,17 @@ def test_expired_lease_with_no_retries_left_fails(queue):
         locked_until=timezone.now() - timedelta(seconds=1),
         retry_count=3,
         max_retries=3,
+        # Three earlier tries (their rows are not needed here): the lost one is the fourth.
+        attempt_count=3,
     )
     assert webhook_sweep().failed == 1
     webhook.refresh_from_db()
     assert webhook.status == WebhookStatus.FAILED
     assert "gave up after 4 attempts" in (webhook.error_message or "")
+    assert webhook.attempt_count == 4
+    lost = webhook.attempts.get()
+    assert (lost.number, lost.outcome, lost.duration_ms) == (4, "failure", None)
+    assert "lease expired" in (lost.error or "")
 
 
 def test_migrate_installs_the_sweeper_in_beat():

@@ -14,7 +14,8 @@ from integrations.providers.services import integration_test_connection
 class Command(BaseCommand):
     help = (
         "Test the connection of the integration with this code (1C: GET <root>/$metadata; "
-        "REST: GET api_endpoint or config.test_path). Writes an outbound integration log and "
+        "REST: GET api_endpoint or config.test_path; an alert channel (telegram, smtp, eskiz) "
+        "sends a test message, Telegram after getMe). Writes an outbound integration log and "
         "keeps the result in metadata. Exit status 0 on success, 1 on failure."
     )
 

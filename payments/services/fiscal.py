@@ -1,0 +1,444 @@
+"""Fiscal receipts (``gateways.md`` 5): Payme's pushed ones (``SetFiscalData``) and the ones the
+hub makes through Click's merchant API after a Click payment.
+
+Click receipts are worked by a queued job, never inside a gateway's request. The row is the
+truth, the Celery message only a wake-up call: a receipt is due when ``next_attempt_at`` has
+passed, a worker claims it by pushing ``next_attempt_at`` a lease ahead, and the beat sweep
+(``fiscal_receipt_sweep``) wakes whatever is due, so a lost message, a broker outage or a killed
+worker delays a receipt but never loses it. Once a submission may have reached Click the row is
+``submitted`` before the request goes out, and from then on Click is only read: a receipt is
+never submitted twice for one payment. ``fiscal_receipt_fail`` is the one place a receipt
+becomes ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone as django_timezone
+
+from integrations.alerts import alert_record
+from integrations.config import IntegrationConfig
+from integrations.models import Integration, json_storable
+from payments.models import (
+    FiscalReceipt,
+    PaymentInvoice,
+    PaymentProvider,
+    PaymentTransaction,
+    ReceiptKind,
+    ReceiptStatus,
+    TransactionState,
+)
+
+logger = logging.getLogger(__name__)
+
+TASHKENT = timezone(timedelta(hours=5), "Asia/Tashkent")
+MAX_BACKOFF_SECONDS = 3600.0
+# Raw payloads kept per receipt (latest last).
+_KEPT_PAYLOADS = 20
+_NAME_LENGTH = 63
+_DATE = re.compile(r"\d{14}")
+_SELF_WAKE_LIMIT = timedelta(seconds=60)
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def fiscal_time(text: str) -> datetime | None:
+    """``yyyyMMddHHmmss`` in Tashkent time (the OFD's ``c``, Payme's ``date``), or None."""
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
+        return None
+    try:
+        return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=TASHKENT)
+    except ValueError:
+        return None
+
+
+def receipt_url_parts(url: str) -> dict[str, Any]:
+    """The four fields of a receipt URL ``…?t=<terminal>&r=<receipt>&c=<time>&s=<sign>``
+    (``/check`` or ``/epi``); absent parts are left out."""
+    query = parse_qs(urlsplit(url).query)
+    parts: dict[str, Any] = {}
+    for key, name in (("t", "terminal_id"), ("r", "receipt_id"), ("s", "fiscal_sign")):
+        if query.get(key) and query[key][0]:
+            parts[name] = query[key][0][:64]
+    moment = fiscal_time(query.get("c", [""])[0])
+    if moment is not None:
+        parts["fiscalized_at"] = moment
+    return parts
+
+
+def _payload(source: str, body: Any) -> dict[str, Any]:
+    return {"at": django_timezone.now().isoformat(), "source": source, "body": json_storable(body)}
+
+
+def _keep(receipt: FiscalReceipt, source: str, body: Any) -> None:
+    receipt.payloads = [*(receipt.payloads or []), _payload(source, body)][-_KEPT_PAYLOADS:]
+
+
+def fiscal_receipt_fail(*, receipt: FiscalReceipt, message: str) -> FiscalReceipt:
+    """The one place a receipt becomes ``failed``, and so where the ``fiscal_receipt.failed``
+    alert is recorded (in the caller's transaction; Celery sends it). The caller holds the row;
+    it is saved with the message and no further attempt."""
+    newly_failed = receipt.status != ReceiptStatus.FAILED
+    receipt.status = ReceiptStatus.FAILED
+    receipt.error_message = message[:2000]
+    receipt.next_attempt_at = None
+    receipt.save()
+    logger.warning(
+        "fiscal receipt %s (%s %s of invoice %s) failed: %s",
+        receipt.pk,
+        receipt.provider,
+        receipt.kind,
+        receipt.invoice_id,
+        message,
+    )
+    if newly_failed:
+        alert_record(
+            event="fiscal_receipt.failed",
+            integration=receipt.transaction.integration,
+            detail=f"{receipt.kind} receipt {receipt.pk} of invoice {receipt.invoice_id}: "
+            f"{message}",
+        )
+    return receipt
+
+
+# --- Payme SetFiscalData ----------------------------------------------------------------------
+
+
+class ReceiptTransactionNotFound(Exception):
+    """SetFiscalData for a transaction id the integration does not have."""
+
+
+def fiscal_receipt_store_payme(
+    *,
+    integration: Integration,
+    payme_id: str,
+    kind: str,
+    receipt_id: str,
+    status_code: int,
+    message: str,
+    terminal_id: str,
+    fiscal_sign: str,
+    qr_code_url: str,
+    fiscalized_at: datetime | None,
+    raw: dict[str, Any],
+) -> FiscalReceipt:
+    """Store Payme's receipt of the transaction ``payme_id``: the sale (PERFORM) or the refund
+    (CANCEL), separate documents. A repeat updates the same row (latest wins, the earlier
+    payload kept); ``status_code`` 0 is fiscalized, any other failed with ``message``. Lenient:
+    a receipt in an unexpected transaction state, or fields that disagree with the URL, are
+    stored and flagged in ``warnings``, never refused."""
+    with transaction.atomic():
+        # The transaction row lock serializes two deliveries of the same receipt.
+        payment = (
+            PaymentTransaction.objects.select_for_update()
+            .filter(
+                provider=PaymentProvider.PAYME,
+                integration=integration,
+                provider_transaction_id=payme_id,
+            )
+            .first()
+        )
+        if payment is None:
+            raise ReceiptTransactionNotFound(payme_id)
+        receipt = FiscalReceipt.objects.filter(transaction=payment, kind=kind).first()
+        if receipt is None:
+            receipt = FiscalReceipt(
+                invoice_id=payment.invoice_id,
+                transaction=payment,
+                provider=PaymentProvider.PAYME,
+                kind=kind,
+                total=payment.amount,
+                received_card=payment.amount,
+            )
+        warnings: list[str] = []
+        expected_states = (
+            (TransactionState.PERFORMED, TransactionState.CANCELLED_AFTER_PERFORM)
+            if kind == ReceiptKind.SALE
+            else (TransactionState.CANCELLED_AFTER_PERFORM,)
+        )
+        if payment.state not in expected_states:
+            warnings.append(f"{kind} receipt for a transaction in state {payment.state}")
+        from_url = receipt_url_parts(qr_code_url) if qr_code_url else {}
+        given = {
+            "terminal_id": terminal_id,
+            "receipt_id": receipt_id,
+            "fiscal_sign": fiscal_sign,
+            "fiscalized_at": fiscalized_at,
+        }
+        for name, value in given.items():
+            if value and name in from_url and from_url[name] != value:
+                warnings.append(f"{name} {value} differs from the URL's {from_url[name]}")
+        for warning in warnings:
+            logger.warning("payme SetFiscalData %s %s: %s", payme_id, kind, warning)
+        receipt.receipt_id = receipt_id or from_url.get("receipt_id", "")
+        receipt.terminal_id = terminal_id or from_url.get("terminal_id", "")
+        receipt.fiscal_sign = fiscal_sign or from_url.get("fiscal_sign", "")
+        receipt.qr_code_url = qr_code_url
+        receipt.fiscalized_at = fiscalized_at or from_url.get("fiscalized_at")
+        receipt.provider_status_code = status_code
+        receipt.warnings = warnings
+        _keep(receipt, "SetFiscalData", raw)
+        if status_code == 0:
+            receipt.status = ReceiptStatus.FISCALIZED
+            receipt.error_message = ""
+            receipt.save()
+        else:
+            fiscal_receipt_fail(
+                receipt=receipt, message=message or f"Payme status_code {status_code}"
+            )
+    return receipt
+
+
+# --- Click OFD --------------------------------------------------------------------------------
+
+
+def vat_contained(price: int, rate: int) -> int:
+    """The VAT inside a VAT-inclusive line total, tiyin, rounded half up:
+    ``round_half_up(price × r / (100 + r))``."""
+    if rate <= 0:
+        return 0
+    return (2 * price * rate + 100 + rate) // (2 * (100 + rate))
+
+
+def click_receipt_items(*, items: list[dict[str, Any]], config: IntegrationConfig) -> list[Any]:
+    """Invoice items as Click's ``Item`` objects (``gateways.md`` 5.2's table, PascalCase)."""
+    commission = {"TIN": config.tin} if config.tin else {"PINFL": config.pinfl}
+    lines = []
+    for item in items:
+        price, count, rate = int(item["price"]), int(item["count"]), int(item["vat_percent"])
+        line: dict[str, Any] = {
+            "Name": str(item["title"])[:_NAME_LENGTH],
+            "SPIC": str(item["code"]),
+            "PackageCode": str(item["package_code"]),
+            "GoodPrice": price,
+            "Price": price * count,
+            "Amount": count,
+            "VAT": vat_contained(price * count, rate),
+            "VATPercent": rate,
+        }
+        if config.fiscal_units:
+            units = config.fiscal_units
+            line["Units"] = int(units) if units.isdigit() else units
+        line["CommissionInfo"] = dict(commission)
+        lines.append(line)
+    return lines
+
+
+def fiscal_receipt_enqueue(receipt_id: Any, *, countdown: float = 0) -> bool:
+    """Wake a worker for the receipt; a broker that is down is logged, never raised (the row is
+    due, and the sweep sends it later)."""
+    from payments.tasks import fiscal_receipt_process_task
+
+    try:
+        fiscal_receipt_process_task.apply_async(args=(str(receipt_id),), countdown=countdown)
+    except Exception:
+        logger.warning("could not send fiscal receipt %s to the broker; the sweep will", receipt_id)
+        return False
+    return True
+
+
+def fiscal_receipt_queue_click(
+    *, payment: PaymentTransaction, invoice: PaymentInvoice
+) -> FiscalReceipt | None:
+    """Inside the transaction that made a Click payment final: the sale receipt row (pending,
+    due now) when the invoice has items, and a wake-up message once that commits. A repeat finds
+    the row and queues nothing new."""
+    if not invoice.items or not payment.click_paydoc_id:
+        return None
+    existing = FiscalReceipt.objects.filter(transaction=payment, kind=ReceiptKind.SALE).first()
+    if existing is not None:
+        return existing
+    wallet = (payment.account or {}).get("processing_type") == "WALLET"
+    receipt = FiscalReceipt.objects.create(
+        invoice=invoice,
+        transaction=payment,
+        provider=PaymentProvider.CLICK,
+        kind=ReceiptKind.SALE,
+        status=ReceiptStatus.PENDING,
+        payment_id=payment.click_paydoc_id,
+        total=payment.amount,
+        received_card=0 if wallet else payment.amount,
+        received_ecash=payment.amount if wallet else 0,
+        received_cash=0,
+        next_attempt_at=django_timezone.now(),
+    )
+    receipt_id = receipt.pk
+    transaction.on_commit(lambda: fiscal_receipt_enqueue(receipt_id))
+    return receipt
+
+
+def _backoff(attempts: int) -> timedelta:
+    base = float(settings.FISCAL_RETRY_BASE_SECONDS)
+    return timedelta(seconds=min(base * (2 ** max(0, attempts - 1)), MAX_BACKOFF_SECONDS))
+
+
+def _claim(receipt_id: Any, *, force: bool) -> FiscalReceipt | None:
+    """Take a due Click receipt: push ``next_attempt_at`` a lease ahead, so no other worker works
+    on it meanwhile, and a killed worker's claim runs out for the sweep to hand on."""
+    now = django_timezone.now()
+    with transaction.atomic():
+        queryset = FiscalReceipt.objects.select_for_update(skip_locked=True).filter(
+            pk=receipt_id,
+            provider=PaymentProvider.CLICK,
+            status__in=(ReceiptStatus.PENDING, ReceiptStatus.SUBMITTED),
+        )
+        if not force:
+            queryset = queryset.filter(
+                Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+            )
+        receipt = queryset.select_related("transaction__integration", "invoice").first()
+        if receipt is None:
+            return None
+        receipt.next_attempt_at = now + timedelta(seconds=settings.FISCAL_LEASE_SECONDS)
+        receipt.save(update_fields=["next_attempt_at", "updated_at"])
+    return receipt
+
+
+def _save(receipt: FiscalReceipt, **changes: Any) -> FiscalReceipt:
+    for name, value in changes.items():
+        setattr(receipt, name, value)
+    receipt.save()
+    return receipt
+
+
+def _fiscalized(receipt: FiscalReceipt, url: str, body: Any) -> FiscalReceipt:
+    parts = receipt_url_parts(url)
+    _keep(receipt, "ofd_data", body)
+    return _save(
+        receipt,
+        status=ReceiptStatus.FISCALIZED,
+        qr_code_url=url,
+        receipt_id=parts.get("receipt_id", ""),
+        terminal_id=parts.get("terminal_id", ""),
+        fiscal_sign=parts.get("fiscal_sign", ""),
+        fiscalized_at=parts.get("fiscalized_at") or django_timezone.now(),
+        provider_status_code=0,
+        error_message="",
+        last_error="",
+        next_attempt_at=None,
+    )
+
+
+def _retry_later(receipt: FiscalReceipt, error: str) -> FiscalReceipt:
+    """One more failed try: due again after the backoff, or failed once the attempts are spent."""
+    receipt.attempts += 1
+    receipt.last_error = error[:2000]
+    limit = receipt.transaction.integration.typed_config.fiscal_attempts
+    if receipt.attempts >= limit:
+        return fiscal_receipt_fail(
+            receipt=receipt, message=f"No receipt after {receipt.attempts} attempts: {error}"
+        )
+    wait = _backoff(receipt.attempts)
+    receipt.next_attempt_at = django_timezone.now() + wait
+    receipt.save()
+    if wait <= _SELF_WAKE_LIMIT:
+        # A short wait gets its own delayed wake-up; longer ones (and a lost message) are the
+        # sweep's, which never holds a message for hours in the broker.
+        fiscal_receipt_enqueue(receipt.pk, countdown=wait.total_seconds())
+    return receipt
+
+
+@dataclass
+class _Read:
+    """What ``ofd_data`` said: the receipt URL, or why there is none; ``answered`` is False
+    when Click gave no usable answer (whether it holds a receipt is then unknown)."""
+
+    url: str | None
+    body: Any
+    answered: bool
+    error: str
+
+
+def _read(client: Any, receipt: FiscalReceipt) -> _Read:
+    from payments.click_merchant import ClickMerchantNoAnswer
+
+    try:
+        answer = client.ofd_data(payment_id=receipt.payment_id)
+    except ClickMerchantNoAnswer as error:
+        return _Read(None, None, False, f"ofd_data: {error}")
+    url = answer.body.get("qrCodeURL")
+    if isinstance(url, str) and url.strip():
+        return _Read(url.strip(), answer.body, True, "")
+    if answer.refused:
+        return _Read(None, answer.body, True, f"ofd_data: {answer.error_code}: {answer.error_note}")
+    return _Read(None, answer.body, True, "ofd_data: no receipt yet")
+
+
+def fiscal_receipt_process(*, receipt_id: Any, force: bool = False) -> FiscalReceipt | None:
+    """One try at a Click receipt (what the task runs): read ``ofd_data``; when Click has no
+    receipt and nothing was submitted, submit the items (marked ``submitted`` first), then read
+    again. None when the receipt is not due, already done, or another worker holds it."""
+    from payments.click_merchant import ClickMerchantClient, ClickMerchantNoAnswer
+
+    receipt = _claim(receipt_id, force=force)
+    if receipt is None:
+        return None
+    payment = receipt.transaction
+    client = ClickMerchantClient(payment.integration)
+    read = _read(client, receipt)
+    if read.url:
+        return _fiscalized(receipt, read.url, read.body)
+    if receipt.status == ReceiptStatus.SUBMITTED or not read.answered:
+        # Submitted before: only read. No answer: whether Click holds a receipt is unknown.
+        return _retry_later(receipt, read.error)
+    config = payment.integration.typed_config
+    if not (config.tin or config.pinfl):
+        return _retry_later(receipt, "config.tin or config.pinfl must be set for Click receipts")
+    lines = click_receipt_items(items=receipt.invoice.items, config=config)
+    # From here Click may hold the receipt: recorded before the request leaves, so a crash
+    # mid-call is settled by reading, never by a second submission.
+    _save(receipt, status=ReceiptStatus.SUBMITTED, lines=lines)
+    try:
+        answer = client.ofd_submit_items(
+            payment_id=receipt.payment_id or 0,
+            items=lines,
+            received_card=receipt.received_card,
+            received_ecash=receipt.received_ecash,
+            received_cash=receipt.received_cash,
+        )
+    except ClickMerchantNoAnswer as no_answer:
+        _keep(receipt, "submit_items", {"no_answer": str(no_answer)})
+        receipt.save()
+    else:
+        _keep(receipt, "submit_items", answer.body)
+        receipt.provider_status_code = answer.error_code
+        receipt.save()
+        if answer.refused:
+            # Click said no: nothing was registered, so a later try may submit again.
+            receipt.status = ReceiptStatus.PENDING
+            return _retry_later(receipt, f"submit_items: {answer.error_code}: {answer.error_note}")
+    read = _read(client, receipt)
+    if read.url:
+        return _fiscalized(receipt, read.url, read.body)
+    # Submitted: read again soon (Click builds the receipt in seconds); counted as a try.
+    return _retry_later(receipt, read.error)
+
+
+def fiscal_receipt_sweep(*, limit: int = 200) -> int:
+    """Wake a worker for each Click receipt that is due (a message lost with a broker or a
+    worker, a retry's time come); the number sent. What beat runs every few seconds."""
+    due = list(
+        FiscalReceipt.objects.filter(
+            provider=PaymentProvider.CLICK,
+            status__in=(ReceiptStatus.PENDING, ReceiptStatus.SUBMITTED),
+            next_attempt_at__lte=django_timezone.now(),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for receipt_id in due:
+        if not fiscal_receipt_enqueue(receipt_id):
+            break
+        sent += 1
+    return sent
