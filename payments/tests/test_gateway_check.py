@@ -368,3 +368,32 @@ def test_help_documents_the_command(capsys):
         "payme, click, uzum, paynet",
     ):
         assert part in " ".join(text.split()), part
+
+
+@pytest.mark.parametrize(
+    ("code", "secret", "statuses"),
+    [
+        (
+            "uzum-vm07",
+            UZUM_SECRET,
+            {"paid": "refunded", "cancelled": "cancelled", "reversed": "cancelled"},
+        ),
+        ("paynet-vm07", PAYNET_SECRET, {"paid": "refunded", "cancelled": "cancelled"}),
+    ],
+)
+def test_uzum_and_paynet_against_the_hub_pass_every_row(
+    live_server, uzum_integration, paynet_integration, code, secret, statuses
+):
+    status, out, err = gateway_check(code, "--base-url", live_server.url)
+    print(out)
+    lines = step_lines(out)
+    assert status == 0, out
+    assert len(lines) >= 30
+    assert all(line.endswith(": ok") for line in lines), out
+    assert secret not in out + err
+    found = {invoice.order_id.rsplit("-", 1)[1]: invoice.status for invoice in check_invoices()}
+    assert found == statuses
+    # Paynet's ChangePassword went with a wrong password only: the password is unchanged.
+    checked = uzum_integration if code == "uzum-vm07" else paynet_integration
+    checked.refresh_from_db()
+    assert checked.api_secret == secret
