@@ -67,14 +67,16 @@ def test_webhook_list_shows_status_code_and_tries(admin_client: Client) -> None:
         status="failed",
         retry_count=3,
         max_retries=3,
-        error_message="forward failed: HTTP 502",
+        attempt_count=4,
+        error_message="forward failed: HTTP 502 (gave up after 4 attempts)",
     )
 
     listing = admin_client.get("/admin/webhooks/webhook/").content.decode()
 
     assert "Failed" in listing
     assert ">click<" in listing
-    assert "3 / 3" in listing
+    # The tries made (the first and three retries), as error_message counts them.
+    assert 'field-tries">4<' in listing
     assert "forward failed: HTTP 502" in listing
 
 
