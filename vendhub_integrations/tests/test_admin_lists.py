@@ -76,7 +76,7 @@ def test_webhook_list_shows_status_code_and_tries(admin_client: Client) -> None:
     assert "Failed" in listing
     assert ">click<" in listing
     # The tries made (the first and three retries), as error_message counts them.
-    assert 'field-tries">4<' in listing
+    assert 'field-retries">4<' in listing
     assert "forward failed: HTTP 502" in listing
 
 
