@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
+import math
 import time
 from typing import Any
 
 from django.http import HttpRequest
 
+from integrations.jsontext import json_loads_bounded
 from integrations.models import Integration, LogDirection, json_storable
 from integrations.redaction import REDACTED
 from integrations.services import integration_log_create, integration_secret_values
@@ -56,3 +61,42 @@ def gateway_log(
         duration_ms=int((time.monotonic() - started) * 1000),
         error_message=error_message,
     )
+
+
+def basic_auth_matches(request: HttpRequest, *, login: str | None, password: str | None) -> bool:
+    """Whether the request's ``Authorization: Basic`` carries ``login:password``, compared in
+    constant time; never when either is not configured."""
+    scheme, _, encoded = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic" or not login or not password:
+        return False
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return hmac.compare_digest(decoded, f"{login}:{password}".encode())
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes) -> Any:
+    """A gateway's JSON body, strictly: UTF-8, no NaN/Infinity, bounded nesting (a deep body is
+    a ``ValueError`` like any other unreadable one, never a ``RecursionError`` later in the log's
+    or the answer's walk of it). Each protocol answers the error in its own code."""
+    return json_loads_bounded(
+        body.decode("utf-8"), parse_float=_finite_float, parse_constant=_reject_constant
+    )
+
+
+def som_display(tiyin: int) -> str:
+    """A display amount in so'm: ``1200000`` tiyin is ``"12000"``, ``1200050`` ``"12000.50"``."""
+    whole, rest = divmod(tiyin, 100)
+    return str(whole) if rest == 0 else f"{whole}.{rest:02d}"

@@ -11,11 +11,7 @@ transaction in ``SetFiscalData`` is -32001). Every call writes an inbound integr
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
-import math
 import re
 import time
 from collections.abc import Callable
@@ -24,11 +20,15 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.crypto import DecryptionError
-from integrations.jsontext import json_loads_bounded
 from integrations.models import Integration, IntegrationStatus, json_storable
 from integrations.services import integration_secret_values
 from payments.models import CancelReason, PaymentTransaction, ReceiptKind
-from payments.protocols.common import gateway_log, read_limited_body
+from payments.protocols.common import (
+    basic_auth_matches,
+    gateway_log,
+    parse_json,
+    read_limited_body,
+)
 from payments.protocols.payme_messages import MESSAGES
 from payments.services import payme as service
 from payments.services.fiscal import (
@@ -74,14 +74,7 @@ def _result(request_id: Any, result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _authorized(request: HttpRequest, secret: str | None) -> bool:
-    scheme, _, encoded = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic" or not secret:
-        return False
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return hmac.compare_digest(decoded, b"Paycom:" + secret.encode("utf-8"))
+    return basic_auth_matches(request, login="Paycom", password=secret)
 
 
 # --- params ----------------------------------------------------------------------------------
@@ -292,25 +285,6 @@ METHODS: dict[str, Callable[[Integration, dict[str, Any]], dict[str, Any]]] = {
 # --- the receive URL -------------------------------------------------------------------------
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _parse(body: bytes) -> Any:
-    # Bounded nesting: a deep body is -32700 like any other unreadable one (JSONTooDeep is a
-    # ValueError), never a RecursionError later in the log's or the answer's walk of it.
-    return json_loads_bounded(
-        body.decode("utf-8"), parse_float=_finite_float, parse_constant=_reject_constant
-    )
-
-
 def _answer(
     request: HttpRequest, integration: Integration, seen: dict[str, Any]
 ) -> tuple[dict[str, Any], Any, str]:
@@ -322,7 +296,7 @@ def _answer(
     if body is None:
         return _error(None, INVALID_REQUEST, "invalid_request", "body too large"), {}, "payme"
     try:
-        rpc = _parse(body)
+        rpc = parse_json(body)
     except (ValueError, RecursionError):
         logged = {"raw": body[:4096].decode("utf-8", errors="replace")}
         return _error(None, PARSE_ERROR, "parse_error"), logged, "payme"

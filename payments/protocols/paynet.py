@@ -18,11 +18,7 @@ integration log, with the Authorization header and ``newPassword`` hidden.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
-import math
 import re
 import time
 from collections.abc import Callable
@@ -33,12 +29,17 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.crypto import DecryptionError
-from integrations.jsontext import json_loads_bounded
 from integrations.models import Integration, IntegrationStatus, json_storable
 from integrations.redaction import REDACTED
 from integrations.services import integration_secret_values
 from payments.models import PaymentInvoice, PaymentTransaction
-from payments.protocols.common import gateway_log, read_limited_body
+from payments.protocols.common import (
+    basic_auth_matches,
+    gateway_log,
+    parse_json,
+    read_limited_body,
+    som_display,
+)
 from payments.services import paynet as service
 from payments.services.events import now_ms
 from payments.services.paynet import PaynetError
@@ -122,23 +123,9 @@ def read_time(value: Any) -> datetime | None:
         return None
 
 
-def som_text(tiyin: int) -> str:
-    """``1200000`` tiyin as ``"12000"`` so'm (``"1500.50"`` when there are tiyin left)."""
-    whole, rest = divmod(tiyin, 100)
-    return str(whole) if rest == 0 else f"{whole}.{rest:02d}"
-
-
 def _authorized(request: HttpRequest, integration: Integration) -> bool:
     """HTTP Basic ``api_key:api_secret``, compared in constant time."""
-    key, secret = integration.api_key, integration.api_secret
-    scheme, _, encoded = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic" or not key or not secret:
-        return False
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return hmac.compare_digest(decoded, f"{key}:{secret}".encode())
+    return basic_auth_matches(request, login=integration.api_key, password=integration.api_secret)
 
 
 # --- params ----------------------------------------------------------------------------------
@@ -204,7 +191,7 @@ def _get_information(integration: Integration, params: dict[str, Any]) -> dict[s
         "timestamp": _now_written(),
         "fields": {
             account_field: invoice.order_id,
-            "amount": som_text(invoice.amount),
+            "amount": som_display(invoice.amount),
             "name": invoice.description,
         },
     }
@@ -310,24 +297,6 @@ METHODS: dict[str, Callable[[Integration, dict[str, Any]], Any]] = {
 # --- the receive URL -------------------------------------------------------------------------
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _parse(body: bytes) -> Any:
-    # Bounded nesting: a deep body is -32700 like any other unreadable one.
-    return json_loads_bounded(
-        body.decode("utf-8"), parse_float=_finite_float, parse_constant=_reject_constant
-    )
-
-
 def _raw_for_log(body: bytes) -> dict[str, Any]:
     """An unreadable body for the log; hidden whole when it may carry a new password, which
     the log's key-based redaction cannot find in text that is not JSON."""
@@ -360,7 +329,7 @@ def _answer(request: HttpRequest, integration: Integration, call: _Call) -> Any:
     if not _authorized(request, integration):
         if body is not None:
             try:
-                call.body = json_storable(_parse(body))
+                call.body = json_storable(parse_json(body))
             except (ValueError, RecursionError):
                 call.body = _raw_for_log(body)
         call.status_code = 401
@@ -368,7 +337,7 @@ def _answer(request: HttpRequest, integration: Integration, call: _Call) -> Any:
     if body is None:
         return _error(None, PARSE_ERROR)
     try:
-        rpc = json_storable(_parse(body))
+        rpc = json_storable(parse_json(body))
     except (ValueError, RecursionError):
         call.body = _raw_for_log(body)
         return _error(None, PARSE_ERROR)
@@ -460,7 +429,7 @@ def receive_unreadable(request: HttpRequest, *, known: bool) -> HttpResponse | N
         return _json(_error(None, NOT_POST)) if known else None
     body = read_limited_body(request)
     try:
-        rpc = json_storable(_parse(body)) if body is not None else None
+        rpc = json_storable(parse_json(body)) if body is not None else None
     except (ValueError, RecursionError):
         rpc = None
     if not known and not _reads_as_paynet(rpc):

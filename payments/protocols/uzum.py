@@ -13,11 +13,7 @@ own codes (``payments.services.uzum``). An unexpected fault, the database down i
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
-import math
 import re
 import time
 from collections.abc import Callable
@@ -27,11 +23,16 @@ from django.db import Error as DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.crypto import DecryptionError
-from integrations.jsontext import json_loads_bounded
 from integrations.models import Integration, IntegrationStatus, json_storable
 from integrations.services import integration_secret_values
 from payments.models import PaymentInvoice, PaymentTransaction
-from payments.protocols.common import gateway_log, read_limited_body
+from payments.protocols.common import (
+    basic_auth_matches,
+    gateway_log,
+    parse_json,
+    read_limited_body,
+    som_display,
+)
 from payments.services import uzum as service
 from payments.services.events import now_ms
 from payments.services.uzum import UzumError
@@ -58,12 +59,6 @@ class _Refused(Exception):
         self.detail = detail
 
 
-def som(tiyin: int) -> str:
-    """A display amount in so'm: ``1200000`` tiyin is ``"12000"``, ``1200050`` ``"12000.50"``."""
-    whole, cents = divmod(tiyin, 100)
-    return str(whole) if cents == 0 else f"{whole}.{cents:02d}"
-
-
 def _operation(request: HttpRequest) -> str | None:
     match = request.resolver_match
     operation = match.kwargs.get("operation") if match is not None else None
@@ -71,34 +66,7 @@ def _operation(request: HttpRequest) -> str | None:
 
 
 def _authorized(request: HttpRequest, integration: Integration) -> bool:
-    scheme, _, encoded = request.headers.get("Authorization", "").strip().partition(" ")
-    login, password = integration.api_key, integration.api_secret
-    if scheme.lower() != "basic" or not login or not password:
-        return False
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    expected = f"{login}:{password}".encode()
-    return hmac.compare_digest(decoded, expected)
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _parse(body: bytes) -> Any:
-    # Bounded nesting: a deep body is 10002 like any other unreadable one.
-    return json_loads_bounded(
-        body.decode("utf-8"), parse_float=_finite_float, parse_constant=_reject_constant
-    )
+    return basic_auth_matches(request, login=integration.api_key, password=integration.api_secret)
 
 
 def _integer(body: dict[str, Any], name: str) -> int:
@@ -161,7 +129,7 @@ def _check(integration: Integration, body: dict[str, Any]) -> dict[str, Any]:
         "serviceId": body["serviceId"],
         "timestamp": now_ms(),
         "status": "OK",
-        "data": {**_account(invoice), "amount": {"value": som(invoice.amount)}},
+        "data": {**_account(invoice), "amount": {"value": som_display(invoice.amount)}},
     }
 
 
@@ -276,7 +244,7 @@ def _answer(request: HttpRequest, integration: Integration, seen: dict[str, Any]
         unreadable = "the body is too large"
     else:
         try:
-            body = json_storable(_parse(raw))
+            body = json_storable(parse_json(raw))
         except (ValueError, RecursionError):
             seen["body"] = {"raw": raw[:4096].decode("utf-8", errors="replace")}
             unreadable = ""
@@ -345,7 +313,7 @@ def unavailable(request: HttpRequest) -> HttpResponse:
     raw = read_limited_body(request)
     if raw:
         try:
-            body = _parse(raw)
+            body = parse_json(raw)
         except (ValueError, RecursionError):
             body = {}
     return JsonResponse(error_body(UNAVAILABLE, body=body, integration=None), status=400)

@@ -256,7 +256,7 @@ def test_missing_or_wrong_credentials_are_http_401_with_412(client, paynet, invo
 
 
 def test_credentials_are_compared_in_constant_time(client, paynet, invoice):
-    with mock.patch("payments.protocols.paynet.hmac.compare_digest", return_value=False) as spy:
+    with mock.patch("payments.protocols.common.hmac.compare_digest", return_value=False) as spy:
         response = post_raw(client, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "x"}))
     assert response.status_code == 401
     spy.assert_called_once_with(f"{LOGIN}:{PASSWORD}".encode(), f"{LOGIN}:{PASSWORD}".encode())
