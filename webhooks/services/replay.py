@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from webhooks.models import Webhook, WebhookStatus
-from webhooks.services.enqueue import webhook_enqueue
+from webhooks.services.retry import put_back_pending
 
 REPLAYABLE_STATUSES = (WebhookStatus.COMPLETED, WebhookStatus.FAILED, WebhookStatus.IGNORED)
 
@@ -38,33 +36,12 @@ def webhook_replay(*, webhook: Webhook) -> Webhook:
     """Put a completed, failed or ignored (not rejected) webhook back to ``pending`` with a fresh
     set of retries, and send it to a worker once committed. Its attempts and ``attempt_count``
     stay: the next try is numbered after them."""
-    with transaction.atomic():
-        updated = (
-            Webhook.objects.filter(pk=webhook.pk)
-            .filter(_replayable())
-            .update(
-                status=WebhookStatus.PENDING,
-                retry_count=0,
-                next_retry_at=None,
-                locked_until=None,
-                processed_at=None,
-                enqueued_at=None,
-                updated_at=timezone.now(),
-            )
-        )
-        if not updated:
-            webhook.refresh_from_db()
-            if webhook.rejected:
-                raise WebhookNotReplayable(
-                    "This webhook was refused for its signature and is never processed."
-                )
-            raise WebhookNotReplayable(
-                "Only completed, failed or ignored webhooks can be replayed; "
-                f"this one is {webhook.status}."
-            )
-        transaction.on_commit(lambda: webhook_enqueue(webhook_id=webhook.pk))
-    webhook.refresh_from_db()
-    return webhook
+    return put_back_pending(
+        webhook,
+        allowed=_replayable(),
+        rule="Only completed, failed or ignored webhooks can be replayed",
+        refusal=WebhookNotReplayable,
+    )
 
 
 @dataclass

@@ -30,13 +30,16 @@ def webhook_is_retryable(webhook: Webhook) -> bool:
     )
 
 
-def webhook_retry(*, webhook: Webhook) -> Webhook:
-    """Put a failed (or ignored, not rejected) webhook back to ``pending`` with a fresh set of
-    retries, and send it to a worker once committed. The one path of the API, admin and command."""
+def put_back_pending(
+    webhook: Webhook, *, allowed: Q, rule: str, refusal: type[Exception]
+) -> Webhook:
+    """Put ``webhook`` back to ``pending`` with a fresh set of retries when it matches
+    ``allowed``, and send it to a worker once committed; else raise ``refusal`` saying why
+    (refused for its signature, or ``rule`` and its status). Retry and replay both go here."""
     with transaction.atomic():
         updated = (
             Webhook.objects.filter(pk=webhook.pk)
-            .filter(_retryable())
+            .filter(allowed)
             .update(
                 status=WebhookStatus.PENDING,
                 retry_count=0,
@@ -50,15 +53,22 @@ def webhook_retry(*, webhook: Webhook) -> Webhook:
         if not updated:
             webhook.refresh_from_db()
             if webhook.rejected:
-                raise WebhookNotRetryable(
-                    "This webhook was refused for its signature and is never processed."
-                )
-            raise WebhookNotRetryable(
-                f"Only failed or ignored webhooks can be retried; this one is {webhook.status}."
-            )
+                raise refusal("This webhook was refused for its signature and is never processed.")
+            raise refusal(f"{rule}; this one is {webhook.status}.")
         transaction.on_commit(lambda: webhook_enqueue(webhook_id=webhook.pk))
     webhook.refresh_from_db()
     return webhook
+
+
+def webhook_retry(*, webhook: Webhook) -> Webhook:
+    """Put a failed (or ignored, not rejected) webhook back to ``pending`` with a fresh set of
+    retries, and send it to a worker once committed. The one path of the API, admin and command."""
+    return put_back_pending(
+        webhook,
+        allowed=_retryable(),
+        rule="Only failed or ignored webhooks can be retried",
+        refusal=WebhookNotRetryable,
+    )
 
 
 @dataclass
