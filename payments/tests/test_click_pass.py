@@ -278,6 +278,10 @@ def test_bad_input_is_a_400(api_client, click_api, click_server, invoice_with_it
     assert "integration" in charge(api_client, invoice_with_items, integration="nope").json()
     assert charge(api_client, invoice_with_items, otp_data="12 34").status_code == 400
     assert charge(api_client, invoice_with_items, otp_data=["1"]).status_code == 400
+    # A number is not the scanned text: a JSON client may have rounded it (2^53) or dropped zeros.
+    for number in (880101698207133392, 12345, 1.5, True):
+        response = charge(api_client, invoice_with_items, otp_data=number)
+        assert response.status_code == 400 and "otp_data" in response.json(), number
     click_api.config = {**click_api.config, "merchant_user_id": ""}
     click_api.save()
     response = charge(api_client, invoice_with_items)
