@@ -396,7 +396,17 @@ def test_a_shop_api_complete_for_the_same_charge_joins_it(
         click_fields(1, merchant_prepare_id=prepared["merchant_prepare_id"], **common),
     )
     assert completed["error"] == 0
+    # The charge was paid before the Complete came: it is confirmed under the prepare id, as
+    # any Complete is, never with a merchant_confirm_id of 0; a replay answers the same.
+    assert completed["merchant_confirm_id"] == prepared["merchant_prepare_id"] != 0
+    replay = click_call(
+        client,
+        click_api.code,
+        click_fields(1, merchant_prepare_id=prepared["merchant_prepare_id"], **common),
+    )
+    assert replay == completed
     payment = PaymentTransaction.objects.get()
+    assert payment.merchant_confirm_id == prepared["merchant_prepare_id"]
     assert payment.state == 2 and payment.provider_transaction_id == "4567891234"
     assert FiscalReceipt.objects.count() == 1
     assert events(invoice_with_items).count("payment.completed") == 1
