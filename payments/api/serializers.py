@@ -143,9 +143,22 @@ class InvoiceConflictSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+class ScannedCodeField(serializers.RegexField):
+    """The scanned text as a JSON string only. DRF's CharField would take a JSON number and turn
+    it into digits: leading zeros gone, and an 18-digit code from a JavaScript client already
+    rounded to a float's 17 digits, so Click would be sent another code than the one scanned."""
+
+    default_error_messages = {"not_a_string": "Must be a string: the code exactly as scanned."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return str(super().to_internal_value(data))
+
+
 class ClickPassRequestSerializer(serializers.Serializer):
     integration = serializers.CharField(max_length=64, help_text="The code of a Click integration.")
-    otp_data = serializers.RegexField(
+    otp_data = ScannedCodeField(
         r"^[0-9A-Za-z]{1,128}$",
         max_length=128,
         help_text="The Click Pass QR code as the scanner read it (one-time).",

@@ -204,6 +204,11 @@ def click_complete(
             else:
                 raise ClickError(CANCELLED, "Transaction cancelled")
         elif payment.state == TransactionState.PERFORMED:
+            if payment.merchant_confirm_id is None:
+                # A Click Pass charge already paid, confirmed now by Click's Shop API: it gets
+                # the confirm id every Complete answers with (not 0), and keeps it for replays.
+                payment.merchant_confirm_id = merchant_prepare_id
+                payment.save(update_fields=["merchant_confirm_id", "updated_at"])
             return payment
         elif payment.state != TransactionState.CREATED:
             raise ClickError(CANCELLED, "Transaction cancelled")

@@ -278,6 +278,10 @@ def test_bad_input_is_a_400(api_client, click_api, click_server, invoice_with_it
     assert "integration" in charge(api_client, invoice_with_items, integration="nope").json()
     assert charge(api_client, invoice_with_items, otp_data="12 34").status_code == 400
     assert charge(api_client, invoice_with_items, otp_data=["1"]).status_code == 400
+    # A number is not the scanned text: a JSON client may have rounded it (2^53) or dropped zeros.
+    for number in (880101698207133392, 12345, 1.5, True):
+        response = charge(api_client, invoice_with_items, otp_data=number)
+        assert response.status_code == 400 and "otp_data" in response.json(), number
     click_api.config = {**click_api.config, "merchant_user_id": ""}
     click_api.save()
     response = charge(api_client, invoice_with_items)
@@ -392,7 +396,17 @@ def test_a_shop_api_complete_for_the_same_charge_joins_it(
         click_fields(1, merchant_prepare_id=prepared["merchant_prepare_id"], **common),
     )
     assert completed["error"] == 0
+    # The charge was paid before the Complete came: it is confirmed under the prepare id, as
+    # any Complete is, never with a merchant_confirm_id of 0; a replay answers the same.
+    assert completed["merchant_confirm_id"] == prepared["merchant_prepare_id"] != 0
+    replay = click_call(
+        client,
+        click_api.code,
+        click_fields(1, merchant_prepare_id=prepared["merchant_prepare_id"], **common),
+    )
+    assert replay == completed
     payment = PaymentTransaction.objects.get()
+    assert payment.merchant_confirm_id == prepared["merchant_prepare_id"]
     assert payment.state == 2 and payment.provider_transaction_id == "4567891234"
     assert FiscalReceipt.objects.count() == 1
     assert events(invoice_with_items).count("payment.completed") == 1
