@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "vendhub_integrations.middleware.RequestIdMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "vendhub_integrations.middleware.RequestIdHeaderMiddleware",
+    # Outside everything below: whatever page Django or a middleware answers under /api/ in
+    # debug mode (the HTML 404, 405 and 500 pages) leaves as JSON.
+    "vendhub_integrations.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
