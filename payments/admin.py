@@ -3,6 +3,7 @@ is also a button) and for gateway transactions (read-only history)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -23,7 +24,12 @@ from integrations.admin.base import (
 from payments.checkout import qr_svg, soums
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.selectors import invoice_checkout_urls
-from payments.services import InvoiceNotCancellable, invoice_cancel, invoice_create
+from payments.services import (
+    InvoiceNotCancellable,
+    invoice_cancel,
+    invoice_check_expires_at,
+    invoice_create,
+)
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldGroups
@@ -50,6 +56,14 @@ class PaymentInvoiceAddForm(forms.ModelForm):
         if not serializer.is_valid():
             raise ValidationError(f"Invalid items: {serializer.errors}")
         return [dict(item) for item in serializer.validated_data]
+
+    def clean_expires_at(self) -> datetime | None:
+        expires_at: datetime | None = self.cleaned_data.get("expires_at")
+        try:
+            invoice_check_expires_at(expires_at)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["expires_at"]) from None
+        return expires_at
 
 
 # A tuple: both ``fields`` and ``readonly_fields`` accept it (a list[str] is no _FieldGroups).

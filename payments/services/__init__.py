@@ -6,6 +6,7 @@ from payments.services.invoices import (
     InvoiceNotCancellable,
     invoice_cancel,
     invoice_cancel_expired,
+    invoice_check_expires_at,
     invoice_create,
     invoice_is_expired,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "datetime_of_ms",
     "invoice_cancel",
     "invoice_cancel_expired",
+    "invoice_check_expires_at",
     "invoice_create",
     "invoice_is_expired",
     "now_ms",
