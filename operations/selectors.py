@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Lower, TruncHour
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationStatus
+from integrations.models import Integration, IntegrationLog, IntegrationStatus, LogDirection
+from integrations.providers import PROVIDERS, declaration_for, provider_for
 from payments.models import PaymentTransaction, TransactionState
 from syncjobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, SyncJob, SyncJobStatus
 from webhooks.models import Webhook, WebhookStatus
@@ -107,21 +108,61 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if timezone.is_aware(parsed) else None
 
 
+def _gateway_providers() -> list[str]:
+    """Provider names whose senders speak their own protocol on the receive URL (Payme, Click):
+    such an integration is judged by its traffic, not by a connection test."""
+    return [
+        name
+        for name in PROVIDERS
+        if (declaration := declaration_for(name)) is not None and declaration.receive_protocol
+    ]
+
+
+def _gateway_call(expression: Subquery, gateways: list[str]) -> Case:
+    # Only a gateway's row runs the subquery (CASE is evaluated lazily): an ERP's millions of
+    # outbound sync logs are never scanned for an inbound one.
+    return Case(When(provider_lower__in=gateways, then=expression), default=Value(None))
+
+
 def integration_health_list(*, limit: int = INTEGRATIONS_SHOWN) -> list[IntegrationHealth]:
-    """Each live integration with its last test, last sync job and last webhook: one query, the
-    latest rows read off the ``(integration, -created_at)`` indexes."""
+    """Each live integration with its last test, last sync job and last webhook (a gateway: its
+    last inbound call): one query, the latest rows read off the ``(integration, -created_at)``
+    indexes.
+
+    Health is "failing" (status error, a failed test, a failed sync, a gateway's last call
+    answered with a protocol error), "ok", "unknown" (nothing to judge by yet) or "not testable"
+    (no connector and no receive protocol: nothing the hub can check)."""
     latest_webhook = Webhook.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
     latest_job = SyncJob.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
-    rows = Integration.objects.annotate(
-        last_webhook_at=Subquery(latest_webhook.values("created_at")[:1]),
-        last_job_status=Subquery(latest_job.values("status")[:1]),
-        last_job_error=Subquery(latest_job.values("error_message")[:1]),
-    ).order_by("name", "code")[:limit]
+    latest_call = IntegrationLog.objects.filter(
+        integration=OuterRef("pk"), direction=LogDirection.INBOUND
+    ).order_by("-created_at")
+    gateways = _gateway_providers()
+    rows = (
+        Integration.objects.annotate(provider_lower=Lower("provider"))
+        .annotate(
+            last_webhook_at=Subquery(latest_webhook.values("created_at")[:1]),
+            last_job_status=Subquery(latest_job.values("status")[:1]),
+            last_job_error=Subquery(latest_job.values("error_message")[:1]),
+            last_call_at=_gateway_call(Subquery(latest_call.values("created_at")[:1]), gateways),
+            last_call_error=_gateway_call(
+                Subquery(latest_call.values("error_message")[:1]), gateways
+            ),
+        )
+        .order_by("name", "code")[:limit]
+    )
     result = []
     for row in rows:
         metadata = row.metadata if isinstance(row.metadata, dict) else {}
         last_test_ok = metadata.get("last_test_ok")
         last_test_ok = last_test_ok if isinstance(last_test_ok, bool) else None
+        declaration = declaration_for(row.provider)
+        gateway = declaration is not None and bool(declaration.receive_protocol)
+        testable = metadata.get("last_test_testable") is not False and (
+            gateway or provider_for(row) is not None
+        )
+        if not testable or gateway:
+            last_test_ok = None  # a test that could not be made says nothing either way
         reasons = []
         if row.status == IntegrationStatus.ERROR:
             reasons.append("status is error")
@@ -130,17 +171,25 @@ def integration_health_list(*, limit: int = INTEGRATIONS_SHOWN) -> list[Integrat
         job_status = row.last_job_status
         if job_status == SyncJobStatus.FAILED:
             reasons.append(f"last sync failed: {row.last_job_error or 'no message'}")
+        call_error = row.last_call_error or ""
+        if gateway and declaration is not None and declaration.is_protocol_error(call_error):
+            reasons.append(f"last call from the gateway answered {call_error}")
         if reasons:
-            health = "failing"
+            health, reason = "failing", "; ".join(reasons)
+        elif gateway:
+            called = row.last_call_at is not None
+            health, reason = ("ok", "") if called else ("unknown", "no call from the gateway yet")
+        elif not testable:
+            health, reason = "not testable", ""
         elif last_test_ok or job_status == SyncJobStatus.COMPLETED:
-            health = "ok"
+            health, reason = "ok", ""
         else:
-            health = "unknown"
+            health, reason = "unknown", ""
         result.append(
             IntegrationHealth(
                 integration=row,
                 health=health,
-                reason="; ".join(reasons),
+                reason=reason,
                 last_test_at=_parse_time(metadata.get("last_test_at")),
                 last_test_ok=last_test_ok,
                 last_sync_at=row.last_sync_at,
