@@ -319,9 +319,16 @@ def sync_job_progress(job: SyncJob) -> dict[str, Any]:
     progress = metadata.get("progress") if isinstance(metadata.get("progress"), dict) else {}
     assert isinstance(progress, dict)
     percent = progress.get("percent")
-    percent = percent if isinstance(percent, int) else 0
+    percent = percent if isinstance(percent, int) and not isinstance(percent, bool) else None
     if job.status == SyncJobStatus.COMPLETED:
         percent = 100
+    elif percent == 0 and job.records_processed:
+        percent = None  # written before percent became null for an unknown total
+    if percent is not None:
+        percent = max(0, min(100, percent))
+        label = f"{percent}%"
+    else:
+        label = f"{job.records_processed:,} records, total unknown"
     message = progress.get("message") or ""
     if job.status in (SyncJobStatus.FAILED, SyncJobStatus.CANCELLED) and job.error_message:
         message = job.error_message
@@ -331,7 +338,9 @@ def sync_job_progress(job: SyncJob) -> dict[str, Any]:
         "integration_name": job.integration.name,
         "job_type": job.job_type,
         "status": job.status,
-        "percent": max(0, min(100, percent)),
+        # None when the total is unknown (the bar is indeterminate and the label says so).
+        "percent": percent,
+        "label": label,
         "message": str(message)[:300],
         "records_processed": job.records_processed,
         "records_failed": job.records_failed,

@@ -1,0 +1,102 @@
+"""The dashboard and the admin in a real browser (headless Chromium through Playwright, against a
+live server, at 1400 px): what the eye catches and the HTML tests do not. A running sync with an
+unknown total says so on one line, words whole; screenshots go to ``var/screenshots/``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from operations.tests.test_browser import CHROMIUM, PASSWORD, SCREENSHOTS, _shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def page(live_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    from django.db import connections
+
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            headless=True,
+            args=["--no-sandbox", "--disable-dev-shm-usage"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        new_page = context.new_page()
+        new_page.set_default_timeout(20_000)
+        try:
+            yield new_page
+        finally:
+            context.close()
+            browser.close()
+            connections.close_all()
+
+
+def log_in(page: Any, live_server: Any) -> None:
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("operator", "operator@example.uz", PASSWORD)
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#vh-dashboard")
+
+
+def lines_of(locator: Any) -> int:
+    """How many lines of text the element takes (one rectangle per line of an inline box)."""
+    count: int = locator.evaluate(
+        "el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size; }"
+    )
+    return count
+
+
+def test_running_sync_with_unknown_total_says_so_on_one_line(page: Any, live_server: Any) -> None:
+    from integrations.tests.factories import IntegrationFactory
+    from syncjobs.models import SyncJobStatus
+    from syncjobs.tests.factories import SyncJobFactory
+
+    for n in range(3):
+        IntegrationFactory(
+            code=f"erp-{n}", metadata={"last_test_ok": False, "last_test_message": "x " * 80}
+        )
+    integration = IntegrationFactory(code="onec-accounting", provider="1c", type="erp")
+    SyncJobFactory(
+        integration=integration,
+        status=SyncJobStatus.RUNNING,
+        records_processed=8000,
+        metadata={
+            "progress": {
+                "percent": None,
+                "message": "Catalog_Номенклатура (1/3): page 16, 8000 read",
+            }
+        },
+    )
+    log_in(page, live_server)
+
+    row = page.locator("#vh-job-rows tr").first
+    label = row.locator(".vh-job-percent")
+    assert label.inner_text() == "8,000 records, total unknown"
+    assert lines_of(label) == 1
+    assert row.locator(".vh-bar").get_attribute("aria-valuenow") is None
+    message = row.locator(".vh-job-message")
+    # Wrapped, if at all, between words: each line ends where a word ends.
+    words = message.inner_text().split()
+    assert lines_of(message) <= len(words)
+    assert "Catalog_Номенклатура" in message.inner_text()
+    page.wait_for_timeout(2500)  # a poll of the progress JSON redraws the row the same way
+    assert label.inner_text() == "8,000 records, total unknown"
+    _shot(page, "dashboard-sync-unknown-total")
+    page.locator("#vh-sync-jobs").screenshot(path=str(SCREENSHOTS / "sync-jobs-card.png"))
