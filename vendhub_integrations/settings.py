@@ -6,6 +6,8 @@ a missing secret is a refusal to start (one line on stderr, exit status 1), neve
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -246,7 +248,12 @@ SPECTACULAR_SETTINGS = {
 # --- Celery -----------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the hub runs on kombu's filesystem transport: no server needed, good for
 # one machine (`make run`). Production sets a Redis URL.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost//"
+if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
+    # A host for kombu to show: without one, every process that connects warns "No hostname was
+    # supplied" (the filesystem transport has no use for it). Celery reads the variable itself,
+    # before this setting, so the variable is set too.
+    CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"] = "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -340,4 +347,12 @@ except ValueError as _error:
 LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# django-structlog's task_enqueued/started/succeeded lines say again what Celery's own "received"
+# and "succeeded" lines say (with the task's name, which they lack): debug only. Failures keep
+# their level.
+DJANGO_STRUCTLOG_CELERY_DEFAULT_LOG_LEVEL = logging.DEBUG
+# A 5xx's cause is logged where it happens, at ERROR (an unhandled exception by django.request
+# with its traceback, an unavailable database by the API's exception handler); the access line
+# itself is a warning, so an expected refusal (503 for an inactive integration) is no error.
+DJANGO_STRUCTLOG_STATUS_5XX_LOG_LEVEL = logging.WARNING
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
