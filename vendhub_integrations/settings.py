@@ -120,6 +120,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", def
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
+# The lockout page in the admin's look, saying when to try again (operations/lockout.py).
+AXES_LOCKOUT_CALLABLE = "operations.lockout.lockout_response"
 # Its start-up banner on every manage.py command and process is noise; lockouts are still logged.
 AXES_VERBOSE = False
 

@@ -100,3 +100,20 @@ def test_running_sync_with_unknown_total_says_so_on_one_line(page: Any, live_ser
     assert label.inner_text() == "8,000 records, total unknown"
     _shot(page, "dashboard-sync-unknown-total")
     page.locator("#vh-sync-jobs").screenshot(path=str(SCREENSHOTS / "sync-jobs-card.png"))
+
+
+def test_the_lockout_page_looks_like_the_admin(page: Any, live_server: Any, settings: Any) -> None:
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("operator", "operator@example.uz", PASSWORD)
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+        page.fill("#id_username", "operator")
+        page.fill("#id_password", "a wrong guess")
+        page.click("input[type=submit]")
+
+    assert page.locator("#header").is_visible()
+    assert page.locator("h1").inner_text() == "Too many failed logins"
+    assert "Try again in 15 minutes" in page.locator("#content-main").inner_text()
+    assert page.locator("a", has_text="Back to the login page").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "admin-lockout.png"))
