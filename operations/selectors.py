@@ -91,8 +91,8 @@ class Dashboard:
     overall: WebhookSeries
     per_integration: list[WebhookSeries]
     payments: list[PaymentLine]
-    failed_webhooks: list[Webhook]
     failed_webhook_count: int
+    failed_groups: list[FailedWebhookGroup]
     jobs: list[dict[str, Any]]
     failing_integrations: list[IntegrationHealth] = field(default_factory=list)
     failed_count_cap: int = FAILED_COUNT_CAP
@@ -265,25 +265,74 @@ def payments_of_the_day(*, now: datetime) -> list[PaymentLine]:
     ]
 
 
-def failed_webhook_list(*, limit: int = FAILED_WEBHOOKS_SHOWN) -> tuple[list[Webhook], int]:
-    """The newest failed webhooks and how many there are, counted up to ``FAILED_COUNT_CAP + 1``
-    (the ``(status, -created_at)`` index)."""
-    failed = Webhook.objects.filter(status=WebhookStatus.FAILED)
-    newest = list(
-        failed.select_related("integration")
-        .only(
-            "id",
-            "event_type",
-            "source",
-            "retry_count",
-            "error_message",
-            "created_at",
-            "integration__code",
-            "integration__name",
-        )
-        .order_by("-created_at")[:limit]
+def failed_webhook_count() -> int:
+    """How many webhooks are failed, counted up to ``FAILED_COUNT_CAP + 1`` (the
+    ``(status, -created_at)`` index)."""
+    return (
+        Webhook.objects.filter(status=WebhookStatus.FAILED)
+        .order_by()[: FAILED_COUNT_CAP + 1]
+        .count()
     )
-    return newest, failed.order_by()[: FAILED_COUNT_CAP + 1].count()
+
+
+# The failed webhooks grouped on the dashboard are the newest this many: a bounded read, however
+# many have piled up (failed_webhook_count counts all of them).
+FAILED_GROUP_WINDOW = 1000
+
+
+@dataclass
+class FailedWebhookGroup:
+    """Failed webhooks of one integration with one error: one row and one "Retry all"."""
+
+    integration_id: Any
+    integration_code: str | None
+    error_message: str
+    count: int
+    newest_id: Any
+    newest_at: datetime
+    tries: int
+    event_types: list[str]
+
+
+def failed_webhook_groups(
+    *, limit: int = FAILED_WEBHOOKS_SHOWN, window: int = FAILED_GROUP_WINDOW
+) -> list[FailedWebhookGroup]:
+    """The newest ``window`` failed webhooks grouped by (integration, error), newest group
+    first: 20 webhooks that failed alike are one line with their count, not 20 lines."""
+    rows = (
+        Webhook.objects.filter(status=WebhookStatus.FAILED)
+        .order_by("-created_at")
+        .values(
+            "id",
+            "integration_id",
+            "integration__code",
+            "error_message",
+            "event_type",
+            "retry_count",
+            "created_at",
+        )[:window]
+    )
+    groups: dict[tuple[Any, str], FailedWebhookGroup] = {}
+    for row in rows:
+        key = (row["integration_id"], row["error_message"] or "")
+        group = groups.get(key)
+        if group is None:
+            if len(groups) >= limit:
+                continue
+            group = groups[key] = FailedWebhookGroup(
+                integration_id=row["integration_id"],
+                integration_code=row["integration__code"],
+                error_message=row["error_message"] or "",
+                count=0,
+                newest_id=row["id"],
+                newest_at=row["created_at"],
+                tries=row["retry_count"] + 1,
+                event_types=[],
+            )
+        group.count += 1
+        if row["event_type"] not in group.event_types:
+            group.event_types.append(row["event_type"])
+    return list(groups.values())
 
 
 def sync_job_progress_list(*, now: datetime, limit: int = JOBS_SHOWN) -> list[dict[str, Any]]:
@@ -352,15 +401,14 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     integrations = integration_health_list()
     overall, per_integration = webhook_hourly_series(now=now)
-    failed, failed_count = failed_webhook_list()
     return Dashboard(
         now=now,
         integrations=integrations,
         overall=overall,
         per_integration=per_integration,
         payments=payments_of_the_day(now=now),
-        failed_webhooks=failed,
-        failed_webhook_count=failed_count,
+        failed_webhook_count=failed_webhook_count(),
+        failed_groups=failed_webhook_groups(),
         jobs=sync_job_progress_list(now=now),
         failing_integrations=[item for item in integrations if item.health == "failing"],
     )

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
+import factory
 import pytest
 
 from operations.tests.test_browser import CHROMIUM, PASSWORD, SCREENSHOTS, _shot
@@ -117,3 +118,46 @@ def test_the_lockout_page_looks_like_the_admin(page: Any, live_server: Any, sett
     assert "Try again in 15 minutes" in page.locator("#content-main").inner_text()
     assert page.locator("a", has_text="Back to the login page").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "admin-lockout.png"))
+
+
+def test_failed_webhooks_grouped_and_the_webhook_list_fits_1400px(
+    page: Any, live_server: Any
+) -> None:
+    from integrations.tests.factories import IntegrationFactory
+    from webhooks.tests.factories import WebhookFactory
+
+    shop = IntegrationFactory(code="online-shop-tashkent", name="Online shop")
+    error = (
+        "forward to https://erp.vendhub.example.uz/api/v2/integrations/webhooks/inbound/"
+        "order-events?source=hub answered HTTP 502 Bad Gateway after 3 tries: upstream "
+        "connect error or disconnect/reset before headers"
+    )
+    WebhookFactory.create_batch(
+        20,
+        integration=shop,
+        event_type="order.payment_completed",
+        status="failed",
+        retry_count=3,
+        error_message=error,
+        external_id=factory.Sequence(lambda n: f"evt-2026-12-07-00000000000000000000000{n:05}"),
+    )
+    log_in(page, live_server)
+
+    rows = page.locator("#vh-failed-webhooks tbody tr")
+    assert rows.count() == 1
+    assert "Retry all 20" in rows.first.inner_text()
+    button = rows.first.locator("button.vh-retry-all").bounding_box()
+    card = page.locator("#vh-attention").bounding_box()
+    assert button and card and button["x"] + button["width"] <= card["x"] + card["width"]
+    page.locator("#vh-attention").screenshot(path=str(SCREENSHOTS / "dashboard-failed-groups.png"))
+
+    page.goto(f"{live_server.url}/admin/webhooks/webhook/")
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    table_right = page.evaluate(
+        "() => document.querySelector('#result_list').getBoundingClientRect().right"
+    )
+    _shot(page, "webhook-list-1400")
+    assert overflow <= 0, overflow
+    assert table_right <= 1400, table_right
