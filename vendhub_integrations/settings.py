@@ -208,7 +208,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "vendhub_integrations.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "vendhub_integrations.api.schema.AppTaggedAutoSchema",
     "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
     # DRF's JSON, form and multipart parsers; JSON through the bounded reader (deep nesting: 400).
     "DEFAULT_PARSER_CLASSES": [
@@ -222,6 +222,8 @@ REST_FRAMEWORK = {
     ],
     "DATETIME_FORMAT": "iso-8601",
 }
+from vendhub_integrations.api.tags import TAG_DESCRIPTIONS  # noqa: E402
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "VendHub integration hub API",
     "DESCRIPTION": (
@@ -241,6 +243,7 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"ApiKeyAuth": []}],
     "ENUM_NAME_OVERRIDES": {},
+    "TAGS": TAG_DESCRIPTIONS,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "vendhub_integrations.api.schema.document_error_responses",
