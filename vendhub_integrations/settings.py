@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["vendhub_integrations.api.permissions.HasAPIKeyOrStaff"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "vendhub_integrations.api.filters.StrictFilterBackend",
         "rest_framework.filters.OrderingFilter",
         "vendhub_integrations.api.filters.SearchFilter",
     ],
@@ -244,6 +244,9 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKeyAuth": []}],
     "ENUM_NAME_OVERRIDES": {},
     "TAGS": TAG_DESCRIPTIONS,
+    # The API takes JSON (the contract's "JSON in and out"); the form parsers stay for the
+    # browsable API but are not documented, so clients and fuzzers send what the schema types.
+    "PARSER_WHITELIST": ["integrations.api.parsers.BoundedJSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "vendhub_integrations.api.schema.document_error_responses",
