@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test faults cluster lint format migrate bench check-deploy clean help
+.PHONY: run test faults cluster lint format manage migrate bench check-deploy clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ lint: $(VENV)/.dev-installed  ## ruff lint and format check, mypy type check
 format: $(VENV)/.dev-installed  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+manage: $(VENV)/.runtime-installed  ## A manage.py command with make run's settings: make manage ARGS="create_api_key my-script"
+	@DJANGO_DEBUG=1 $(PY) manage.py $(ARGS)
 
 migrate: $(VENV)/.runtime-installed  ## Apply migrations to DATABASE_URL (default var/ SQLite)
 	DJANGO_DEBUG=1 $(PY) manage.py migrate

@@ -1,9 +1,10 @@
 """Heartbeats of the worker and of beat, and how fresh they are.
 
-The worker's is written by the ``integrations.worker_heartbeat`` task (beat sends it every
-minute, so it proves the queue carries work). Beat's is written by beat itself: on
-``beat_init`` a daemon thread in the beat process records a tick every
-``BEAT_HEARTBEAT_SECONDS`` while the scheduler service runs.
+The worker's is written when it starts (``worker_ready``, so ``/healthz`` knows it from its first
+second) and then by the ``integrations.worker_heartbeat`` task (beat sends it every minute, so it
+proves the queue carries work). Beat's is written by beat itself: on ``beat_init`` a daemon
+thread in the beat process records a tick at once and then every ``BEAT_HEARTBEAT_SECONDS``
+while the scheduler service runs.
 """
 
 from __future__ import annotations
@@ -61,6 +62,37 @@ def beat_freshness() -> Freshness:
 
     latest = BeatHeartbeat.objects.order_by("-last_seen_at").values_list("last_seen_at", flat=True)
     return Freshness(latest.first(), BEAT_STALE_AFTER)
+
+
+def worker_heartbeat_record(*, hostname: str) -> None:
+    """Record that the worker ``hostname`` is alive (and counts one more task seen)."""
+    from django.db.models import F
+
+    from integrations.models import WorkerHeartbeat
+
+    now = timezone.now()
+    updated = WorkerHeartbeat.objects.filter(hostname=hostname).update(
+        last_seen_at=now, tasks_seen=F("tasks_seen") + 1
+    )
+    if not updated:
+        WorkerHeartbeat.objects.get_or_create(
+            hostname=hostname, defaults={"last_seen_at": now, "tasks_seen": 1}
+        )
+
+
+def record_worker_started(sender: Any = None, **kwargs: Any) -> None:
+    """The ``worker_ready`` receiver: the first heartbeat as the worker starts taking tasks,
+    rather than a minute later with the first heartbeat task."""
+    hostname = getattr(sender, "hostname", None)
+    if not hostname:
+        return
+    try:
+        worker_heartbeat_record(hostname=hostname)
+    except Exception:  # the heartbeat task writes it again within a minute
+        logger.warning("worker heartbeat could not be written at start", exc_info=True)
+    finally:
+        # The worker's main process runs no task: its connection is not kept open.
+        connections.close_all()
 
 
 def beat_heartbeat_record(*, name: str = BEAT_NAME) -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db.models import F
-from django.utils import timezone
 
 from integrations.alerts.services import alert_channels_due, alerts_send_due
-from integrations.models import WorkerHeartbeat
+from integrations.heartbeats import worker_heartbeat_record
 from integrations.services import integration_log_purge
 
 
@@ -17,14 +15,7 @@ def worker_heartbeat(*, hostname: str | None = None) -> str:
     from celery import current_task
 
     name = hostname or (current_task.request.hostname if current_task else None) or "eager"
-    now = timezone.now()
-    updated = WorkerHeartbeat.objects.filter(hostname=name).update(
-        last_seen_at=now, tasks_seen=F("tasks_seen") + 1
-    )
-    if not updated:
-        WorkerHeartbeat.objects.get_or_create(
-            hostname=name, defaults={"last_seen_at": now, "tasks_seen": 1}
-        )
+    worker_heartbeat_record(hostname=name)
     return name
 
 

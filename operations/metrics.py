@@ -1,18 +1,22 @@
-"""``GET /metrics``: Prometheus figures read from the database at scrape time.
+"""``GET /metrics``: Prometheus figures, the same from every process.
 
-Counting rows where the scrape lands (rather than in-process counters) gives the same answer
-from every gunicorn process and covers what the worker did, with no multiprocess directory to
-share. Labels are bounded: integration code, event type, action, provider and state, never an
-id. A figure is an aggregate over its table, so a row deleted by retention leaves the counter
-(Prometheus reads the drop as a counter reset, which ``rate()`` handles).
+The counters (``*_total`` and the duration histogram) are monotonic totals kept in
+``metric_counters`` and ``metric_durations`` by database triggers, in the same transaction as the
+change they count (``operations.models``): they never go down (not after a manual retry, a
+``DELETE`` or a retention pass), and a scrape sums a few thousand shard rows instead of
+aggregating tables of millions. The gauges (queue depth, jobs by status, payment transactions by
+state) are read where they stand, each through an index or from a small table. Labels are
+bounded: integration code, event type, action, provider and state, never an id.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -21,18 +25,42 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from integrations.models import IntegrationLog, LogDirection
+from integrations.models import Integration
+from operations.models import DURATION_BUCKETS_MS, DurationCounter, MetricCounter
 from payments.models import PaymentTransaction, TransactionState
 from syncjobs.models import SyncJob
 from webhooks.models import Webhook, WebhookStatus
 
-# Outbound call durations, in seconds (the log keeps milliseconds).
-DURATION_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
 NO_INTEGRATION = ""
+WEBHOOK_COUNTERS = {
+    "webhooks_received": ("vendhub_webhooks_received", "Webhooks received (stored)."),
+    "webhooks_processed": ("vendhub_webhooks_processed", "Webhooks processed successfully."),
+    "webhooks_failed": ("vendhub_webhooks_failed", "Webhooks failed after their last retry."),
+    "webhooks_ignored": (
+        "vendhub_webhooks_ignored",
+        "Webhooks ignored or refused at receipt.",
+    ),
+    "webhooks_retried": ("vendhub_webhooks_retried", "Automatic retries made."),
+}
+SYNC_OUTCOMES = ("processed", "created", "updated", "failed")
 
 
 def _code(value: Any) -> str:
     return value if isinstance(value, str) else NO_INTEGRATION
+
+
+def _integration_codes() -> dict[uuid.UUID, str]:
+    """Every integration's code by id, soft-deleted ones too (their totals stay)."""
+    return {row[0]: row[1] for row in Integration.all_objects.values_list("id", "code")}
+
+
+def _code_of(key: str, codes: dict[uuid.UUID, str]) -> str:
+    """The code for a counter's ``integration_key`` (uuid text on PostgreSQL, 32 hex digits on
+    SQLite); "" for none or an integration no longer there."""
+    try:
+        return codes.get(uuid.UUID(key), NO_INTEGRATION) if key else NO_INTEGRATION
+    except ValueError:
+        return NO_INTEGRATION
 
 
 class HubCollector(Collector):
@@ -41,67 +69,64 @@ class HubCollector(Collector):
         return []
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._webhooks()
-        yield from self._sync()
+        codes = _integration_codes()
+        yield from self._webhooks(codes)
+        yield from self._sync(codes)
         yield from self._payments()
-        yield from self._outbound_durations()
+        yield from self._outbound_durations(codes)
 
-    def _webhooks(self) -> Iterator[Metric]:
+    def _webhooks(self, codes: dict[uuid.UUID, str]) -> Iterator[Metric]:
         labels = ["integration", "event_type"]
-        received = CounterMetricFamily(
-            "vendhub_webhooks_received", "Webhooks received (stored rows).", labels=labels
+        families = {
+            metric: CounterMetricFamily(name, documentation, labels=labels)
+            for metric, (name, documentation) in WEBHOOK_COUNTERS.items()
+        }
+        totals: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+        rows = (
+            MetricCounter.objects.filter(metric__in=WEBHOOK_COUNTERS)
+            .values("metric", "integration_key", "label")
+            .annotate(total=Sum("value"))
+            .order_by()
         )
-        processed = CounterMetricFamily(
-            "vendhub_webhooks_processed", "Webhooks processed successfully.", labels=labels
-        )
-        failed = CounterMetricFamily(
-            "vendhub_webhooks_failed", "Webhooks failed after their last retry.", labels=labels
-        )
-        ignored = CounterMetricFamily(
-            "vendhub_webhooks_ignored", "Webhooks ignored or refused at receipt.", labels=labels
-        )
-        retried = CounterMetricFamily(
-            "vendhub_webhooks_retried",
-            "Automatic retries made (a manual retry starts a webhook's count again).",
-            labels=labels,
-        )
+        for row in rows:
+            # Summed by code: a soft-deleted integration's code may have been reused.
+            key = (_code_of(row["integration_key"], codes), row["label"])
+            totals[key][row["metric"]] = totals[key].get(row["metric"], 0) + int(row["total"])
+        for (code, event_type), values in sorted(totals.items()):
+            for metric, family in families.items():
+                family.add_metric([code, event_type], values.get(metric, 0))
+        yield from families.values()
+        yield from self._queue_depth()
+
+    def _queue_depth(self) -> Iterator[Metric]:
+        """Pending and processing webhooks per integration (0 for an integration with none, and a
+        sample on a fresh hub too), counted through the status index."""
         pending = GaugeMetricFamily(
             "vendhub_webhooks_pending", "Webhooks waiting to be processed.", labels=["integration"]
         )
         processing = GaugeMetricFamily(
             "vendhub_webhooks_processing", "Webhooks being processed.", labels=["integration"]
         )
+        depth: dict[str, dict[str, int]] = {
+            code: {} for code in Integration.objects.values_list("code", flat=True)
+        }
         rows = (
-            Webhook.objects.values("integration__code", "event_type")
-            .annotate(
-                received=Count("id"),
-                processed=Count("id", filter=Q(status=WebhookStatus.COMPLETED)),
-                failed=Count("id", filter=Q(status=WebhookStatus.FAILED)),
-                ignored=Count("id", filter=Q(status=WebhookStatus.IGNORED)),
-                pending=Count("id", filter=Q(status=WebhookStatus.PENDING)),
-                processing=Count("id", filter=Q(status=WebhookStatus.PROCESSING)),
-                retried=Sum("retry_count"),
-            )
+            Webhook.objects.filter(status__in=(WebhookStatus.PENDING, WebhookStatus.PROCESSING))
+            .values("integration__code", "status")
+            .annotate(n=Count("id"))
             .order_by()
         )
-        depth: dict[str, list[int]] = {}
         for row in rows:
-            code = _code(row["integration__code"])
-            values = [code, row["event_type"]]
-            received.add_metric(values, row["received"])
-            processed.add_metric(values, row["processed"])
-            failed.add_metric(values, row["failed"])
-            ignored.add_metric(values, row["ignored"])
-            retried.add_metric(values, row["retried"] or 0)
-            totals = depth.setdefault(code, [0, 0])
-            totals[0] += row["pending"]
-            totals[1] += row["processing"]
-        for code, (waiting, running) in sorted(depth.items()):
-            pending.add_metric([code], waiting)
-            processing.add_metric([code], running)
-        yield from (received, processed, failed, ignored, retried, pending, processing)
+            counts = depth.setdefault(_code(row["integration__code"]), {})
+            counts[row["status"]] = counts.get(row["status"], 0) + row["n"]
+        if not depth:
+            depth[NO_INTEGRATION] = {}
+        for code, counts in sorted(depth.items()):
+            pending.add_metric([code], counts.get(WebhookStatus.PENDING, 0))
+            processing.add_metric([code], counts.get(WebhookStatus.PROCESSING, 0))
+        yield from (pending, processing)
 
-    def _sync(self) -> Iterator[Metric]:
+    def _sync(self, codes: dict[uuid.UUID, str]) -> Iterator[Metric]:
         records = CounterMetricFamily(
             "vendhub_sync_records",
             "Records read by sync jobs, by outcome (created, updated, unchanged, failed).",
@@ -110,27 +135,18 @@ class HubCollector(Collector):
         jobs = GaugeMetricFamily(
             "vendhub_sync_jobs", "Sync jobs by status.", labels=["integration", "status"]
         )
+        outcomes: dict[str, dict[str, int]] = {}
         rows = (
-            SyncJob.objects.values("integration__code", "status")
-            .annotate(
-                jobs=Count("id"),
-                processed=Sum("records_processed"),
-                created=Sum("records_created"),
-                updated=Sum("records_updated"),
-                failed=Sum("records_failed"),
-            )
+            MetricCounter.objects.filter(metric__in=[f"sync_{name}" for name in SYNC_OUTCOMES])
+            .values("metric", "integration_key")
+            .annotate(total=Sum("value"))
             .order_by()
         )
-        outcomes: dict[str, dict[str, int]] = {}
         for row in rows:
-            code = _code(row["integration__code"])
-            jobs.add_metric([code, row["status"]], row["jobs"])
             totals = outcomes.setdefault(
-                code, dict.fromkeys(("processed", "created", "updated", "failed"), 0)
+                _code_of(row["integration_key"], codes), dict.fromkeys(SYNC_OUTCOMES, 0)
             )
-            sums: dict[str, Any] = dict(row)
-            for key in totals:
-                totals[key] += sums[key] or 0
+            totals[row["metric"].removeprefix("sync_")] += int(row["total"])
         for code, totals in sorted(outcomes.items()):
             unchanged = (
                 totals["processed"] - totals["created"] - totals["updated"] - totals["failed"]
@@ -142,6 +158,11 @@ class HubCollector(Collector):
                 ("failed", totals["failed"]),
             ):
                 records.add_metric([code, outcome], value)
+        job_rows = (
+            SyncJob.objects.values("integration__code", "status").annotate(n=Count("id")).order_by()
+        )
+        for job_row in job_rows:
+            jobs.add_metric([_code(job_row["integration__code"]), job_row["status"]], job_row["n"])
         yield from (records, jobs)
 
     def _payments(self) -> Iterator[Metric]:
@@ -159,29 +180,31 @@ class HubCollector(Collector):
             )
         yield family
 
-    def _outbound_durations(self) -> Iterator[Metric]:
+    def _outbound_durations(self, codes: dict[uuid.UUID, str]) -> Iterator[Metric]:
         family = HistogramMetricFamily(
             "vendhub_outbound_call_duration_seconds",
-            "Durations of outbound calls (tests, sync pages, forwards), from integration logs.",
+            "Durations of outbound calls (tests, sync pages, forwards).",
             labels=["integration", "action"],
         )
-        buckets = {
-            f"le_{limit}": Count("id", filter=Q(duration_ms__lte=limit))
-            for limit in DURATION_BUCKETS_MS
-        }
+        sums = {f"le_{limit}": Sum(f"le_{limit}") for limit in DURATION_BUCKETS_MS}
         rows = (
-            IntegrationLog.objects.filter(direction=LogDirection.OUTBOUND)
-            .values("integration__code", "action")
-            .annotate(count=Count("id"), total_ms=Sum("duration_ms"), **buckets)
-            .order_by("integration__code", "action")
+            DurationCounter.objects.values("integration_key", "action")
+            .annotate(calls=Sum("count"), total_ms=Sum("sum_ms"), **sums)
+            .order_by()
         )
+        histograms: dict[tuple[str, str], dict[str, int]] = {}
         for row in rows:
-            counts: dict[str, Any] = dict(row)
+            key = (_code_of(row["integration_key"], codes), row["action"])
+            merged = histograms.setdefault(key, defaultdict(int))
+            values: dict[str, Any] = dict(row)
+            for name in ("calls", "total_ms", *sums):
+                merged[name] += int(values[name] or 0)
+        for (code, action), counts in sorted(histograms.items()):
             family.add_metric(
-                [_code(row["integration__code"]), row["action"]],
+                [code, action],
                 [(_seconds(limit), counts[f"le_{limit}"]) for limit in DURATION_BUCKETS_MS]
-                + [("+Inf", row["count"])],
-                sum_value=(row["total_ms"] or 0) / 1000,
+                + [("+Inf", counts["calls"])],
+                sum_value=counts["total_ms"] / 1000,
             )
         yield family
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Lower, TruncHour
 from django.utils import timezone
 
-from integrations.models import Alert, Integration, IntegrationStatus
+from integrations.models import Alert, Integration, IntegrationLog, IntegrationStatus, LogDirection
+from integrations.providers import PROVIDERS, declaration_for, provider_for
 from payments.models import PaymentTransaction, TransactionState
 from syncjobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, SyncJob, SyncJobStatus
 from webhooks.models import Webhook, WebhookStatus
@@ -91,8 +92,8 @@ class Dashboard:
     overall: WebhookSeries
     per_integration: list[WebhookSeries]
     payments: list[PaymentLine]
-    failed_webhooks: list[Webhook]
     failed_webhook_count: int
+    failed_groups: list[FailedWebhookGroup]
     jobs: list[dict[str, Any]]
     failing_integrations: list[IntegrationHealth] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
@@ -112,21 +113,61 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if timezone.is_aware(parsed) else None
 
 
+def _gateway_providers() -> list[str]:
+    """Provider names whose senders speak their own protocol on the receive URL (Payme, Click):
+    such an integration is judged by its traffic, not by a connection test."""
+    return [
+        name
+        for name in PROVIDERS
+        if (declaration := declaration_for(name)) is not None and declaration.receive_protocol
+    ]
+
+
+def _gateway_call(expression: Subquery, gateways: list[str]) -> Case:
+    # Only a gateway's row runs the subquery (CASE is evaluated lazily): an ERP's millions of
+    # outbound sync logs are never scanned for an inbound one.
+    return Case(When(provider_lower__in=gateways, then=expression), default=Value(None))
+
+
 def integration_health_list(*, limit: int = INTEGRATIONS_SHOWN) -> list[IntegrationHealth]:
-    """Each live integration with its last test, last sync job and last webhook: one query, the
-    latest rows read off the ``(integration, -created_at)`` indexes."""
+    """Each live integration with its last test, last sync job and last webhook (a gateway: its
+    last inbound call): one query, the latest rows read off the ``(integration, -created_at)``
+    indexes.
+
+    Health is "failing" (status error, a failed test, a failed sync, a gateway's last call
+    answered with a protocol error), "ok", "unknown" (nothing to judge by yet) or "not testable"
+    (no connector and no receive protocol: nothing the hub can check)."""
     latest_webhook = Webhook.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
     latest_job = SyncJob.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
-    rows = Integration.objects.annotate(
-        last_webhook_at=Subquery(latest_webhook.values("created_at")[:1]),
-        last_job_status=Subquery(latest_job.values("status")[:1]),
-        last_job_error=Subquery(latest_job.values("error_message")[:1]),
-    ).order_by("name", "code")[:limit]
+    latest_call = IntegrationLog.objects.filter(
+        integration=OuterRef("pk"), direction=LogDirection.INBOUND
+    ).order_by("-created_at")
+    gateways = _gateway_providers()
+    rows = (
+        Integration.objects.annotate(provider_lower=Lower("provider"))
+        .annotate(
+            last_webhook_at=Subquery(latest_webhook.values("created_at")[:1]),
+            last_job_status=Subquery(latest_job.values("status")[:1]),
+            last_job_error=Subquery(latest_job.values("error_message")[:1]),
+            last_call_at=_gateway_call(Subquery(latest_call.values("created_at")[:1]), gateways),
+            last_call_error=_gateway_call(
+                Subquery(latest_call.values("error_message")[:1]), gateways
+            ),
+        )
+        .order_by("name", "code")[:limit]
+    )
     result = []
     for row in rows:
         metadata = row.metadata if isinstance(row.metadata, dict) else {}
         last_test_ok = metadata.get("last_test_ok")
         last_test_ok = last_test_ok if isinstance(last_test_ok, bool) else None
+        declaration = declaration_for(row.provider)
+        gateway = declaration is not None and bool(declaration.receive_protocol)
+        testable = metadata.get("last_test_testable") is not False and (
+            gateway or provider_for(row) is not None
+        )
+        if not testable or gateway:
+            last_test_ok = None  # a test that could not be made says nothing either way
         reasons = []
         if row.status == IntegrationStatus.ERROR:
             reasons.append("status is error")
@@ -135,17 +176,25 @@ def integration_health_list(*, limit: int = INTEGRATIONS_SHOWN) -> list[Integrat
         job_status = row.last_job_status
         if job_status == SyncJobStatus.FAILED:
             reasons.append(f"last sync failed: {row.last_job_error or 'no message'}")
+        call_error = row.last_call_error or ""
+        if gateway and declaration is not None and declaration.is_protocol_error(call_error):
+            reasons.append(f"last call from the gateway answered {call_error}")
         if reasons:
-            health = "failing"
+            health, reason = "failing", "; ".join(reasons)
+        elif gateway:
+            called = row.last_call_at is not None
+            health, reason = ("ok", "") if called else ("unknown", "no call from the gateway yet")
+        elif not testable:
+            health, reason = "not testable", ""
         elif last_test_ok or job_status == SyncJobStatus.COMPLETED:
-            health = "ok"
+            health, reason = "ok", ""
         else:
-            health = "unknown"
+            health, reason = "unknown", ""
         result.append(
             IntegrationHealth(
                 integration=row,
                 health=health,
-                reason="; ".join(reasons),
+                reason=reason,
                 last_test_at=_parse_time(metadata.get("last_test_at")),
                 last_test_ok=last_test_ok,
                 last_sync_at=row.last_sync_at,
@@ -221,25 +270,74 @@ def payments_of_the_day(*, now: datetime) -> list[PaymentLine]:
     ]
 
 
-def failed_webhook_list(*, limit: int = FAILED_WEBHOOKS_SHOWN) -> tuple[list[Webhook], int]:
-    """The newest failed webhooks and how many there are, counted up to ``FAILED_COUNT_CAP + 1``
-    (the ``(status, -created_at)`` index)."""
-    failed = Webhook.objects.filter(status=WebhookStatus.FAILED)
-    newest = list(
-        failed.select_related("integration")
-        .only(
-            "id",
-            "event_type",
-            "source",
-            "attempt_count",
-            "error_message",
-            "created_at",
-            "integration__code",
-            "integration__name",
-        )
-        .order_by("-created_at")[:limit]
+def failed_webhook_count() -> int:
+    """How many webhooks are failed, counted up to ``FAILED_COUNT_CAP + 1`` (the
+    ``(status, -created_at)`` index)."""
+    return (
+        Webhook.objects.filter(status=WebhookStatus.FAILED)
+        .order_by()[: FAILED_COUNT_CAP + 1]
+        .count()
     )
-    return newest, failed.order_by()[: FAILED_COUNT_CAP + 1].count()
+
+
+# The failed webhooks grouped on the dashboard are the newest this many: a bounded read, however
+# many have piled up (failed_webhook_count counts all of them).
+FAILED_GROUP_WINDOW = 1000
+
+
+@dataclass
+class FailedWebhookGroup:
+    """Failed webhooks of one integration with one error: one row and one "Retry all"."""
+
+    integration_id: Any
+    integration_code: str | None
+    error_message: str
+    count: int
+    newest_id: Any
+    newest_at: datetime
+    tries: int
+    event_types: list[str]
+
+
+def failed_webhook_groups(
+    *, limit: int = FAILED_WEBHOOKS_SHOWN, window: int = FAILED_GROUP_WINDOW
+) -> list[FailedWebhookGroup]:
+    """The newest ``window`` failed webhooks grouped by (integration, error), newest group
+    first: 20 webhooks that failed alike are one line with their count, not 20 lines."""
+    rows = (
+        Webhook.objects.filter(status=WebhookStatus.FAILED)
+        .order_by("-created_at")
+        .values(
+            "id",
+            "integration_id",
+            "integration__code",
+            "error_message",
+            "event_type",
+            "attempt_count",
+            "created_at",
+        )[:window]
+    )
+    groups: dict[tuple[Any, str], FailedWebhookGroup] = {}
+    for row in rows:
+        key = (row["integration_id"], row["error_message"] or "")
+        group = groups.get(key)
+        if group is None:
+            if len(groups) >= limit:
+                continue
+            group = groups[key] = FailedWebhookGroup(
+                integration_id=row["integration_id"],
+                integration_code=row["integration__code"],
+                error_message=row["error_message"] or "",
+                count=0,
+                newest_id=row["id"],
+                newest_at=row["created_at"],
+                tries=row["attempt_count"],
+                event_types=[],
+            )
+        group.count += 1
+        if row["event_type"] not in group.event_types:
+            group.event_types.append(row["event_type"])
+    return list(groups.values())
 
 
 def sync_job_progress_list(*, now: datetime, limit: int = JOBS_SHOWN) -> list[dict[str, Any]]:
@@ -275,9 +373,16 @@ def sync_job_progress(job: SyncJob) -> dict[str, Any]:
     progress = metadata.get("progress") if isinstance(metadata.get("progress"), dict) else {}
     assert isinstance(progress, dict)
     percent = progress.get("percent")
-    percent = percent if isinstance(percent, int) else 0
+    percent = percent if isinstance(percent, int) and not isinstance(percent, bool) else None
     if job.status == SyncJobStatus.COMPLETED:
         percent = 100
+    elif percent == 0 and job.records_processed:
+        percent = None  # written before percent became null for an unknown total
+    if percent is not None:
+        percent = max(0, min(100, percent))
+        label = f"{percent}%"
+    else:
+        label = f"{job.records_processed:,} records, total unknown"
     message = progress.get("message") or ""
     if job.status in (SyncJobStatus.FAILED, SyncJobStatus.CANCELLED) and job.error_message:
         message = job.error_message
@@ -287,7 +392,9 @@ def sync_job_progress(job: SyncJob) -> dict[str, Any]:
         "integration_name": job.integration.name,
         "job_type": job.job_type,
         "status": job.status,
-        "percent": max(0, min(100, percent)),
+        # None when the total is unknown (the bar is indeterminate and the label says so).
+        "percent": percent,
+        "label": label,
         "message": str(message)[:300],
         "records_processed": job.records_processed,
         "records_failed": job.records_failed,
@@ -305,15 +412,14 @@ def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     integrations = integration_health_list()
     overall, per_integration = webhook_hourly_series(now=now)
-    failed, failed_count = failed_webhook_list()
     return Dashboard(
         now=now,
         integrations=integrations,
         overall=overall,
         per_integration=per_integration,
         payments=payments_of_the_day(now=now),
-        failed_webhooks=failed,
-        failed_webhook_count=failed_count,
+        failed_webhook_count=failed_webhook_count(),
+        failed_groups=failed_webhook_groups(),
         jobs=sync_job_progress_list(now=now),
         failing_integrations=[item for item in integrations if item.health == "failing"],
         **sales_not_fiscalized_counts(),

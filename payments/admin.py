@@ -4,6 +4,7 @@ receipts (read-only history)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -29,6 +30,7 @@ from payments.services import (
     InvoiceNotCancellable,
     click_pass_refund,
     invoice_cancel,
+    invoice_check_expires_at,
     invoice_create,
 )
 
@@ -57,6 +59,14 @@ class PaymentInvoiceAddForm(forms.ModelForm):
         if not serializer.is_valid():
             raise ValidationError(f"Invalid items: {serializer.errors}")
         return [dict(item) for item in serializer.validated_data]
+
+    def clean_expires_at(self) -> datetime | None:
+        expires_at: datetime | None = self.cleaned_data.get("expires_at")
+        try:
+            invoice_check_expires_at(expires_at)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["expires_at"]) from None
+        return expires_at
 
 
 # A tuple: both ``fields`` and ``readonly_fields`` accept it (a list[str] is no _FieldGroups).

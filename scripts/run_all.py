@@ -45,6 +45,11 @@ def _manage(*args: str) -> None:
 def main() -> int:
     os.environ.setdefault("DJANGO_DEBUG", "1")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    # So that `.venv/bin/python manage.py …` in another shell runs with these settings too.
+    sys.path.insert(0, str(ROOT))
+    from vendhub_integrations.startup import var_dir_from_environment, write_development_settings
+
+    write_development_settings(var_dir_from_environment(ROOT))
     _manage("migrate", "--noinput", "-v", "0")
     _manage("ensure_dev_access")
     print(

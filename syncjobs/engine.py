@@ -785,15 +785,18 @@ class SyncRun:
         entity_done: bool = False,
         save: bool = True,
     ) -> None:
-        done_entities = index if entity_done else index - 1
         read = self.entity_counts[entity].processed
         self.metadata["progress"] = {
             "entity": entity,
             "entity_index": index,
             "entity_count": entity_total,
+            "entities_done": index if entity_done else index - 1,
             "page": page_number,
             "processed": self.total.processed,
-            "percent": int(100 * done_entities / entity_total),
+            # The sources do not say how many records there are: no percentage until the end
+            # (a share of entities done would read 0 % with thousands of records stored).
+            "total": None,
+            "percent": None,
             "message": f"{entity} ({index}/{entity_total}): page {page_number}, {read} read",
         }
         if save:

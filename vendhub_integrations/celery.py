@@ -9,7 +9,7 @@ from celery.signals import beat_init, setup_logging, task_postrun, task_prerun, 
 from django.db import close_old_connections
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
-from integrations.heartbeats import start_beat_heartbeat, start_worker_watch
+from integrations.heartbeats import record_worker_started, start_beat_heartbeat, start_worker_watch
 from vendhub_integrations.broker import install as install_embedded_broker
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendhub_integrations.settings")
@@ -45,7 +45,9 @@ def _database_connections_checked(sender: Any = None, **kwargs: Any) -> None:
     close_old_connections()
 
 
-# Beat records its own heartbeat (GET /healthz reports it as "beat").
+# Beat records its own heartbeat (GET /healthz reports it as "beat"), from its start; the worker
+# records its first one as it starts, the heartbeat task the next ones.
 beat_init.connect(start_beat_heartbeat, weak=False)
 # The worker watches beat's heartbeat (and beat the worker's) for the alerts beat.down/worker.down.
 worker_ready.connect(start_worker_watch, weak=False)
+worker_ready.connect(record_worker_started, weak=False)

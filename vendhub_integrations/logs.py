@@ -58,6 +58,64 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
+# Periodic housekeeping that runs every few seconds or every minute whether or not there is work.
+ROUTINE_TASKS = frozenset(
+    {
+        "webhooks.sweep",
+        "webhooks.backlog_check",
+        "syncjobs.sweep",
+        "syncjobs.run_scheduled_syncs",
+        "integrations.worker_heartbeat",
+        "integrations.alerts_sweep",
+        "payments.cancel_expired_invoices",
+        "payments.fiscal_receipts_sweep",
+        "payments.click_pass_settle",
+    }
+)
+
+
+class RoutineTaskFilter(logging.Filter):
+    """Celery's per-run lines of a routine task (beat's "Sending due task", the worker's
+    "received" and "succeeded") only at DEBUG: the sweeps run every 10 seconds and an idle hub
+    would otherwise write dozens of lines a minute about nothing. What a routine run changes, its
+    service logs itself; its failures keep their level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        name = _task_name(record)
+        if name is None or not _is_routine(name):
+            return True
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def _task_name(record: logging.LogRecord) -> str | None:
+    args = record.args
+    if isinstance(args, dict):  # the worker's "Task %(name)s[%(id)s] received/succeeded"
+        name = args.get("name")
+    elif isinstance(args, tuple) and len(args) == 2:  # beat's "Sending due task %s (%s)"
+        name = args[1]
+    else:
+        return None
+    return name if isinstance(name, str) else None
+
+
+def _is_routine(name: str) -> bool:
+    return name in ROUTINE_TASKS
+
+
+class ExpectedRefusalFilter(logging.Filter):
+    """The development server's access line of a 5xx as a WARNING, not an ERROR: the error
+    itself, when there is one, is logged where it happens (django.request, the API's exception
+    handler); an expected refusal (503 for an inactive integration) is none."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno = logging.WARNING
+            record.levelname = logging.getLevelName(logging.WARNING)
+        return True
+
+
 def log_format(*, debug: bool, override: str | None) -> str:
     if override:
         value = override.strip().lower()
@@ -102,9 +160,18 @@ def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
                 "foreign_pre_chain": _shared_processors(),
             }
         },
+        "filters": {
+            "routine_tasks": {"()": RoutineTaskFilter},
+            "expected_refusals": {"()": ExpectedRefusalFilter},
+        },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # An idle hub stays quiet: routine tasks' per-run lines only at DEBUG.
+            "celery.beat": {"filters": ["routine_tasks"]},
+            "celery.worker.strategy": {"filters": ["routine_tasks"]},
+            "celery.app.trace": {"filters": ["routine_tasks"]},
+            "django.server": {"filters": ["expected_refusals"]},
             # Django's own console handler (plain text, debug only) would print twice.
             "django": {"handlers": ["console"], "level": level, "propagate": False},
             "django.db.backends": {"level": "WARNING"},

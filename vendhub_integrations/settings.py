@@ -6,6 +6,8 @@ a missing secret is a refusal to start (one line on stderr, exit status 1), neve
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -87,6 +89,9 @@ MIDDLEWARE = [
     "vendhub_integrations.middleware.RequestIdMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "vendhub_integrations.middleware.RequestIdHeaderMiddleware",
+    # Outside everything below: whatever page Django or a middleware answers under /api/ in
+    # debug mode (the HTML 404, 405 and 500 pages) leaves as JSON.
+    "vendhub_integrations.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,6 +120,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", def
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
+# The lockout page in the admin's look, saying when to try again (operations/lockout.py).
+AXES_LOCKOUT_CALLABLE = "operations.lockout.lockout_response"
 # Its start-up banner on every manage.py command and process is noise; lockouts are still logged.
 AXES_VERBOSE = False
 
@@ -207,13 +214,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["vendhub_integrations.api.permissions.HasAPIKeyOrStaff"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "vendhub_integrations.api.filters.StrictFilterBackend",
         "rest_framework.filters.OrderingFilter",
         "vendhub_integrations.api.filters.SearchFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "vendhub_integrations.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "vendhub_integrations.api.schema.AppTaggedAutoSchema",
     "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
     # DRF's JSON, form and multipart parsers; JSON through the bounded reader (deep nesting: 400).
     "DEFAULT_PARSER_CLASSES": [
@@ -227,6 +234,8 @@ REST_FRAMEWORK = {
     ],
     "DATETIME_FORMAT": "iso-8601",
 }
+from vendhub_integrations.api.tags import TAG_DESCRIPTIONS  # noqa: E402
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "VendHub integration hub API",
     "DESCRIPTION": (
@@ -246,6 +255,10 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"ApiKeyAuth": []}],
     "ENUM_NAME_OVERRIDES": {},
+    "TAGS": TAG_DESCRIPTIONS,
+    # The API takes JSON (the contract's "JSON in and out"); the form parsers stay for the
+    # browsable API but are not documented, so clients and fuzzers send what the schema types.
+    "PARSER_WHITELIST": ["integrations.api.parsers.BoundedJSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "vendhub_integrations.api.schema.document_error_responses",
@@ -255,7 +268,12 @@ SPECTACULAR_SETTINGS = {
 # --- Celery -----------------------------------------------------------------------------------
 # Without CELERY_BROKER_URL the hub runs on kombu's filesystem transport: no server needed, good for
 # one machine (`make run`). Production sets a Redis URL.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost//"
+if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
+    # A host for kombu to show: without one, every process that connects warns "No hostname was
+    # supplied" (the filesystem transport has no use for it). Celery reads the variable itself,
+    # before this setting, so the variable is set too.
+    CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"] = "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -393,4 +411,12 @@ except ValueError as _error:
 LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# django-structlog's task_enqueued/started/succeeded lines say again what Celery's own "received"
+# and "succeeded" lines say (with the task's name, which they lack): debug only. Failures keep
+# their level.
+DJANGO_STRUCTLOG_CELERY_DEFAULT_LOG_LEVEL = logging.DEBUG
+# A 5xx's cause is logged where it happens, at ERROR (an unhandled exception by django.request
+# with its traceback, an unavailable database by the API's exception handler); the access line
+# itself is a warning, so an expected refusal (503 for an inactive integration) is no error.
+DJANGO_STRUCTLOG_STATUS_5XX_LOG_LEVEL = logging.WARNING
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False

@@ -30,3 +30,38 @@ def development_encryption_key(var_dir: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(key + "\n")
     return path.read_text().strip()
+
+
+# What ``make run`` leaves in ``var/`` so that ``.venv/bin/python manage.py …`` in a new shell
+# runs with the same development settings (DJANGO_DEBUG on, hence the development keys in var/).
+DEVELOPMENT_SETTINGS_FILE = "development.env"
+DEVELOPMENT_SETTINGS = {"DJANGO_DEBUG": "1"}
+
+
+def var_dir_from_environment(base_dir: Path) -> Path:
+    return Path(os.environ.get("VENDHUB_VAR_DIR") or base_dir / "var")
+
+
+def write_development_settings(var_dir: Path) -> Path:
+    """Record ``make run``'s settings in ``var/development.env``."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / DEVELOPMENT_SETTINGS_FILE
+    lines = [
+        "# Written by `make run`: manage.py reads it when these variables are not set. Delete it",
+        "# (or set DJANGO_DEBUG=0) to run manage.py with production settings in this checkout.",
+        *(f"{name}={value}" for name, value in DEVELOPMENT_SETTINGS.items()),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def load_development_settings(var_dir: Path) -> None:
+    """Take the variables of ``var/development.env`` (left by ``make run``) that the environment
+    does not set. Only manage.py reads it: web, worker and beat in production never do."""
+    path = var_dir / DEVELOPMENT_SETTINGS_FILE
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.lstrip().startswith("#"):
+            os.environ.setdefault(name.strip(), value.strip())

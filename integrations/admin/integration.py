@@ -202,7 +202,10 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
 
     @admin.display(description="Last test", boolean=True)
     def last_test_ok(self, obj: Integration) -> bool | None:
-        return (obj.metadata or {}).get("last_test_ok")
+        metadata = obj.metadata or {}
+        if metadata.get("last_test_testable") is False:
+            return None  # nothing could be tested: neither passed nor failed
+        return metadata.get("last_test_ok")
 
     @admin.display(description="Last error")
     def last_error(self, obj: Integration) -> str:
@@ -210,7 +213,10 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
         metadata = obj.metadata or {}
         if obj.status == IntegrationStatus.ERROR and metadata.get("error_reason"):
             return short(metadata["error_reason"], 60)
-        if metadata.get("last_test_ok") is False:
+        if (
+            metadata.get("last_test_ok") is False
+            and metadata.get("last_test_testable") is not False
+        ):
             return short(metadata.get("last_test_message"), 60)
         return ""
 
@@ -225,7 +231,10 @@ class IntegrationAdmin(ObjectButtonsMixin, admin.ModelAdmin):
             reason = metadata.get("error_reason") or "no reason recorded"
             lines.append(format_html("<strong>In error</strong>{}: {}", since, reason))
         if metadata.get("last_test_at"):
-            verdict = "passed" if metadata.get("last_test_ok") else "FAILED"
+            if metadata.get("last_test_testable") is False:
+                verdict = "not possible"
+            else:
+                verdict = "passed" if metadata.get("last_test_ok") else "FAILED"
             lines.append(
                 format_html(
                     "Last connection test {}{}: {}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from rest_framework import serializers
 
 from integrations.models import (
@@ -13,11 +14,17 @@ from integrations.models import (
 )
 from integrations.redaction import unmask_config
 from integrations.selectors import integration_config_shown
-from vendhub_integrations.api.fields import DateTimeField
+from vendhub_integrations.api.fields import (
+    DateTimeField,
+    JSONObjectField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictRegexField,
+)
 
 
 def _secret_field(label: str) -> serializers.CharField:
-    return serializers.CharField(
+    return StrictCharField(
         write_only=True,
         required=False,
         allow_null=True,
@@ -30,6 +37,13 @@ def _secret_field(label: str) -> serializers.CharField:
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
+    # Text fields take JSON strings only (DRF would store the text of a number).
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictCharField,
+    }
     api_key = _secret_field("API key")
     api_secret = _secret_field("API secret")
     webhook_secret = _secret_field("Webhook secret")
@@ -38,6 +52,11 @@ class IntegrationSerializer(serializers.ModelSerializer):
     has_webhook_secret = serializers.BooleanField(read_only=True)
     last_sync_at = DateTimeField(required=False, allow_null=True)
     next_sync_at = DateTimeField(required=False, allow_null=True)
+    auto_sync_enabled = StrictBooleanField(required=False)
+    # The model strips it: a provider of spaces alone is blank, and the schema says so.
+    provider = StrictRegexField(r"\S", max_length=64)
+    config = JSONObjectField(required=False)
+    metadata = JSONObjectField(required=False)
 
     class Meta:
         model = Integration

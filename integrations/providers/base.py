@@ -60,6 +60,9 @@ class ConnectionTestResult:
     status_code: int | None
     duration_ms: int
     message: str
+    # False when there is nothing the hub could test (no connector): a failed result then says
+    # nothing about the integration's health.
+    testable: bool = True
 
 
 # (key, version, deletion mark) of a record, as a source lists them without the record.
@@ -159,6 +162,16 @@ def probe_connection(
     return ConnectionTestResult(result.ok, status, result.duration_ms, message)
 
 
+def protocol_error_code(error_message: str) -> int:
+    """The numeric code a receive protocol's log message starts with (``"-32504: ..."``); 0 when
+    there is none."""
+    head = error_message.split(":", 1)[0].strip()
+    try:
+        return int(head)
+    except ValueError:
+        return 0
+
+
 class Provider:
     """Base declaration: a provider with a connector sets ``can_test`` and overrides
     ``test_connection``, and for syncing sets ``can_sync`` and overrides ``pages``."""
@@ -194,6 +207,14 @@ class Provider:
     ) -> None:
         """Deliver one message (an alert, a test) to the channel; ChannelError when it fails."""
         raise NotImplementedError
+
+    @classmethod
+    def is_protocol_error(cls, error_message: str) -> bool:
+        """Whether the receive protocol's answer logged as ``error_message`` (``"<code>: <text>"``)
+        means the exchange itself failed (bad credentials, a malformed call, our internal
+        error) rather than a business answer (no such order, already paid). A gateway's health
+        is its last call's; this default counts every error."""
+        return bool(error_message)
 
     def pages(
         self, context: SyncContext, *, entity: str, source: str

@@ -12,7 +12,7 @@ from django.utils import timezone
 from integrations.alerts import alert_record
 from integrations.http import IntegrationHttpClient
 from integrations.models import Integration, IntegrationStatus, LogDirection
-from integrations.providers import provider_for
+from integrations.providers import provider_for, receive_protocol_for
 from integrations.providers.base import ConnectionTestResult
 from integrations.services import integration_log_create
 
@@ -40,16 +40,27 @@ def integration_metadata_update(
     return metadata
 
 
+def _untestable_message(integration: Integration) -> str:
+    message = (
+        f"No connector for provider {integration.provider!r}: this integration cannot be "
+        "tested (the hub has no outbound API to call for it)."
+    )
+    if receive_protocol_for(integration) is not None:
+        message += " Its health comes from the gateway's own calls (the dashboard shows it)."
+    return message
+
+
 def integration_test_connection(*, integration: Integration) -> ConnectionTestResult:
     """Call the provider's test (one attempt: an operator wants the state now, not after
     retries), log it (also a test refused before any request), and keep the outcome in
     ``metadata`` (``last_test_at``, ``last_test_ok``, ``last_test_message``,
-    ``last_test_status_code``)."""
+    ``last_test_status_code``, ``last_test_testable``). An integration with no connector answers
+    ``success: false`` saying so, and is not thereby failing."""
     provider = provider_for(integration)
     client = IntegrationHttpClient(integration, retries=0)
     if provider is None:
         result = ConnectionTestResult(
-            False, None, 0, f"No connector for provider {integration.provider!r}"
+            False, None, 0, _untestable_message(integration), testable=False
         )
     else:
         result = provider.test_connection(integration, client)
@@ -65,9 +76,10 @@ def integration_test_connection(*, integration: Integration) -> ConnectionTestRe
             duration_ms=result.duration_ms,
             error_message=result.message,
         )
-    was_failing = (integration.metadata or {}).get("last_test_ok") is False or (
-        integration.status == IntegrationStatus.ERROR
-    )
+    previous = integration.metadata or {}
+    was_failing = (
+        previous.get("last_test_ok") is False and previous.get("last_test_testable") is not False
+    ) or integration.status == IntegrationStatus.ERROR
     with transaction.atomic():
         integration.metadata = integration_metadata_update(
             integration_id=integration.pk,
@@ -76,17 +88,19 @@ def integration_test_connection(*, integration: Integration) -> ConnectionTestRe
                 "last_test_ok": result.success,
                 "last_test_message": result.message,
                 "last_test_status_code": result.status_code,
+                # Read by the dashboard and the admin: an untested integration is not failing.
+                "last_test_testable": result.testable,
             },
         )
         # Operators are told of a failing test, and of the first good one after (CONTRACT
         # "Alerts"); an integration with no connector is neither (nothing was tested).
-        if provider is not None and not result.success:
+        if result.testable and not result.success:
             alert_record(
                 event="integration.failing",
                 integration=integration,
                 detail=f"connection test: {result.message}",
             )
-        elif provider is not None and was_failing:
+        elif result.testable and was_failing:
             alert_record(
                 event="integration.recovered",
                 integration=integration,

@@ -180,8 +180,9 @@ def test_killing_the_leading_beat_hands_over_within_60_s_and_nothing_runs_twice(
     schedule, _ = IntervalSchedule.objects.get_or_create(
         every=INTERVAL, period=IntervalSchedule.SECONDS
     )
+    # A task whose sends beat logs at INFO (routine sweeps log theirs at DEBUG only).
     PeriodicTask.objects.create(
-        name="leader-probe", task="integrations.worker_heartbeat", interval=schedule
+        name="leader-probe", task="integrations.purge_logs", interval=schedule
     )
     # The defaults (lease 20 s, renewed every 5 s) are what production runs.
     with celery_beat(broker_url=worker_broker_url) as first:

@@ -15,7 +15,7 @@ from payments.models import (
     PaymentTransaction,
 )
 from payments.selectors import invoice_checkout_urls
-from vendhub_integrations.api.fields import DateTimeField
+from vendhub_integrations.api.fields import DateTimeField, StrictCharField, StrictRegexField
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -35,21 +35,19 @@ class StrictIntegerField(serializers.IntegerField):
 class InvoiceItemSerializer(serializers.Serializer):
     """One fiscal receipt line, as Payme's receipt wants it."""
 
-    title = serializers.CharField(max_length=255)
+    title = StrictCharField(max_length=255)
     price = StrictIntegerField(min_value=0, max_value=MAX_AMOUNT, help_text="Tiyin per unit.")
     count = StrictIntegerField(min_value=1, max_value=1_000_000)
-    code = serializers.RegexField(
-        r"^\d{17}$", help_text="The 17-digit IKPU (MXIK) code of the goods."
-    )
-    package_code = serializers.CharField(max_length=64)
+    code = StrictRegexField(r"^\d{17}$", help_text="The 17-digit IKPU (MXIK) code of the goods.")
+    package_code = StrictCharField(max_length=64)
     vat_percent = StrictIntegerField(min_value=0, max_value=100)
 
 
 class PaymentInvoiceCreateSerializer(serializers.Serializer):
-    order_id = serializers.CharField(max_length=128, trim_whitespace=False)
+    order_id = StrictCharField(max_length=128, trim_whitespace=False)
     amount = StrictIntegerField(min_value=1, max_value=MAX_AMOUNT, help_text="In tiyin.")
     currency = serializers.ChoiceField(choices=[CURRENCY], required=False, default=CURRENCY)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = StrictCharField(required=False, allow_blank=True, default="")
     # many=True hands max_length to the ListSerializer; the stubs' __init__ does not list it.
     items = InvoiceItemSerializer(many=True, required=False, max_length=500)  # type: ignore[call-arg]
     expires_at = DateTimeField(required=False, allow_null=True, default=None)

@@ -22,6 +22,7 @@ from payments.services.invoices import (
     InvoiceNotCancellable,
     invoice_cancel,
     invoice_cancel_expired,
+    invoice_check_expires_at,
     invoice_create,
     invoice_is_expired,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "fiscal_receipt_sweep",
     "invoice_cancel",
     "invoice_cancel_expired",
+    "invoice_check_expires_at",
     "invoice_create",
     "invoice_is_expired",
     "now_ms",

@@ -54,6 +54,12 @@ def _check_items(*, amount: int, items: list[dict[str, Any]]) -> None:
         )
 
 
+def invoice_check_expires_at(expires_at: datetime | None) -> None:
+    """An invoice's expiry lies in the future: one born expired could never be paid."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": ["Must be in the future, not in the past."]})
+
+
 def invoice_create(
     *,
     order_id: str,
@@ -63,12 +69,14 @@ def invoice_create(
     expires_at: datetime | None = None,
 ) -> PaymentInvoice:
     """A new pending invoice. ``items`` (fiscal lines, prices in tiyin) must add up to
-    ``amount``; a taken ``order_id`` is a ValidationError naming it."""
+    ``amount``; ``expires_at``, when given, must lie in the future; a taken ``order_id`` is a
+    ValidationError naming it."""
     items = [{name: item[name] for name in ITEM_FIELDS} for item in (items or [])]
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
         raise ValidationError({"amount": [f"Use an integer from 1 to {MAX_AMOUNT} (tiyin)."]})
     if items:
         _check_items(amount=amount, items=items)
+    invoice_check_expires_at(expires_at)
     invoice = PaymentInvoice(
         order_id=order_id,
         amount=amount,

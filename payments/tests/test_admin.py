@@ -78,3 +78,19 @@ def test_add_an_invoice(admin_client):
     )
     assert bad_items.status_code == 200
     assert not PaymentInvoice.objects.filter(order_id="adm-2").exists()
+
+
+def test_add_an_invoice_that_expired_already_is_refused_on_the_form(admin_client):
+    response = admin_client.post(
+        "/admin/payments/paymentinvoice/add/",
+        {
+            "order_id": "adm-3",
+            "amount": "2500",
+            "expires_at_0": "2020-01-01",
+            "expires_at_1": "10:00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Must be in the future" in response.content.decode()
+    assert not PaymentInvoice.objects.filter(order_id="adm-3").exists()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.tests.conftest import AMOUNT, ORDER_ID, payme_call
@@ -87,6 +90,8 @@ def test_items_that_do_not_add_up_are_400_naming_items(api_client):
         ({"order_id": "nul\x00"}, "order_id"),
         ({"currency": "USD"}, "currency"),
         ({"expires_at": "tomorrow"}, "expires_at"),
+        ({"expires_at": "2020-01-01T00:00:00Z"}, "expires_at"),
+        ({"expires_at": "2020-01-01T00:00:00"}, "expires_at"),
         ({"items": "x"}, "items"),
         ({"items": [{**ITEM, "code": "123"}]}, "items"),
         ({"items": [{**ITEM, "price": 1.5}]}, "items"),
@@ -99,6 +104,18 @@ def test_bad_input_is_400_naming_the_field(api_client, data, field):
     assert response.status_code == 400, response.content
     assert field in response.json()
     assert PaymentInvoice.objects.count() == 0
+
+
+def test_expires_at_in_the_past_is_400_naming_it_and_in_the_future_is_kept(api_client):
+    past = (timezone.now() - timedelta(seconds=5)).isoformat()
+    refused = post_invoice(api_client, expires_at=past)
+    assert refused.status_code == 400, refused.content
+    assert "past" in str(refused.json()["expires_at"])
+
+    future = (timezone.now() + timedelta(hours=1)).replace(microsecond=0)
+    accepted = post_invoice(api_client, expires_at=future.isoformat())
+    assert accepted.status_code == 201, accepted.content
+    assert PaymentInvoice.objects.get().expires_at == future
 
 
 def test_a_body_that_is_not_an_object_is_400(api_client):

@@ -251,7 +251,10 @@ def test_prepare_of_a_cancelled_invoice_is_9(client, click, invoice):
 
 
 def test_prepare_of_an_expired_invoice_is_9(client, click):
-    invoice_create(order_id=ORDER_ID, amount=150_000, expires_at=timezone.now() - timedelta(1))
+    invoice = invoice_create(
+        order_id=ORDER_ID, amount=150_000, expires_at=timezone.now() + timedelta(minutes=1)
+    )
+    PaymentInvoice.objects.filter(pk=invoice.pk).update(expires_at=timezone.now() - timedelta(1))
     assert prepare(client, click.code)["error"] == -9
     assert PaymentTransaction.objects.count() == 0
 

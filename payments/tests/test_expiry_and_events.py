@@ -22,6 +22,15 @@ def past(minutes=1):
     return timezone.now() - timedelta(minutes=minutes)
 
 
+def expired_invoice(**fields) -> PaymentInvoice:
+    """An invoice past its expiry: created live (a past ``expires_at`` is refused), then
+    backdated as time would have."""
+    invoice = invoice_create(**fields, expires_at=timezone.now() + timedelta(minutes=1))
+    PaymentInvoice.objects.filter(pk=invoice.pk).update(expires_at=past())
+    invoice.refresh_from_db()
+    return invoice
+
+
 def refreshed_status(invoice: PaymentInvoice) -> str:
     """The invoice's status as the database has it now."""
     invoice.refresh_from_db()
@@ -29,7 +38,7 @@ def refreshed_status(invoice: PaymentInvoice) -> str:
 
 
 def test_the_sweep_cancels_expired_pending_invoices_only(client, payme):
-    expired = invoice_create(order_id="expired", amount=100, expires_at=past())
+    expired = expired_invoice(order_id="expired", amount=100)
     future = invoice_create(order_id="future", amount=100, expires_at=timezone.now() + timedelta(1))
     forever = invoice_create(order_id="forever", amount=100)
     in_flight = invoice_create(

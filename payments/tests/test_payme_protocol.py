@@ -394,7 +394,10 @@ def test_inactive_integration_answers_200_with_32400(client, payme, invoice):
 
 def test_expired_invoice_is_an_account_error(client, payme):
     invoice = invoice_create(
-        order_id=ORDER_ID, amount=AMOUNT, expires_at=timezone.now() - timedelta(seconds=1)
+        order_id=ORDER_ID, amount=AMOUNT, expires_at=timezone.now() + timedelta(minutes=1)
+    )
+    PaymentInvoice.objects.filter(pk=invoice.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
     )
     answer = payme_call(
         client, payme.code, "CheckPerformTransaction", {"amount": AMOUNT, "account": ACCOUNT}

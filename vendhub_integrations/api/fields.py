@@ -12,6 +12,8 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -55,3 +57,52 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     """``?created_after=`` and friends: an ISO 8601 time, compared in UTC."""
 
     field_class = _IsoDateTimeFormField
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean is ``true`` or ``false``: DRF would also take ``0``, ``"yes"`` or ``"on"``,
+    values the schema calls the wrong type. The browsable API's HTML form (a QueryDict, whose
+    values are all text) keeps DRF's reading."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        if _from_html_form(self):
+            result: bool = super().to_internal_value(data)
+            return result
+        self.fail("invalid", input=data)
+        raise AssertionError("unreachable")  # fail() raises
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class JSONObjectField(serializers.JSONField):
+    """A JSON object (``config``, ``metadata``), documented as one: the schema's ``{}`` (any
+    value) let a client send ``null`` or a list, which the model refuses."""
+
+    default_error_messages = {"not_an_object": "Must be a JSON object."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            self.fail("not_an_object")
+        return value
+
+
+def _from_html_form(field: serializers.Field) -> bool:
+    """Whether the input came from the browsable API's HTML form (a QueryDict: all text)."""
+    return isinstance(getattr(field.root, "initial_data", None), QueryDict)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string is a string: DRF would also take ``0`` or ``1.5`` and store their text,
+    values the schema calls the wrong type."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str) and not _from_html_form(self):
+            self.fail("invalid")
+        result: str = super().to_internal_value(data)
+        return result
+
+
+class StrictRegexField(StrictCharField, serializers.RegexField):
+    """``RegexField`` with ``StrictCharField``'s type check."""

@@ -1,4 +1,5 @@
-"""The OpenAPI schema's error responses, documented once for every operation.
+"""The OpenAPI schema's error responses, documented once for every operation, and its tags (one
+per app, ``AppTaggedAutoSchema``).
 
 drf-spectacular documents what each view declares; the answers every DRF view can give besides
 (400 for bad input or a bad filter, 403 without a valid key, 404 for an unknown id or a page past
@@ -10,6 +11,10 @@ where it applies and the view did not document it already.
 from __future__ import annotations
 
 from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+
+from vendhub_integrations.api.tags import APP_TAGS
 
 _METHODS = ("get", "post", "put", "patch", "delete")
 _DETAIL = {"$ref": "#/components/schemas/ErrorDetail"}
@@ -60,3 +65,13 @@ def document_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str,
                     "No such object (or a page past the end of a list).", _DETAIL
                 )
     return result
+
+
+class AppTaggedAutoSchema(AutoSchema):
+    """drf-spectacular's schema, with each operation tagged by the app its view lives in (an
+    ``extend_schema(tags=...)`` on a view still wins)."""
+
+    def get_tags(self) -> list[str]:
+        app = type(self.view).__module__.split(".", 1)[0]
+        tag = APP_TAGS.get(app)
+        return [tag] if tag else super().get_tags()

@@ -70,3 +70,39 @@ def test_the_limit_is_configurable(operator, settings):
     client = Client()
     assert log_in(client, "operator", "guess").status_code == 200
     assert log_in(client, "operator", "guess").status_code == 429
+
+
+def test_the_lockout_page_is_the_admins_and_says_when_to_try_again(operator):
+    guesser = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(guesser, "operator", "guess")
+    now = timezone.localtime()
+
+    locked = log_in(guesser, "operator", "guess")
+
+    assert locked.status_code == 429
+    assert locked["Content-Type"].startswith("text/html")
+    page = locked.content.decode()
+    assert 'id="header"' in page and "VendHub integration hub" in page  # the admin's look
+    assert "admin/css/base.css" in page
+    assert "Too many failed logins" in page
+    assert "15 minutes" in page
+    until = (now + settings.AXES_COOLOFF_TIME).strftime("%H:%M")
+    later = (now + settings.AXES_COOLOFF_TIME + timedelta(minutes=1)).strftime("%H:%M")
+    assert until in page or later in page, page
+    assert PASSWORD not in page and "guess" not in page
+
+
+def test_an_ajax_lockout_still_answers_json(operator):
+    guesser = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(guesser, "operator", "guess")
+
+    locked = guesser.post(
+        LOGIN,
+        {"username": "operator", "password": "guess"},
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+    )
+
+    assert locked.status_code == 429
+    assert locked.json()["failure_limit"] == settings.AXES_FAILURE_LIMIT

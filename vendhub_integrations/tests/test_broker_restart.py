@@ -52,7 +52,8 @@ def _ran(hostname: str) -> bool:
 @pytest.mark.parametrize("in_flight", [True, False], ids=["message-in-flight", "idle"])
 def test_worker_survives_redis_restarts(own_redis, in_flight):
     url = own_redis.urls["CELERY_BROKER_URL"]
-    with celery_worker(broker_url=url) as worker:
+    # DEBUG: the heartbeat task is routine, its "received" line (awaited below) is debug only.
+    with celery_worker(broker_url=url, extra_env={"LOG_LEVEL": "DEBUG"}) as worker:
         if in_flight:
             _send(url, hostname="held-by-countdown", countdown=120)
             assert wait_until(lambda: "received" in worker.output(), timeout=20), worker.output()[

@@ -220,7 +220,13 @@ class WebhookReceiveView(APIView):
             code, str(webhook.pk) if webhook is not None else None, outcome.status_code,
             webhook.status if webhook is not None else None,
         )  # fmt: skip
-        return Response(outcome.body, status=outcome.status_code, headers=outcome.headers)
+        response = Response(outcome.body, status=outcome.status_code, headers=outcome.headers)
+        if outcome.status_code >= 400:
+            # An expected refusal (inactive, rate limited, too large, bad signature) is told by
+            # the line above and the request's own: Django's "Service Unavailable" error line
+            # would make a sender's retry look like a fault of the hub.
+            response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
 
 
 def _unreadable_answer(request: HttpRequest, code: str) -> HttpResponse | None:

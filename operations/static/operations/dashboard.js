@@ -23,7 +23,7 @@
     link.textContent = job.job_type;
     typeCell.appendChild(link);
     cell(row, "", "vh-job-status");
-    var progress = cell(row, "");
+    var progress = cell(row, "", "vh-job-progress");
     var bar = document.createElement("div");
     bar.className = "vh-bar";
     bar.setAttribute("role", "progressbar");
@@ -47,9 +47,20 @@
   function update(row, job) {
     row.dataset.status = job.status;
     row.querySelector(".vh-job-status").textContent = job.status;
-    row.querySelector(".vh-bar").setAttribute("aria-valuenow", String(job.percent));
-    row.querySelector(".vh-bar-fill").style.width = job.percent + "%";
-    row.querySelector(".vh-job-percent").textContent = job.percent + "%";
+    var bar = row.querySelector(".vh-bar");
+    var known = job.percent !== null && job.percent !== undefined;
+    // An unknown total (null percent): an indeterminate bar, and the label says how many so far.
+    bar.classList.toggle("vh-bar-unknown", !known);
+    if (known) {
+      bar.setAttribute("aria-valuenow", String(job.percent));
+      bar.removeAttribute("aria-valuetext");
+      row.querySelector(".vh-bar-fill").style.width = job.percent + "%";
+    } else {
+      bar.removeAttribute("aria-valuenow");
+      bar.setAttribute("aria-valuetext", job.label);
+      row.querySelector(".vh-bar-fill").style.width = "";
+    }
+    row.querySelector(".vh-job-percent").textContent = job.label;
     row.querySelector(".vh-job-message").textContent = job.message;
     row.querySelector(".vh-job-records").textContent = String(job.records_processed);
   }
