@@ -388,3 +388,21 @@ def test_the_alerts_api_shows_only_sent_or_failed(api_client, settings):
     assert row["status"] == "sent" and row["error_message"] is None and row["sent_at"]
     assert api_client.get("/api/alerts", {"status": "failed"}).json()["results"] == []
     assert len(telegram.texts()) == 1
+
+
+def test_telegram_sends_the_chat_id_as_configured():
+    """gateways.md 6: {"chat_id": <config.chat_id>}: a numeric id stays a number on the wire,
+    a string (an @channel name, or a quoted id) stays the string."""
+    with telegram_server() as telegram:
+        numeric = telegram_channel(telegram.url, code="tg-num")
+        numeric.config = {**numeric.config, "chat_id": -1001234567890}
+        numeric.save(update_fields=["config"])
+        named = telegram_channel(telegram.url, code="tg-name")
+        named.config = {**named.config, "chat_id": "@vendhub_ops"}
+        named.save(update_fields=["config"])
+        alert_record(event="worker.down")
+        assert send_all().sent == 2
+    assert sorted(map(repr, (m["chat_id"] for m in telegram.messages))) == [
+        "'@vendhub_ops'",
+        "-1001234567890",
+    ]
