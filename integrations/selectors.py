@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from integrations.models import EXPIRY_KEY, Integration
+from integrations.models import EXPIRY_KEY, Alert, AlertStatus, Integration
 from integrations.redaction import mask_config
 
 
@@ -42,3 +43,29 @@ def integration_config_shown(integration: Integration) -> dict[str, Any]:
     if expires_at is not None:
         shown = {**shown, EXPIRY_KEY: expires_at.isoformat()}
     return shown
+
+
+# CONTRACT "Alerts": an alert's status is "sent" or "failed". The table also holds alerts still
+# gathering their count or waiting for their first try (pending/sending, attempts 0): they are
+# not yet something operators were told, so the API does not list them. An alert whose channel
+# failed and that waits for another try shows "failed" with the reason at once (its failure is
+# recorded, not hidden behind the retries), and turns "sent" if a later try gets through.
+_UNTRIED = Q(status__in=(AlertStatus.PENDING, AlertStatus.SENDING), attempts=0)
+ALERT_API_STATUSES = (AlertStatus.SENT.value, AlertStatus.FAILED.value)
+
+
+def alert_list_told() -> QuerySet[Alert]:
+    """The alerts the API shows: tried at least once (sent, failed, or failed and retrying)."""
+    return Alert.objects.exclude(_UNTRIED)
+
+
+def alert_filter_status(queryset: QuerySet[Alert], status: str) -> QuerySet[Alert]:
+    """``?status=`` on ``alert_list_told``: "sent", or "failed" for every other tried alert."""
+    if status == AlertStatus.SENT:
+        return queryset.filter(status=AlertStatus.SENT)
+    return queryset.exclude(status=AlertStatus.SENT)
+
+
+def alert_status_shown(alert: Alert) -> str:
+    """The contract's status of a tried alert: "sent", else "failed" (retrying included)."""
+    return AlertStatus.SENT.value if alert.status == AlertStatus.SENT else AlertStatus.FAILED.value

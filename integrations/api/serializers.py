@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations.models import (
@@ -13,7 +14,11 @@ from integrations.models import (
     IntegrationLog,
 )
 from integrations.redaction import unmask_config
-from integrations.selectors import integration_config_shown
+from integrations.selectors import (
+    ALERT_API_STATUSES,
+    alert_status_shown,
+    integration_config_shown,
+)
 from vendhub_integrations.api.fields import (
     DateTimeField,
     JSONObjectField,
@@ -124,9 +129,23 @@ class IntegrationLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(serializers.ChoiceField(choices=ALERT_API_STATUSES))
+class AlertStatusField(serializers.Field):
+    """``sent`` or ``failed`` (a failed alert still being retried included)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Alert) -> str:
+        return alert_status_shown(value)
+
+
 class AlertSerializer(serializers.ModelSerializer):
     channel_id = serializers.UUIDField(read_only=True)
     integration_id = serializers.UUIDField(read_only=True, allow_null=True)
+    status = AlertStatusField()
 
     class Meta:
         model = Alert

@@ -25,8 +25,9 @@ from integrations.api.serializers import (
     IntegrationSerializer,
 )
 from integrations.filters import AlertFilter, IntegrationFilter, IntegrationLogFilter
-from integrations.models import Alert, Integration, IntegrationLog
+from integrations.models import Integration, IntegrationLog
 from integrations.providers.services import integration_test_connection
+from integrations.selectors import alert_list_told
 from integrations.services import integration_create, integration_delete, integration_update
 from vendhub_integrations.api.pagination import KeysetPagination
 from vendhub_integrations.api.permissions import request_actor
@@ -123,7 +124,8 @@ class IntegrationLogViewSet(
     retrieve=extend_schema(summary="Get an alert"),
 )
 class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = Alert.objects.all()
+    # Alerts not yet tried are not listed (see alert_list_told).
+    queryset = alert_list_told()
     pagination_class = KeysetPagination
     serializer_class = AlertSerializer
     filterset_class = AlertFilter

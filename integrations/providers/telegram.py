@@ -86,12 +86,16 @@ class Telegram(Provider):
         chat_id = integration.typed_config.chat_id
         if not chat_id:
             raise ChannelError("config.chat_id is not set", permanent=True)
+        # gateways.md: {"chat_id": <config.chat_id>}: a number configured is sent as that
+        # number (Telegram takes either; a server comparing with the configured id sees it).
+        raw = (integration.config or {}).get("chat_id")
+        chat: int | str = raw if isinstance(raw, int) and not isinstance(raw, bool) else chat_id
         _call(
             integration,
             client,
             "sendMessage",
             action="send_message",
-            payload={"chat_id": chat_id, "text": text},
+            payload={"chat_id": chat, "text": text},
         )
 
     def test_connection(

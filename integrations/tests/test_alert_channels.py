@@ -350,3 +350,59 @@ def test_a_bad_endpoint_is_a_400_naming_it(api_client, provider, endpoint):
         format="json",
     )
     assert answer.status_code == 400 and "api_endpoint" in answer.json(), answer.content
+
+
+def test_the_alerts_api_shows_only_sent_or_failed(api_client, settings):
+    """CONTRACT: status is "sent"|"failed". An alert still gathering its count is not listed;
+    one whose channel failed shows "failed" with the reason at once, while it waits for its
+    next try, and "sent" once a try gets through."""
+    settings.ALERT_RETRY_BASE_SECONDS = 3600
+    with telegram_server() as telegram:
+        tg = telegram_channel(telegram.url)
+        acme = IntegrationFactory(code="acme")
+        alert_record(event="webhook.failed", integration=acme)
+        assert Alert.objects.get().status == AlertStatus.PENDING
+        listed = api_client.get("/api/alerts").json()["results"]
+        assert listed == []
+        for status in ("sent", "failed"):
+            assert api_client.get("/api/alerts", {"status": status}).json()["results"] == []
+        for internal in ("pending", "sending"):
+            answer = api_client.get("/api/alerts", {"status": internal})
+            assert answer.status_code == 400 and "status" in answer.json()
+
+        telegram.script(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+        assert send_all().retrying == 1
+        alert = Alert.objects.get()
+        assert alert.status == AlertStatus.PENDING and alert.attempts == 1
+        (row,) = api_client.get("/api/alerts").json()["results"]
+        assert row["status"] == "failed" and "Bad Gateway" in row["error_message"]
+        assert row["sent_at"] is None and row["channel_id"] == str(tg.pk)
+        assert api_client.get("/api/alerts", {"status": "sent"}).json()["results"] == []
+        (failed,) = api_client.get("/api/alerts", {"status": "failed"}).json()["results"]
+        assert failed["id"] == str(alert.pk)
+        assert api_client.get(f"/api/alerts/{alert.pk}").json()["status"] == "failed"
+
+        Alert.objects.filter(pk=alert.pk).update(due_at=timezone.now())
+        assert send_all().sent == 1
+    (row,) = api_client.get("/api/alerts", {"status": "sent"}).json()["results"]
+    assert row["status"] == "sent" and row["error_message"] is None and row["sent_at"]
+    assert api_client.get("/api/alerts", {"status": "failed"}).json()["results"] == []
+    assert len(telegram.texts()) == 1
+
+
+def test_telegram_sends_the_chat_id_as_configured():
+    """gateways.md 6: {"chat_id": <config.chat_id>}: a numeric id stays a number on the wire,
+    a string (an @channel name, or a quoted id) stays the string."""
+    with telegram_server() as telegram:
+        numeric = telegram_channel(telegram.url, code="tg-num")
+        numeric.config = {**numeric.config, "chat_id": -1001234567890}
+        numeric.save(update_fields=["config"])
+        named = telegram_channel(telegram.url, code="tg-name")
+        named.config = {**named.config, "chat_id": "@vendhub_ops"}
+        named.save(update_fields=["config"])
+        alert_record(event="worker.down")
+        assert send_all().sent == 2
+    assert sorted(map(repr, (m["chat_id"] for m in telegram.messages))) == [
+        "'@vendhub_ops'",
+        "-1001234567890",
+    ]

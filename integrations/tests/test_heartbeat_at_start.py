@@ -27,7 +27,9 @@ def test_healthz_sees_worker_and_beat_right_after_they_start(worker_broker_url: 
     ):
         # Well before the first heartbeat task (beat sends it once a minute).
         assert wait_until(lambda: _checks()["worker"] == "ok", timeout=10), worker.output()[-2000:]
-        assert wait_until(lambda: _checks()["beat"].startswith("ok"), timeout=10), beat.output()[-2000:]
+        assert wait_until(lambda: _checks()["beat"].startswith("ok"), timeout=10), beat.output()[
+            -2000:
+        ]
         assert WorkerHeartbeat.objects.filter(hostname__startswith="test-").exists()
 
 

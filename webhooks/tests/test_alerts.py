@@ -97,3 +97,25 @@ def test_a_webhook_waiting_for_its_retry_is_no_backlog(telegram):
     webhook = WebhookFactory(next_retry_at=timezone.now() + timedelta(minutes=10))
     Webhook.objects.filter(pk=webhook.pk).update(created_at=timezone.now() - timedelta(hours=1))
     assert webhook_backlog_check() == {}
+
+
+def test_with_the_worker_down_beat_itself_tells_of_the_backlog(telegram):
+    """The backlog check is a task the worker runs; a stopped worker (the usual cause of a
+    backlog) would leave it unsaid. Beat's watching thread looks for it while the worker is down."""
+    from integrations.alerts.services import alerts_watch
+    from integrations.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.create(
+        hostname="w1", last_seen_at=timezone.now() - timedelta(minutes=10)
+    )
+    acme = IntegrationFactory(code="acme")
+    waiting = WebhookFactory(integration=acme)
+    Webhook.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    alerts_watch(watch="worker")  # what beat's heartbeat thread does every 30 s
+    assert sorted(Alert.objects.values_list("event", "status")) == [
+        ("backlog", "sent"),
+        ("worker.down", "sent"),
+    ]
+    assert any("1 webhook pending for more than 5 minutes" in t for t in telegram.texts())
+    alerts_watch(watch="worker")  # the same backlog: no second alert
+    assert Alert.objects.filter(event="backlog").count() == 1
