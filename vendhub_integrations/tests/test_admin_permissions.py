@@ -42,6 +42,15 @@ def objects() -> dict[type[models.Model], models.Model]:
     )
     integration_update(integration=integration, data={"api_key": API_KEY + "-2"}, actor="setup")
     invoice = invoice_create(order_id="perm-1", amount=100_000)
+    payment = PaymentTransaction.objects.create(
+        integration=integration,
+        provider="payme",
+        provider_transaction_id="perm-tx-1",
+        invoice=invoice,
+        amount=100_000,
+        state=1,
+        create_time=int(timezone.now().timestamp() * 1000),
+    )
     found: dict[type[models.Model], models.Model] = {
         type(integration): integration,
         IntegrationLog: IntegrationLogFactory(integration=integration),
@@ -49,21 +58,13 @@ def objects() -> dict[type[models.Model], models.Model]:
         Webhook: WebhookFactory(integration=integration, status=WebhookStatus.FAILED),
         SyncJob: SyncJobFactory(integration=integration, status=SyncJobStatus.RUNNING),
         type(invoice): invoice,
-        PaymentTransaction: PaymentTransaction.objects.create(
-            integration=integration,
-            provider="payme",
-            provider_transaction_id="perm-tx-1",
-            invoice=invoice,
-            amount=100_000,
-            state=1,
-            create_time=int(timezone.now().timestamp() * 1000),
-        ),
+        PaymentTransaction: payment,
     }
     record = SyncedRecordFactory(integration=integration)
     found[type(record)] = record
     found[FiscalReceipt] = FiscalReceipt.objects.create(
         invoice=invoice,
-        transaction=found[PaymentTransaction],
+        transaction=payment,
         provider="payme",
         kind="sale",
         status="fiscalized",
