@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, cast
 
 import redis
+from amqp.channel import Channel as AmqpChannel
 from amqp.exceptions import NotFound
 from kombu import Connection
 
@@ -44,7 +45,7 @@ def empty_broker(url: str) -> None:
     with Connection(url, connect_timeout=5) as connection:
         for name in celery_queue_names():
             # A missing queue closes the channel it was asked on: one channel per queue.
-            channel = connection.channel()
+            channel = cast(AmqpChannel, connection.channel())  # py-amqp's, under kombu's
             try:
                 channel.queue_purge(name)
             except NotFound:
@@ -65,7 +66,7 @@ def queued_task_bodies(url: str, queue: str = "celery") -> list[Any]:
         raise ValueError(f"no way to read the queues of a {url.split(':', 1)[0]}: URL")
     bodies: list[Any] = []
     with Connection(url, connect_timeout=5) as connection:
-        channel = connection.channel()
+        channel = cast(AmqpChannel, connection.channel())
         try:
             while (message := channel.basic_get(queue, no_ack=False)) is not None:
                 bodies.append(json.loads(message.body))
