@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Importing the hub's package sets DJANGO_SETTINGS_MODULE (its Celery app does): pytest would then
+# load the settings before the suite's conftest prepares the environment. pytest gets this.
+PYTEST_ENV = dict(os.environ)
 sys.path.insert(0, str(REPO_ROOT))
 
 from vendhub_integrations.testing.services import (  # noqa: E402
@@ -84,7 +87,7 @@ def ensure_rabbitmq_server() -> bool:
 
 
 def run_pytest(broker_url: str, args: list[str]) -> int:
-    env = {**os.environ, "CELERY_BROKER_URL": broker_url}
+    env = {**PYTEST_ENV, "CELERY_BROKER_URL": broker_url}
     shown = broker_url.split("@", 1)[-1]  # never the password
     say(f"the suite on RabbitMQ at {shown}")
     started = time.monotonic()
