@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -323,13 +322,6 @@ def test_healthz_sees_the_running_worker_and_beat(browser_page, live_server):
         response = page.goto(f"{live_server.url}/healthz")
         return response.json()
 
-    def all_ok() -> bool:
-        checks = body()
-        # beat names the leading beat (host and pid) once its lease is held: see Several hosts.
-        beat = checks.pop("beat", "")
-        leading = re.fullmatch(r"ok \(leader [^,]+, pid \d+\)", beat) is not None
-        return leading and checks == {
-            "status": "ok", "database": "ok", "broker": "ok", "worker": "ok"
-        }  # fmt: skip
-
-    assert wait_until(all_ok, timeout=45, interval=1), body()
+    assert wait_until(lambda: body() == {
+        "status": "ok", "database": "ok", "broker": "ok", "worker": "ok", "beat": "ok"
+    }, timeout=45, interval=1), body()  # fmt: skip
