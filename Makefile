@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test test-rabbitmq faults cluster lint format migrate bench check-deploy clean help
+.PHONY: run test faults cluster lint format migrate bench check-deploy clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -26,6 +26,7 @@ run: $(VENV)/.runtime-installed  ## Web + worker + beat on SQLite and an embedde
 test: $(VENV)/.dev-installed  ## The whole suite on PostgreSQL and Redis (throw-away ones if unset)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+.PHONY: test-rabbitmq
 test-rabbitmq: $(VENV)/.dev-installed  ## The whole suite with RabbitMQ as the broker (the machine's :5672 in a vhost of its own, else a throw-away node)
 	$(PY) scripts/test_rabbitmq.py $(PYTEST_ARGS)
 
