@@ -26,6 +26,10 @@ run: $(VENV)/.runtime-installed  ## Web + worker + beat on SQLite and an embedde
 test: $(VENV)/.dev-installed  ## The whole suite on PostgreSQL and Redis (throw-away ones if unset)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+.PHONY: test-rabbitmq
+test-rabbitmq: $(VENV)/.dev-installed  ## The whole suite with RabbitMQ as the broker (the machine's :5672 in a vhost of its own, else a throw-away node)
+	$(PY) scripts/test_rabbitmq.py $(PYTEST_ARGS)
+
 BROKER ?= redis
 faults: $(VENV)/.dev-installed  ## Fault suite: real processes, throw-away servers, faults injected (BROKER=redis|rabbitmq)
 	BROKER=$(BROKER) $(PY) faults/run.py

@@ -45,13 +45,14 @@ def anonymous_client() -> APIClient:
 
 @pytest.fixture
 def worker_broker_url() -> str:
-    """The Redis broker URL for a test's worker, its database emptied of old messages first."""
+    """The broker URL for a test's worker, emptied of old messages first: the Redis database
+    flushed, or on RabbitMQ the Celery queues of the vhost purged."""
     import os
 
-    import redis
+    from vendhub_integrations.testing.queues import empty_broker
 
     url = os.environ["CELERY_BROKER_URL"]
-    redis.Redis.from_url(url).flushdb()
+    empty_broker(url)
     return url
 
 

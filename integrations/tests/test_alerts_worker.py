@@ -5,7 +5,6 @@ that was lost is made good by beat's sweep."""
 from __future__ import annotations
 
 import pytest
-import redis
 from django.db import transaction
 
 from integrations.alerts import alert_record
@@ -14,6 +13,7 @@ from integrations.tests.alert_helpers import smtp_channel, telegram_channel
 from integrations.tests.channel_servers import smtp_server, telegram_server
 from integrations.tests.factories import IntegrationFactory
 from vendhub_integrations.beat import ensure_interval_task
+from vendhub_integrations.testing.queues import empty_broker
 from vendhub_integrations.testing.worker import celery_beat, celery_worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -58,7 +58,7 @@ def test_a_lost_wake_up_is_made_good_by_the_beat_sweep(worker_broker_url):
         telegram_channel(telegram.url)
         alert_record(event="sync_job.failed", integration=acme, detail="HTTP 503")
         # The wake-up message is lost (a broker restart without persistence).
-        redis.Redis.from_url(worker_broker_url).flushdb()
+        empty_broker(worker_broker_url)
         assert Alert.objects.get().status == AlertStatus.PENDING
         ensure_interval_task(
             name="integrations: send alerts", task="integrations.alerts_sweep", every_seconds=2

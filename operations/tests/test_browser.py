@@ -49,11 +49,11 @@ playwright_sync = pytest.importorskip(
 @pytest.fixture(scope="module")
 def processes(django_db_setup, django_db_blocker) -> Iterator[None]:
     """One worker and one beat for the module's tests, on the test database and the suite's
-    Redis (its database emptied of old messages first)."""
-    import redis
+    broker (emptied of old messages first: Redis or RabbitMQ)."""
+    from vendhub_integrations.testing.queues import empty_broker
 
     broker_url = os.environ["CELERY_BROKER_URL"]
-    redis.Redis.from_url(broker_url).flushdb()
+    empty_broker(broker_url)
     with (
         django_db_blocker.unblock(),
         celery_worker(broker_url=broker_url),

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import timedelta
 
 import pytest
-import redis
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from vendhub_integrations.testing.queues import queued_task_bodies
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import webhook_sweep
 from webhooks.tests.factories import WebhookFactory
@@ -20,12 +18,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def queue(worker_broker_url):
-    """The webhook ids waiting in the Redis queue ``celery``."""
-    client = redis.Redis.from_url(worker_broker_url)
+    """The webhook ids waiting in the broker's queue ``celery`` (Redis or RabbitMQ)."""
 
     def ids() -> list[str]:
-        messages = [json.loads(raw) for raw in client.lrange("celery", 0, -1)]
-        return [json.loads(base64.b64decode(message["body"]))[0][0] for message in messages]
+        return [body[0][0] for body in queued_task_bodies(worker_broker_url)]
 
     return ids
 
@@ -130,11 +126,10 @@ def test_migrate_installs_the_sweeper_in_beat():
 
 
 def _messages(worker_broker_url) -> list[list[str]]:
-    """The ids of each message in the Redis queue ``celery`` (one id or a batch)."""
-    client = redis.Redis.from_url(worker_broker_url)
+    """The ids of each message in the broker's queue ``celery`` (one id or a batch)."""
     found = []
-    for raw in client.lrange("celery", 0, -1):
-        first = json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0]
+    for body in queued_task_bodies(worker_broker_url):
+        first = body[0][0]
         found.append(first if isinstance(first, list) else [first])
     return found
 
