@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import requests
-from django.db import connections
 
+from vendhub_integrations.testing.browser import chromium_page
 from vendhub_integrations.testing.services import REPO_ROOT
 from vendhub_integrations.testing.worker import celery_beat, celery_worker, wait_until
 
@@ -70,23 +70,8 @@ def browser_page(live_server, settings, monkeypatch, processes) -> Iterator[Any]
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage"],
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-            # Inside sync_playwright the ORM works in another context, with a connection of its
-            # own: close it, or the test database could not be dropped at the end.
-            connections.close_all()
+    with chromium_page() as page:
+        yield page
 
 
 def _log_in(page: Any, live_server: Any) -> None:

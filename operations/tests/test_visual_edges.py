@@ -4,15 +4,14 @@ unknown total says so on one line, words whole; screenshots go to ``var/screensh
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import factory
 import pytest
 
-from operations.tests.test_browser import CHROMIUM, PASSWORD, SCREENSHOTS, _shot
+from operations.tests.test_browser import PASSWORD, SCREENSHOTS, _shot
+from vendhub_integrations.testing.browser import chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,23 +24,8 @@ def page(live_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> It
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    from django.db import connections
-
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            headless=True,
-            args=["--no-sandbox", "--disable-dev-shm-usage"],
-        )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        new_page = context.new_page()
-        new_page.set_default_timeout(20_000)
-        try:
-            yield new_page
-        finally:
-            context.close()
-            browser.close()
-            connections.close_all()
+    with chromium_page() as new_page:
+        yield new_page
 
 
 def log_in(page: Any, live_server: Any) -> None:
