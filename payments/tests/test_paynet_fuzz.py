@@ -12,12 +12,11 @@ Bounded and deterministic for CI: ``derandomize=True`` and a fixed example count
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from integrations.models import SecretChange
@@ -37,26 +36,13 @@ from payments.tests.paynet_calls import (
     basic,
     paynet_integration,
 )
+from vendhub_integrations.testing.fuzz import FUZZ, json_values
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=12,
-)
+JSON_VALUES = json_values(text=20, width=4, leaves=12)
 times = (
     st.sampled_from(
         [
@@ -87,23 +73,23 @@ def bodies(draw: st.DrawFn) -> bytes:
                 "amount": st.just(TIYIN) | st.integers() | st.floats() | st.text(max_size=10),
                 "fields": st.dictionaries(
                     st.sampled_from(["order_id", " order_id", "client_id", "x"]),
-                    st.just(ORDER) | json_values,
+                    st.just(ORDER) | JSON_VALUES,
                     max_size=3,
                 )
-                | json_values,
+                | JSON_VALUES,
                 "timestamp": times,
                 "transactionTime": times,
                 "dateFrom": times,
                 "dateTo": times,
-                "newPassword": st.text(max_size=30) | json_values,
+                "newPassword": st.text(max_size=30) | JSON_VALUES,
             },
         )
-        | json_values
+        | JSON_VALUES
     )
     method = draw(st.sampled_from(sorted(METHODS)) | st.text(max_size=20))
     envelope: dict[str, Any] = {
         "jsonrpc": draw(st.sampled_from(["2.0", "1.0", None, 2.0])),
-        "id": draw(st.integers() | st.text(max_size=10) | st.none() | json_values),
+        "id": draw(st.integers() | st.text(max_size=10) | st.none() | JSON_VALUES),
         "method": draw(st.sampled_from(["", " ", "\t"]))
         + method
         + draw(st.sampled_from(["", " "])),

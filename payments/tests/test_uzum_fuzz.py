@@ -9,12 +9,11 @@ Bounded and deterministic: ``derandomize=True`` and a fixed example count per te
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
@@ -31,30 +30,17 @@ from payments.tests.uzum_helpers import (
     uzum_basic,
     uzum_integration,
 )
+from vendhub_integrations.testing.fuzz import FUZZ, json_scalars, json_values
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 OPERATIONS = ["check", "create", "confirm", "reverse", "status"]
 # Every code of gateways.md 1.3 except 99999: with the database up, nothing here is unexpected.
 KNOWN_CODES = {f"100{n:02d}" for n in (2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18)}
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
+JSON_SCALARS = json_scalars(text=20)
+JSON_VALUES = json_values(text=20, width=3, leaves=8)
 
 
 @st.composite
@@ -65,26 +51,26 @@ def bodies(draw: st.DrawFn) -> bytes:
         st.fixed_dictionaries(
             {},
             optional={
-                "serviceId": st.just(SERVICE_ID) | st.integers() | json_scalars,
-                "timestamp": st.integers(min_value=-(2**70), max_value=2**70) | json_scalars,
-                "transId": st.just(TRANS_ID) | st.uuids().map(str) | json_scalars,
+                "serviceId": st.just(SERVICE_ID) | st.integers() | JSON_SCALARS,
+                "timestamp": st.integers(min_value=-(2**70), max_value=2**70) | JSON_SCALARS,
+                "transId": st.just(TRANS_ID) | st.uuids().map(str) | JSON_SCALARS,
                 "params": st.fixed_dictionaries(
-                    {}, optional={"order_id": st.just(ORDER) | json_scalars}
+                    {}, optional={"order_id": st.just(ORDER) | JSON_SCALARS}
                 )
-                | json_values,
+                | JSON_VALUES,
                 "amount": st.just(AMOUNT)
                 | st.integers(min_value=-(2**70), max_value=2**70)
-                | json_scalars,
-                "paymentSource": st.just("UZCARD") | json_scalars,
-                "phone": st.just("998901234567") | json_scalars,
-                "tariff": json_scalars,
-                "processingReferenceNumber": json_scalars,
-                "cardType": json_scalars,
+                | JSON_SCALARS,
+                "paymentSource": st.just("UZCARD") | JSON_SCALARS,
+                "phone": st.just("998901234567") | JSON_SCALARS,
+                "tariff": JSON_SCALARS,
+                "processingReferenceNumber": JSON_SCALARS,
+                "cardType": JSON_SCALARS,
             },
         )
     )
     if draw(st.integers(0, 9)) == 0:
-        return json.dumps(draw(json_values)).encode()
+        return json.dumps(draw(JSON_VALUES)).encode()
     return json.dumps(fields).encode()
 
 

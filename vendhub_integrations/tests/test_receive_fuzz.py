@@ -17,7 +17,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from integrations.models import SecretChange
@@ -40,19 +39,12 @@ from payments.tests.conftest import (
     basic,
     gateway_integration,
 )
+from vendhub_integrations.testing.fuzz import FUZZ, json_values
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import WebhookNotRetryable, webhook_process, webhook_retry
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 # Small, so that bodies around the limit are cheap to make.
 MAX_BODY = 4096
 
@@ -100,13 +92,7 @@ header_text = st.text(
     alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
     max_size=120,
 )
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
-    ),
-    max_leaves=20,
-)
+JSON_VALUES = json_values(text=40, width=5, leaves=20)
 
 
 @dataclass
@@ -123,12 +109,12 @@ def deliveries(draw: st.DrawFn) -> Delivery:
     charset = draw(st.sampled_from(["utf-8", "latin-1", "utf-16", "cp1251"]))
     body: bytes
     if kind == "json":
-        body = json.dumps(draw(json_values)).encode(charset, errors="replace")
+        body = json.dumps(draw(JSON_VALUES)).encode(charset, errors="replace")
     elif kind == "event":
         event = {
             "id": draw(st.text(max_size=30)),
             "type": draw(st.text(max_size=30)),
-            "data": draw(json_values),
+            "data": draw(JSON_VALUES),
         }
         body = json.dumps(event, ensure_ascii=draw(st.booleans())).encode(charset, errors="replace")
     elif kind == "form":
@@ -287,7 +273,7 @@ def payme_bodies(draw: st.DrawFn) -> bytes:
                 "to": st.integers(),
             },
         )
-        | json_values
+        | JSON_VALUES
     )
     envelope = {
         "jsonrpc": draw(st.sampled_from(["2.0", "1.0", None])),
