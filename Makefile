@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# `make manage` prints only the command's output, also when make runs inside make (`make test`).
+MAKEFLAGS += --no-print-directory
 
 .PHONY: run test faults cluster lint format manage migrate bench check-deploy clean help
 

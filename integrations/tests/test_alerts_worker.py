@@ -69,7 +69,8 @@ def test_a_lost_wake_up_is_made_good_by_the_beat_sweep(worker_broker_url):
         ):
             sent = wait_until(lambda: len(telegram.texts()) == 1, timeout=45)
             assert sent, worker.output()[-2000:] + beat.output()[-2000:]
-    assert Alert.objects.get().status == AlertStatus.SENT
+            # The server answered before the worker committed "sent": wait for the commit.
+            assert wait_until(lambda: Alert.objects.get().status == AlertStatus.SENT, timeout=10)
     assert "sync_job.failed" in telegram.texts()[0] and "HTTP 503" in telegram.texts()[0]
 
 
@@ -89,5 +90,9 @@ def test_beat_alone_tells_that_the_worker_is_down(worker_broker_url):
         with celery_beat(broker_url=worker_broker_url, extra_env=WORKER_ENV) as beat:
             told = wait_until(lambda: len(telegram.texts()) == 1, timeout=30)
             assert told, beat.output()[-3000:]
+            # The server answered before beat committed "sent": wait for the commit, not longer.
+            recorded = wait_until(
+                lambda: Alert.objects.get().status == AlertStatus.SENT, timeout=10
+            )
+            assert recorded, beat.output()[-3000:]
     assert "VendHub alert: worker.down" in telegram.texts()[0]
-    assert Alert.objects.get().status == AlertStatus.SENT
