@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -356,14 +357,7 @@ class WebhookViewSet(
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
-        webhook = self.get_object()
-        try:
-            webhook = webhook_retry(webhook=webhook)
-        except WebhookNotRetryable as error:
-            return Response(
-                {"detail": str(error), "status": webhook.status}, status=status.HTTP_409_CONFLICT
-            )
-        return Response(WebhookSerializer(webhook).data, status=status.HTTP_202_ACCEPTED)
+        return self._put_back(webhook_retry, refusal=WebhookNotRetryable)
 
     @extend_schema(
         summary="Replay a webhook",
@@ -384,10 +378,14 @@ class WebhookViewSet(
     )
     @action(detail=True, methods=["post"])
     def replay(self, request: Request, pk: str | None = None) -> Response:
+        return self._put_back(webhook_replay, refusal=WebhookNotReplayable)
+
+    def _put_back(self, service: Callable[..., Webhook], *, refusal: type[Exception]) -> Response:
+        """202 with the webhook sent to a worker again, or 409 with its current status."""
         webhook = self.get_object()
         try:
-            webhook = webhook_replay(webhook=webhook)
-        except WebhookNotReplayable as error:
+            webhook = service(webhook=webhook)
+        except refusal as error:
             return Response(
                 {"detail": str(error), "status": webhook.status}, status=status.HTTP_409_CONFLICT
             )
