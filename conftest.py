@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vendhub_integrations.testing.environment import prepare_environment, stop_services
+from core.testing.environment import prepare_environment, stop_services
 
 prepare_environment()
 
@@ -49,7 +49,7 @@ def worker_broker_url() -> str:
     flushed, or on RabbitMQ the Celery queues of the vhost purged."""
     import os
 
-    from vendhub_integrations.testing.queues import empty_broker
+    from core.testing.queues import empty_broker
 
     url = os.environ["CELERY_BROKER_URL"]
     empty_broker(url)

@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from vendhub_integrations.testing.environment import (  # noqa: E402
+from core.testing.environment import (  # noqa: E402
     prepare_environment,
     stop_services,
 )

@@ -51,8 +51,8 @@ from typing import TYPE_CHECKING, Any
 from _harness import REPO_ROOT, bench_environment, percentile
 
 if TYPE_CHECKING:
+    from core.testing.worker import WorkerProcess
     from integrations.models import Integration
-    from vendhub_integrations.testing.worker import WorkerProcess
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results" / "latest.json"
@@ -175,7 +175,7 @@ def sink_server(port: int) -> Iterator[tuple[str, Any]]:
 
 def _serve_catalogue(records: int, port: int, channel: Connection) -> None:
     """Child process: serve ``records`` generated items until the parent closes ``channel``."""
-    from syncjobs.tests.onec_server import CATALOGUE, GeneratedSet, ODataServer
+    from core.testing.onec_server import CATALOGUE, GeneratedSet, ODataServer
 
     server = ODataServer(port=port)
     server.keep_requests = False
@@ -206,7 +206,7 @@ def catalogue_server(records: int, port: int) -> Iterator[str]:
 
 
 def _bench_env() -> dict[str, str]:
-    from vendhub_integrations.testing.worker import test_database_url
+    from core.testing.worker import test_database_url
 
     env = os.environ.copy()
     env["DATABASE_URL"] = test_database_url()
@@ -219,7 +219,7 @@ def _bench_env() -> dict[str, str]:
 
 @contextmanager
 def gunicorn(port: int, workdir: Path) -> Iterator[str]:
-    from vendhub_integrations.testing.services import _wait_for_port
+    from core.testing.servers import _wait_for_port
 
     log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
@@ -258,7 +258,7 @@ def gunicorn(port: int, workdir: Path) -> Iterator[str]:
 
 @contextmanager
 def worker(broker_url: str, *extra_args: str) -> Iterator[WorkerProcess]:
-    from vendhub_integrations.testing.worker import celery_worker
+    from core.testing.worker import celery_worker
 
     env = _bench_env()
     with celery_worker(
@@ -271,7 +271,7 @@ def worker(broker_url: str, *extra_args: str) -> Iterator[WorkerProcess]:
 
 
 def wait_for(condition: Any, *, timeout: float, what: str, interval: float = 0.1) -> None:
-    from vendhub_integrations.testing.worker import wait_until
+    from core.testing.worker import wait_until
 
     if not wait_until(condition, timeout=timeout, interval=interval):
         raise RuntimeError(f"timed out waiting for {what}")
@@ -584,9 +584,9 @@ class SyncFigures:
 
 
 def sync_once(integration: Integration, process: WorkerProcess, used: set[int]) -> SyncFigures:
+    from core.testing.worker import wait_until
     from syncjobs.models import FINISHED_STATUSES
     from syncjobs.services import sync_job_create
-    from vendhub_integrations.testing.worker import wait_until
 
     def fresh() -> list[int]:
         return [pid for pid in process.child_pids() if pid not in used]
@@ -616,8 +616,8 @@ def sync_once(integration: Integration, process: WorkerProcess, used: set[int]) 
 
 
 def measure_sync(report: Report, sizes: Sizes, broker_url: str, port: int) -> None:
+    from core.testing.onec_server import CATALOGUE, PASSWORD, USERNAME
     from integrations.models import Integration
-    from syncjobs.tests.onec_server import CATALOGUE, PASSWORD, USERNAME
 
     with catalogue_server(sizes.sync_records, port) as root:
         integration = Integration.objects.create(

@@ -51,9 +51,9 @@ def main() -> int:
     with bench_environment("profile", postgres_port=base, redis_port=base + 1):
         from django.test import Client
 
+        from core.testing.onec_server import CATALOGUE, PASSWORD, USERNAME
         from integrations.models import Integration
         from syncjobs.models import SyncJob
-        from syncjobs.tests.onec_server import CATALOGUE, PASSWORD, USERNAME
         from vendhub_integrations.celery import app
         from webhooks.models import Webhook
         from webhooks.services import webhook_process

@@ -42,7 +42,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vendhub_integrations.testing.services import (  # noqa: E402
+from core.testing.servers import (  # noqa: E402
     ThrowAwayServices,
     free_port_in,
 )
@@ -63,7 +63,7 @@ class Skip(Exception):
 
 def ensure_rabbitmq() -> None:
     """Debian's rabbitmq-server when it is missing and apt can install it (as root)."""
-    from vendhub_integrations.testing.services import find_rabbitmq_server
+    from core.testing.servers import find_rabbitmq_server
 
     if find_rabbitmq_server() is not None:
         return
@@ -638,16 +638,16 @@ class Suite:
     def sync_scenario(self) -> None:
         """A 1C sync whose worker is SIGKILLed mid-page ends failed with the reason, then the next
         sync runs."""
-        from integrations.tests.factories import IntegrationFactory
-        from syncjobs.models import SyncJob
-        from syncjobs.services import sync_job_create
-        from syncjobs.tests.onec_server import (
+        from core.testing.onec_server import (
             CATALOGUE,
             PASSWORD,
             USERNAME,
             ODataServer,
             catalogue_item,
         )
+        from integrations.tests.factories import IntegrationFactory
+        from syncjobs.models import SyncJob
+        from syncjobs.services import sync_job_create
 
         name = "sync job: worker SIGKILLed mid-page"
         log(f"== {name}")

@@ -1,31 +1,18 @@
-from typing import Any
-
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+
+from core.beat import IntervalTask, install_on_migrate
 
 RETENTION_EVERY_SECONDS = 24 * 3600  # retention runs daily
 
-
-def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
-    from django.conf import settings
-
-    from vendhub_integrations.beat import ensure_interval_task
-
-    ensure_interval_task(
-        name="integrations: worker heartbeat",
-        task="integrations.worker_heartbeat",
-        every_seconds=60,
-    )
-    ensure_interval_task(
-        name="integrations: send alerts",
-        task="integrations.alerts_sweep",
-        every_seconds=settings.ALERT_SWEEP_SECONDS,
-    )
-    ensure_interval_task(
-        name="integrations: retention of integration logs",
-        task="integrations.purge_logs",
-        every_seconds=RETENTION_EVERY_SECONDS,
-    )
+SCHEDULE = (
+    IntervalTask("integrations: worker heartbeat", "integrations.worker_heartbeat", 60),
+    IntervalTask("integrations: send alerts", "integrations.alerts_sweep", "ALERT_SWEEP_SECONDS"),
+    IntervalTask(
+        "integrations: retention of integration logs",
+        "integrations.purge_logs",
+        RETENTION_EVERY_SECONDS,
+    ),
+)
 
 
 class IntegrationsConfig(AppConfig):
@@ -34,4 +21,4 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        post_migrate.connect(_install_schedule, sender=self)
+        install_on_migrate(self, SCHEDULE)

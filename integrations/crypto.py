@@ -18,16 +18,12 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from vendhub_integrations.encryption_keys import decode_key, key_id_of, validate_key_list
+from core.encryption_keys import DecryptionError, decode_key, key_id_of, validate_key_list
 
 __all__ = ["Ciphertext", "DecryptionError", "Keyring", "key_id_of", "keyring", "validate_key_list"]
 
 PREFIX = "enc:v1:"
 NONCE_BYTES = 12
-
-
-class DecryptionError(Exception):
-    """A stored secret could not be decrypted. The message never contains the value itself."""
 
 
 class Ciphertext(str):

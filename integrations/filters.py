@@ -3,9 +3,9 @@
 import django_filters
 from django.db.models import QuerySet
 
+from core.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 from integrations.models import Alert, Integration, IntegrationLog
 from integrations.selectors import ALERT_API_STATUSES, alert_filter_status
-from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 
 
 class IntegrationFilter(django_filters.FilterSet):

@@ -1,12 +1,11 @@
 """The payments app: installs the expiry sweep, the fiscal receipts sweep and the Click Pass
-settlement into beat's schedule on migrate. The Payme and
-Click protocols answer on the receive URL through their providers' declarations
-(``integrations/providers/payme.py``, ``click.py``)."""
-
-from typing import Any
+settlement into beat's schedule on migrate. The gateways' protocols answer on the receive URL
+through their providers' declarations (``integrations/providers/payme.py``, ``click.py``,
+``uzum.py``, ``paynet.py``)."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+
+from core.beat import IntervalTask, install_on_migrate
 
 EXPIRE_EVERY_SECONDS = 60
 # Due fiscal receipts and Click Pass charges still in flight are looked at this often: a
@@ -14,25 +13,23 @@ EXPIRE_EVERY_SECONDS = 60
 FISCAL_SWEEP_EVERY_SECONDS = 10
 CLICK_PASS_SETTLE_EVERY_SECONDS = 10
 
-
-def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
-    from vendhub_integrations.beat import ensure_interval_task
-
-    ensure_interval_task(
-        name="payments: cancel expired invoices",
-        task="payments.cancel_expired_invoices",
-        every_seconds=EXPIRE_EVERY_SECONDS,
-    )
-    ensure_interval_task(
-        name="payments: fiscal receipts sweep",
-        task="payments.fiscal_receipts_sweep",
-        every_seconds=FISCAL_SWEEP_EVERY_SECONDS,
-    )
-    ensure_interval_task(
-        name="payments: settle Click Pass charges",
-        task="payments.click_pass_settle",
-        every_seconds=CLICK_PASS_SETTLE_EVERY_SECONDS,
-    )
+SCHEDULE = (
+    IntervalTask(
+        "payments: cancel expired invoices",
+        "payments.cancel_expired_invoices",
+        EXPIRE_EVERY_SECONDS,
+    ),
+    IntervalTask(
+        "payments: fiscal receipts sweep",
+        "payments.fiscal_receipts_sweep",
+        FISCAL_SWEEP_EVERY_SECONDS,
+    ),
+    IntervalTask(
+        "payments: settle Click Pass charges",
+        "payments.click_pass_settle",
+        CLICK_PASS_SETTLE_EVERY_SECONDS,
+    ),
+)
 
 
 class PaymentsConfig(AppConfig):
@@ -41,4 +38,4 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        post_migrate.connect(_install_schedule, sender=self)
+        install_on_migrate(self, SCHEDULE)

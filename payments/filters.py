@@ -2,8 +2,8 @@
 
 import django_filters
 
+from core.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 from payments.models import FiscalReceipt, PaymentInvoice, PaymentTransaction
-from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 
 
 class PaymentInvoiceFilter(CreatedRangeFilterSet):

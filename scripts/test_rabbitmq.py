@@ -28,7 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PYTEST_ENV = dict(os.environ)
 sys.path.insert(0, str(REPO_ROOT))
 
-from vendhub_integrations.testing.services import (  # noqa: E402
+from core.testing.servers import (  # noqa: E402
     ThrowAwayServices,
     find_rabbitmq_server,
 )

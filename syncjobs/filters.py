@@ -2,9 +2,9 @@
 
 import django_filters
 
+from core.api.fields import IsoDateTimeFilter
+from core.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 from syncjobs.models import SyncedRecord, SyncJob
-from vendhub_integrations.api.fields import IsoDateTimeFilter
-from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 
 
 class SyncJobFilter(CreatedRangeFilterSet):

@@ -53,7 +53,7 @@ if not FIELD_ENCRYPTION_KEYS:
 
     FIELD_ENCRYPTION_KEYS = [development_encryption_key(VAR_DIR)]
 
-from vendhub_integrations.encryption_keys import validate_key_list  # noqa: E402
+from core.encryption_keys import validate_key_list  # noqa: E402
 
 _key_problem = validate_key_list(FIELD_ENCRYPTION_KEYS)
 if _key_problem:
@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django_structlog",
     "django_celery_beat",
     "axes",
+    "core",
     "integrations",
     "webhooks",
     "syncjobs",
@@ -86,12 +87,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Request ids first, so every later line of the request carries one.
-    "vendhub_integrations.middleware.RequestIdMiddleware",
+    "core.middleware.RequestIdMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
-    "vendhub_integrations.middleware.RequestIdHeaderMiddleware",
+    "core.middleware.RequestIdHeaderMiddleware",
     # Outside everything below: whatever page Django or a middleware answers under /api/ in
     # debug mode (the HTML 404, 405 and 500 pages) leaves as JSON.
-    "vendhub_integrations.middleware.ApiJsonErrorsMiddleware",
+    "core.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -212,16 +213,16 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["vendhub_integrations.api.permissions.HasAPIKeyOrStaff"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.HasAPIKeyOrStaff"],
     "DEFAULT_FILTER_BACKENDS": [
-        "vendhub_integrations.api.filters.StrictFilterBackend",
+        "core.api.filters.StrictFilterBackend",
         "rest_framework.filters.OrderingFilter",
-        "vendhub_integrations.api.filters.SearchFilter",
+        "core.api.filters.SearchFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "vendhub_integrations.api.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "vendhub_integrations.api.schema.AppTaggedAutoSchema",
-    "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AppTaggedAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     # DRF's JSON, form and multipart parsers; JSON through the bounded reader (deep nesting: 400).
     "DEFAULT_PARSER_CLASSES": [
         "integrations.api.parsers.BoundedJSONParser",
@@ -234,7 +235,7 @@ REST_FRAMEWORK = {
     ],
     "DATETIME_FORMAT": "iso-8601",
 }
-from vendhub_integrations.api.tags import TAG_DESCRIPTIONS  # noqa: E402
+from core.api.tags import TAG_DESCRIPTIONS  # noqa: E402
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "VendHub integration hub API",
@@ -261,7 +262,7 @@ SPECTACULAR_SETTINGS = {
     "PARSER_WHITELIST": ["integrations.api.parsers.BoundedJSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "vendhub_integrations.api.schema.document_error_responses",
+        "core.api.schema.document_error_responses",
     ],
 }
 

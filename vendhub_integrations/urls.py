@@ -20,8 +20,8 @@ urlpatterns = [
     path("api/", include("payments.api.urls")),
 ]
 
-handler404 = "integrations.api.errors.not_found"
-handler500 = "integrations.api.errors.server_error"
+handler404 = "core.api.errors.not_found"
+handler500 = "core.api.errors.server_error"
 
 admin.site.site_header = "VendHub integration hub"
 admin.site.site_title = "VendHub integrations"

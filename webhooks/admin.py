@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from core.api.permissions import request_actor
 from integrations.admin import register_integration_action
 from integrations.admin.base import (
     ObjectButton,
@@ -24,7 +25,6 @@ from integrations.admin.base import (
     short,
 )
 from integrations.models import Integration, IntegrationLog
-from vendhub_integrations.api.permissions import request_actor
 from webhooks.models import Webhook, WebhookAttempt
 from webhooks.selectors import webhook_attempt_list
 from webhooks.services import (

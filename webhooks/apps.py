@@ -1,35 +1,24 @@
 """The webhooks app; ``migrate`` installs the sweeper into beat's schedule."""
 
-from typing import Any
-
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+
+from core.beat import IntervalTask, install_on_migrate
+from integrations.apps import RETENTION_EVERY_SECONDS
 
 # Often enough that a webhook whose lease ran out (its worker died) is handed on within seconds.
 SWEEP_EVERY_SECONDS = 10
 # The backlog alert (webhooks pending for over 5 minutes) is looked for this often.
 BACKLOG_CHECK_EVERY_SECONDS = 60
 
-
-def _install_schedule(sender: AppConfig, **kwargs: Any) -> None:
-    from integrations.apps import RETENTION_EVERY_SECONDS
-    from vendhub_integrations.beat import ensure_interval_task
-
-    ensure_interval_task(
-        name="webhooks: sweep pending and stuck webhooks",
-        task="webhooks.sweep",
-        every_seconds=SWEEP_EVERY_SECONDS,
-    )
-    ensure_interval_task(
-        name="webhooks: backlog alert",
-        task="webhooks.backlog_check",
-        every_seconds=BACKLOG_CHECK_EVERY_SECONDS,
-    )
-    ensure_interval_task(
-        name="webhooks: retention of finished webhooks",
-        task="webhooks.purge",
-        every_seconds=RETENTION_EVERY_SECONDS,
-    )
+SCHEDULE = (
+    IntervalTask(
+        "webhooks: sweep pending and stuck webhooks", "webhooks.sweep", SWEEP_EVERY_SECONDS
+    ),
+    IntervalTask("webhooks: backlog alert", "webhooks.backlog_check", BACKLOG_CHECK_EVERY_SECONDS),
+    IntervalTask(
+        "webhooks: retention of finished webhooks", "webhooks.purge", RETENTION_EVERY_SECONDS
+    ),
+)
 
 
 class WebhooksConfig(AppConfig):
@@ -38,4 +27,4 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        post_migrate.connect(_install_schedule, sender=self)
+        install_on_migrate(self, SCHEDULE)

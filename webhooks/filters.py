@@ -1,6 +1,6 @@
 """FilterSet behind the webhook list endpoint, the selectors and ``retry_webhooks``."""
 
-from vendhub_integrations.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
+from core.api.filters import CreatedRangeFilterSet, IntegrationIdFilter
 from webhooks.models import Webhook
 
 

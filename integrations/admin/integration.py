@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.api.permissions import request_actor
 from integrations.admin.actions import _extra_actions
 from integrations.admin.base import ObjectButton, ObjectButtonsMixin, pretty_json, short
 from integrations.admin.filters import DeletedFilter, HasSecretFilter
@@ -24,7 +25,6 @@ from integrations.admin.forms import IntegrationAdminForm
 from integrations.admin.secret_changes import secret_changes_table
 from integrations.models import SECRET_FIELDS, Integration, IntegrationStatus
 from integrations.services import integration_create, integration_delete, integration_update
-from vendhub_integrations.api.permissions import request_actor
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

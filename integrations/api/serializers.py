@@ -8,6 +8,13 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import (
+    DateTimeField,
+    JSONObjectField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictRegexField,
+)
 from integrations.models import (
     Alert,
     Integration,
@@ -18,13 +25,6 @@ from integrations.selectors import (
     ALERT_API_STATUSES,
     alert_status_shown,
     integration_config_shown,
-)
-from vendhub_integrations.api.fields import (
-    DateTimeField,
-    JSONObjectField,
-    StrictBooleanField,
-    StrictCharField,
-    StrictRegexField,
 )
 
 

@@ -1,8 +1,8 @@
 from django.urls import path
 
+from core.api.routers import OptionalSlashRouter
 from integrations.api.health import HealthView
 from integrations.api.views import AlertViewSet, IntegrationLogViewSet, IntegrationViewSet
-from vendhub_integrations.api.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("integrations", IntegrationViewSet, basename="integration")

@@ -17,6 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from core.api.pagination import KeysetPagination
+from core.api.permissions import request_actor
 from integrations.api.serializers import (
     AlertSerializer,
     ConnectionTestResultSerializer,
@@ -29,8 +31,6 @@ from integrations.models import Integration, IntegrationLog
 from integrations.providers.services import integration_test_connection
 from integrations.selectors import alert_list_told
 from integrations.services import integration_create, integration_delete, integration_update
-from vendhub_integrations.api.pagination import KeysetPagination
-from vendhub_integrations.api.permissions import request_actor
 
 
 @contextmanager

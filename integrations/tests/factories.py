@@ -3,8 +3,8 @@ sync jobs have theirs in their own apps' tests)."""
 
 import factory
 
+from core.testing.factories import ModelFactory
 from integrations.models import Integration, IntegrationLog, IntegrationStatus, IntegrationType
-from vendhub_integrations.testing.factories import ModelFactory
 
 
 class IntegrationFactory(ModelFactory[Integration]):

@@ -7,14 +7,14 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
+from core.beat import ensure_interval_task
+from core.testing.queues import empty_broker
+from core.testing.worker import celery_beat, celery_worker, wait_until
 from integrations.alerts import alert_record
 from integrations.models import Alert, AlertStatus
 from integrations.tests.alert_helpers import smtp_channel, telegram_channel
 from integrations.tests.channel_servers import smtp_server, telegram_server
 from integrations.tests.factories import IntegrationFactory
-from vendhub_integrations.beat import ensure_interval_task
-from vendhub_integrations.testing.queues import empty_broker
-from vendhub_integrations.testing.worker import celery_beat, celery_worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

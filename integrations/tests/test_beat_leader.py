@@ -10,6 +10,7 @@ import re
 import time
 from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 from unittest.mock import Mock
 
 import pytest
@@ -107,10 +108,10 @@ def test_healthz_without_a_leader_shows_the_heartbeat_alone(anonymous_client) ->
 
 
 def test_a_scheduler_that_does_not_lead_sends_nothing(short_lease) -> None:
+    from celery import current_app as app
     from celery.beat import SchedulingError
 
-    from vendhub_integrations.beat_scheduler import LeaderScheduler
-    from vendhub_integrations.celery import app
+    LeaderScheduler = configured_scheduler()
 
     assert Leadership(host="app-1", pid=1).renew()
     scheduler = LeaderScheduler(app=app, lazy=True)
@@ -124,10 +125,10 @@ def test_a_scheduler_that_does_not_lead_sends_nothing(short_lease) -> None:
 
 
 def test_a_failed_send_drops_the_broker_connection_for_a_new_one(short_lease, monkeypatch) -> None:
+    from celery import current_app as app
     from celery.beat import Scheduler
 
-    from vendhub_integrations.beat_scheduler import LeaderScheduler
-    from vendhub_integrations.celery import app
+    LeaderScheduler = configured_scheduler()
 
     scheduler = LeaderScheduler(app=app, lazy=True)
     assert scheduler.leadership.renew()
@@ -172,7 +173,7 @@ def test_killing_the_leading_beat_hands_over_within_60_s_and_nothing_runs_twice(
 ) -> None:
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from vendhub_integrations.testing.worker import celery_beat, wait_until
+    from core.testing.worker import celery_beat, wait_until
 
     # Only the probe is scheduled, every INTERVAL seconds; nothing consumes it (no worker), the
     # beats' logs say when each was sent.
@@ -214,3 +215,11 @@ def test_killing_the_leading_beat_hands_over_within_60_s_and_nothing_runs_twice(
     gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(sent)]
     # Never twice within an interval (beat's own timing may be early by its 10 ms drift).
     assert min(gaps) >= INTERVAL - 0.5, (gaps, took_over)
+
+
+def configured_scheduler() -> Any:
+    """The scheduler class beat runs (``CELERY_BEAT_SCHEDULER``), the project's LeaderScheduler."""
+    from celery.utils.imports import symbol_by_name
+    from django.conf import settings
+
+    return symbol_by_name(settings.CELERY_BEAT_SCHEDULER)

@@ -19,11 +19,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
+from core.testing.servers import REPO_ROOT
 from integrations.crypto import PREFIX, DecryptionError, key_id_of
 from integrations.models import Integration
 from integrations.services import secrets_reencrypt
 from integrations.tests.factories import IntegrationFactory
-from vendhub_integrations.testing.services import REPO_ROOT
 
 COMMANDS = ["create_api_key", "reencrypt_secrets", "ensure_dev_access"]
 SECRET_COLUMNS = ("api_key", "api_secret", "webhook_secret", "previous_webhook_secret")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from celery import current_app as celery_app
 from django.utils import timezone
 
+from core.testing.servers import free_port
 from integrations.models import WorkerHeartbeat
 from integrations.tasks import worker_heartbeat
-from vendhub_integrations.celery import app as celery_app
-from vendhub_integrations.testing.services import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,13 @@ import threading
 from datetime import timedelta
 
 import pytest
+from celery import current_app as celery_app
 from django.utils import timezone
 
+from core.testing.servers import free_port
 from integrations.heartbeats import beat_heartbeat_record, start_beat_heartbeat
 from integrations.models import BeatHeartbeat, WorkerHeartbeat
 from integrations.tasks import worker_heartbeat
-from vendhub_integrations.celery import app as celery_app
-from vendhub_integrations.testing.services import free_port
 
 pytestmark = pytest.mark.django_db
 

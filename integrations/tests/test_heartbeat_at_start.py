@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from core.testing.worker import celery_beat, celery_worker, wait_until
 from integrations.heartbeats import record_worker_started
 from integrations.models import WorkerHeartbeat
-from vendhub_integrations.testing.worker import celery_beat, celery_worker, wait_until
 
 
 def _checks() -> dict[str, str]:

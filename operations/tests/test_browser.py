@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import requests
 
-from vendhub_integrations.testing.browser import chromium_page
-from vendhub_integrations.testing.services import REPO_ROOT
-from vendhub_integrations.testing.worker import celery_beat, celery_worker, wait_until
+from core.testing.browser import chromium_page
+from core.testing.servers import REPO_ROOT
+from core.testing.worker import celery_beat, celery_worker, wait_until
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", str(REPO_ROOT / "var" / "screenshots")))
@@ -50,7 +50,7 @@ playwright_sync = pytest.importorskip(
 def processes(django_db_setup, django_db_blocker) -> Iterator[None]:
     """One worker and one beat for the module's tests, on the test database and the suite's
     broker (emptied of old messages first: Redis or RabbitMQ)."""
-    from vendhub_integrations.testing.queues import empty_broker
+    from core.testing.queues import empty_broker
 
     broker_url = os.environ["CELERY_BROKER_URL"]
     empty_broker(broker_url)
@@ -182,17 +182,17 @@ def test_a_failed_webhook_is_retried_from_the_dashboard_and_completes(
 def test_a_sync_moves_its_bar_on_the_dashboard_to_the_end_without_a_reload(
     browser_page, live_server
 ):
-    from integrations.tests.factories import IntegrationFactory
-    from syncjobs.models import SyncJob
-    from syncjobs.tests.onec_server import (
+    from core.testing.onec_server import (
         CATALOGUE,
         USERNAME,
         ODataServer,
         catalogue_item,
     )
-    from syncjobs.tests.onec_server import (
+    from core.testing.onec_server import (
         PASSWORD as ONEC_PASSWORD,
     )
+    from integrations.tests.factories import IntegrationFactory
+    from syncjobs.models import SyncJob
 
     with ODataServer() as onec:
         onec.entity_sets[CATALOGUE] = [catalogue_item(n) for n in range(1, 21)]

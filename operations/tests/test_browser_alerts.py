@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from core.testing.worker import wait_until
 from integrations.alerts import alert_record
 from integrations.models import Alert
 from integrations.tests.alert_helpers import telegram_channel
 from integrations.tests.channel_servers import BOT_TOKEN, telegram_server
 from integrations.tests.factories import IntegrationFactory
 from operations.tests.test_browser import _log_in, _shot, browser_page, processes
-from vendhub_integrations.testing.worker import wait_until
 
 __all__ = ["browser_page", "processes"]
 

@@ -10,8 +10,8 @@ from typing import Any
 import factory
 import pytest
 
+from core.testing.browser import chromium_page
 from operations.tests.test_browser import PASSWORD, SCREENSHOTS, _shot
-from vendhub_integrations.testing.browser import chromium_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

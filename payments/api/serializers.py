@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.api.fields import DateTimeField, StrictCharField, StrictRegexField
 from payments.models import (
     CURRENCY,
     MAX_AMOUNT,
@@ -15,7 +16,6 @@ from payments.models import (
     PaymentTransaction,
 )
 from payments.selectors import invoice_checkout_urls
-from vendhub_integrations.api.fields import DateTimeField, StrictCharField, StrictRegexField
 
 
 class StrictIntegerField(serializers.IntegerField):

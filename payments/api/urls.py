@@ -1,9 +1,9 @@
+from core.api.routers import OptionalSlashRouter
 from payments.api.views import (
     FiscalReceiptViewSet,
     PaymentInvoiceViewSet,
     PaymentTransactionViewSet,
 )
-from vendhub_integrations.api.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("payment-invoices", PaymentInvoiceViewSet, basename="payment-invoice")

@@ -20,6 +20,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.errors import Conflict
+from core.api.routers import UUID_PATTERN
 from integrations.models import Integration, IntegrationStatus
 from payments.api.serializers import (
     ClickPassRequestSerializer,
@@ -49,7 +51,6 @@ from payments.services import (
     invoice_cancel,
     invoice_create,
 )
-from vendhub_integrations.api.routers import UUID_PATTERN
 
 _UUID = UUID_PATTERN
 _ERRORS = {
@@ -130,16 +131,8 @@ class PaymentInvoiceViewSet(
         try:
             invoice = invoice_cancel(invoice=invoice)
         except InvoiceNotCancellable as error:
-            return Response(
-                {"detail": str(error), "status": error.invoice.status},
-                status=status.HTTP_409_CONFLICT,
-            )
+            raise Conflict(str(error), status=error.invoice.status) from None
         return Response(self.get_serializer(invoice).data)
-
-    def _conflict(self, invoice: PaymentInvoice, message: str) -> Response:
-        return Response(
-            {"detail": message, "status": invoice.status}, status=status.HTTP_409_CONFLICT
-        )
 
     @extend_schema(
         summary="Charge an invoice with Click Pass",
@@ -183,7 +176,7 @@ class PaymentInvoiceViewSet(
                 }
             )
         if invoice.status != InvoiceStatus.PENDING:
-            return self._conflict(invoice, f"The invoice is {invoice.status}.")
+            raise Conflict(f"The invoice is {invoice.status}.", status=invoice.status)
         try:
             result = click_pass_pay(
                 invoice=invoice,
@@ -195,7 +188,7 @@ class PaymentInvoiceViewSet(
             raise ValidationError({"integration": [str(unavailable)]}) from None
         except ClickPassConflict as conflict:
             invoice.refresh_from_db()
-            return self._conflict(invoice, str(conflict))
+            raise Conflict(str(conflict), status=invoice.status) from None
         return Response(
             {
                 "status": result.status,
@@ -223,7 +216,7 @@ class PaymentInvoiceViewSet(
             click_pass_refund(invoice=invoice)
         except ClickPassConflict as conflict:
             invoice.refresh_from_db()
-            return self._conflict(invoice, str(conflict))
+            raise Conflict(str(conflict), status=invoice.status) from None
         invoice = self.get_queryset().get(pk=invoice.pk)
         return Response(self.get_serializer(invoice).data)
 

@@ -9,10 +9,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from core.testing.worker import celery_beat, celery_worker, wait_until
 from payments.models import FiscalReceipt, PaymentInvoice
 from payments.services.fiscal import fiscal_receipt_enqueue
 from payments.tests.test_fiscal_click import shop_pay
-from vendhub_integrations.testing.worker import celery_beat, celery_worker, wait_until
 from webhooks.tests.conftest import broker_down  # noqa: F401 (the broker outage fixture)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -26,9 +26,10 @@ def receipt_status() -> str | None:
 
 
 def install_schedule() -> None:
-    from payments.apps import _install_schedule
+    from core.beat import install_schedule as install
+    from payments.apps import SCHEDULE
 
-    _install_schedule(None)  # type: ignore[arg-type]
+    install(SCHEDULE)
 
 
 def test_broker_down_at_payment_then_beat_and_worker_fiscalize_through_click_faults(

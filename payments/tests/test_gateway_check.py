@@ -15,6 +15,7 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
+from core.testing.servers import free_port
 from payments.models import InvoiceStatus, PaymentInvoice
 from payments.tests.conftest import (
     CLICK_MERCHANT_ID,
@@ -24,7 +25,6 @@ from payments.tests.conftest import (
     PAYME_MERCHANT,
     gateway_integration,
 )
-from vendhub_integrations.testing.services import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

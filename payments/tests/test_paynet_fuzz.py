@@ -19,6 +19,7 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.testing.fuzz import FUZZ, json_values
 from integrations.models import SecretChange
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.protocols.paynet import METHODS
@@ -36,7 +37,6 @@ from payments.tests.paynet_calls import (
     basic,
     paynet_integration,
 )
-from vendhub_integrations.testing.fuzz import FUZZ, json_values
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db

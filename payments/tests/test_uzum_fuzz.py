@@ -16,6 +16,7 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.testing.fuzz import FUZZ, json_scalars, json_values
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_create
 from payments.tests.uzum_helpers import (
@@ -30,7 +31,6 @@ from payments.tests.uzum_helpers import (
     uzum_basic,
     uzum_integration,
 )
-from vendhub_integrations.testing.fuzz import FUZZ, json_scalars, json_values
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 from django.urls import re_path
 
+from core.api.routers import UUID_PATTERN, OptionalSlashRouter
 from syncjobs.api.views import IntegrationSyncView, SyncedRecordViewSet, SyncJobViewSet
-from vendhub_integrations.api.routers import UUID_PATTERN, OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("sync-jobs", SyncJobViewSet, basename="sync-job")

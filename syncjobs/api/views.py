@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.errors import Conflict
+from core.api.pagination import KeysetPagination
 from integrations.models import Integration
 from syncjobs.api.serializers import (
     ConflictSerializer,
@@ -27,7 +29,6 @@ from syncjobs.services import (
     sync_job_cancel,
     sync_job_create,
 )
-from vendhub_integrations.api.pagination import KeysetPagination
 
 
 @extend_schema_view(
@@ -56,9 +57,7 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         try:
             job = sync_job_cancel(job=job)
         except SyncJobConflict as error:
-            return Response(
-                {"detail": str(error), "status": job.status}, status=status.HTTP_409_CONFLICT
-            )
+            raise Conflict(str(error), status=job.status) from None
         return Response(SyncJobSerializer(job).data)
 
 
@@ -105,12 +104,9 @@ class IntegrationSyncView(APIView):
             )
         except SyncJobAlreadyActive as error:
             active_id = str(error.active_job_id) if error.active_job_id else None
-            return Response(
-                {"detail": str(error), "active_job_id": active_id},
-                status=status.HTTP_409_CONFLICT,
-            )
+            raise Conflict(str(error), active_job_id=active_id) from None
         except SyncJobConflict as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+            raise Conflict(str(error)) from None
         except SyncJobInvalid as error:
             raise ValidationError({"job_type": [str(error)]}) from None
         return Response(SyncJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

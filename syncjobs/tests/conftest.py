@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from syncjobs.tests.onec_server import CATALOGUE, PASSWORD, USERNAME, ODataServer, catalogue_item
+from core.testing.onec_server import CATALOGUE, PASSWORD, USERNAME, ODataServer, catalogue_item
 
 if TYPE_CHECKING:
     from integrations.models import Integration

@@ -3,9 +3,9 @@
 import factory
 from django.utils import timezone
 
+from core.testing.factories import ModelFactory
 from integrations.tests.factories import IntegrationFactory
 from syncjobs.models import SyncedRecord, SyncJob
-from vendhub_integrations.testing.factories import ModelFactory
 
 
 class SyncJobFactory(ModelFactory[SyncJob]):

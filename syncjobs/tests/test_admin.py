@@ -9,10 +9,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from core.testing.onec_server import ODataServer
 from integrations.models import Integration
 from syncjobs.models import SyncJob
 from syncjobs.tests.factories import SyncJobFactory
-from syncjobs.tests.onec_server import ODataServer
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse  # the stubs' test-client response

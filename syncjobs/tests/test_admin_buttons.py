@@ -8,10 +8,10 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
+from core.testing.onec_server import PASSWORD, ODataServer
 from integrations.models import Integration, IntegrationLog
 from syncjobs.models import SyncJob
 from syncjobs.tests.factories import SyncJobFactory
-from syncjobs.tests.onec_server import PASSWORD, ODataServer
 
 pytestmark = pytest.mark.django_db
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from core.testing.onec_server import PASSWORD, ODataServer
 from integrations.models import Integration, IntegrationLog
 from integrations.tests.factories import IntegrationFactory
 from syncjobs.engine import sync_job_execute
 from syncjobs.models import SyncJob
 from syncjobs.tests.factories import SyncedRecordFactory, SyncJobFactory
-from syncjobs.tests.onec_server import PASSWORD, ODataServer
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from core.testing.onec_server import ODataServer
+from core.testing.servers import REPO_ROOT
 from integrations.models import Integration
 from syncjobs.models import SyncedRecord, SyncJob
-from syncjobs.tests.onec_server import ODataServer
-from vendhub_integrations.testing.services import REPO_ROOT
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,7 @@ import time
 
 import pytest
 
-from integrations.models import Integration, IntegrationLog
-from syncjobs.engine import sync_job_execute
-from syncjobs.models import SyncedRecord, SyncJob
-from syncjobs.services import sync_job_create
-from syncjobs.tests.onec_server import (
+from core.testing.onec_server import (
     CATALOGUE,
     PASSWORD,
     USERNAME,
@@ -20,6 +16,10 @@ from syncjobs.tests.onec_server import (
     catalogue_item,
     ref_key,
 )
+from integrations.models import Integration, IntegrationLog
+from syncjobs.engine import sync_job_execute
+from syncjobs.models import SyncedRecord, SyncJob
+from syncjobs.services import sync_job_create
 
 pytestmark = pytest.mark.django_db
 
@@ -255,8 +255,8 @@ def test_a_large_first_load_refreshes_the_table_statistics(
     """Without fresh statistics each page's lookup of stored rows scans the whole entity."""
     from django.db import connection
 
+    from core.testing.onec_server import GeneratedSet
     from syncjobs.engine import ANALYZE_FIRST_AT
-    from syncjobs.tests.onec_server import GeneratedSet
 
     onec_server.entity_sets[CATALOGUE] = GeneratedSet(ANALYZE_FIRST_AT + 500)
     onec_integration.config = {**onec_integration.config, "page_size": 500}

@@ -10,11 +10,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.testing.onec_server import CATALOGUE, ODataServer, catalogue_item, ref_key
 from integrations.models import Integration
 from syncjobs.engine import SyncRun, sync_job_execute
 from syncjobs.models import SyncedRecord, SyncJob
 from syncjobs.services import sync_job_create
-from syncjobs.tests.onec_server import CATALOGUE, ODataServer, catalogue_item, ref_key
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from core.testing.onec_server import CATALOGUE, ODataServer, catalogue_item
 from integrations.models import Integration
 from syncjobs.engine import SyncRun, sync_job_execute
 from syncjobs.services import sync_job_create
-from syncjobs.tests.onec_server import CATALOGUE, ODataServer, catalogue_item
 
 pytestmark = pytest.mark.django_db
 

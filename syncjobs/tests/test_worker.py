@@ -13,11 +13,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.testing.onec_server import CATALOGUE, ODataServer, catalogue_item
+from core.testing.worker import celery_worker, wait_until
 from integrations.models import Integration
 from syncjobs.models import SyncedRecord, SyncJob
 from syncjobs.services import RUNNING_STALE_AFTER, sync_jobs_sweep
-from syncjobs.tests.onec_server import CATALOGUE, ODataServer, catalogue_item
-from vendhub_integrations.testing.worker import celery_worker, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -12,14 +12,14 @@ import shutil
 
 import pytest
 
-from integrations.models import WorkerHeartbeat
-from vendhub_integrations.celery import app
-from vendhub_integrations.testing.services import (
+from core.testing.servers import (
     ThrowAwayServices,
     find_redis_server,
     free_port_in,
 )
-from vendhub_integrations.testing.worker import celery_worker, wait_until
+from core.testing.worker import celery_worker, wait_until
+from integrations.models import WorkerHeartbeat
+from vendhub_integrations.celery import app
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

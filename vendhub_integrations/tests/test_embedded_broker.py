@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from vendhub_integrations.testing.services import REPO_ROOT
-from vendhub_integrations.testing.worker import celery_worker, wait_until
+from core.testing.servers import REPO_ROOT
+from core.testing.worker import celery_worker, wait_until
 
 pytestmark = pytest.mark.worker
 

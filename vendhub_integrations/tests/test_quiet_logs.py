@@ -13,9 +13,9 @@ import pytest
 from django.core.management.sql import emit_post_migrate_signal
 from django.test import Client
 
+from core.testing.servers import REPO_ROOT
+from core.testing.worker import celery_beat, celery_worker
 from integrations.tests.factories import IntegrationFactory
-from vendhub_integrations.testing.services import REPO_ROOT
-from vendhub_integrations.testing.worker import celery_beat, celery_worker
 
 IDLE_SECONDS = 35
 LINES_A_MINUTE = 10

@@ -12,15 +12,15 @@ import sys
 
 import pytest
 
-from integrations.models import WorkerHeartbeat
-from vendhub_integrations.celery import app
-from vendhub_integrations.testing.services import (
+from core.testing.servers import (
     REPO_ROOT,
     ThrowAwayServices,
     find_rabbitmq_server,
     free_port_in,
 )
-from vendhub_integrations.testing.worker import celery_worker, wait_until
+from core.testing.worker import celery_worker, wait_until
+from integrations.models import WorkerHeartbeat
+from vendhub_integrations.celery import app
 
 
 def _settings_for(broker_url: str) -> dict:

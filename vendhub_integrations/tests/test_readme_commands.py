@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from core.testing.servers import REPO_ROOT
 from vendhub_integrations.startup import write_development_settings
-from vendhub_integrations.testing.services import REPO_ROOT
 
 API_KEY = re.compile(r"^[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}$")
 # What a new shell has: none of the development variables make run sets for its children.

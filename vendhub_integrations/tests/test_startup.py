@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from vendhub_integrations.testing.services import REPO_ROOT
+from core.testing.servers import REPO_ROOT
 
 ENTRY_POINTS = {
     "manage.py": [sys.executable, "manage.py", "check"],

@@ -1,7 +1,7 @@
 from django.db import transaction
 from django.urls import re_path
 
-from vendhub_integrations.api.routers import UUID_PATTERN, OptionalSlashRouter
+from core.api.routers import UUID_PATTERN, OptionalSlashRouter
 from webhooks.api.views import (
     RotateWebhookSecretView,
     WebhookViewSet,

@@ -22,7 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations.api.errors import database_unavailable
+from core.api.errors import Conflict, database_unavailable
+from core.api.pagination import KeysetPagination
+from core.api.permissions import request_actor
+from core.api.routers import UUID_PATTERN
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import (
     operation_route_unavailable,
@@ -31,9 +34,6 @@ from integrations.providers import (
     receives_operations,
 )
 from integrations.selectors import integration_get_live, integration_get_live_versioned
-from vendhub_integrations.api.pagination import KeysetPagination
-from vendhub_integrations.api.permissions import request_actor
-from vendhub_integrations.api.routers import UUID_PATTERN
 from webhooks import integration_cache
 from webhooks.api.serializers import (
     ReceivedSerializer,
@@ -386,9 +386,7 @@ class WebhookViewSet(
         try:
             webhook = service(webhook=webhook)
         except refusal as error:
-            return Response(
-                {"detail": str(error), "status": webhook.status}, status=status.HTTP_409_CONFLICT
-            )
+            raise Conflict(str(error), status=webhook.status) from None
         return Response(WebhookSerializer(webhook).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

@@ -8,14 +8,9 @@ the transition table in ``webhooks.models``).
 
 One module per operation group, re-exported here: ``receive``, ``enqueue``, ``process``,
 ``sweep``, ``retry``, ``replay``, ``rotation`` and ``retention``; the shared tunables in
-``_common``.
+``tunables``.
 """
 
-from webhooks.services._common import (
-    BROKER_PAUSE_SECONDS,
-    DEFAULT_SECRET_OVERLAP_HOURS,
-    MAX_RETRY_DELAY_SECONDS,
-)
 from webhooks.services.enqueue import webhook_enqueue, webhook_enqueue_many
 from webhooks.services.process import lease_seconds, retry_delay_seconds, webhook_process
 from webhooks.services.receive import (
@@ -45,6 +40,11 @@ from webhooks.services.rotation import (
     webhook_secret_rotate,
 )
 from webhooks.services.sweep import SweepReport, webhook_sweep
+from webhooks.services.tunables import (
+    BROKER_PAUSE_SECONDS,
+    DEFAULT_SECRET_OVERLAP_HOURS,
+    MAX_RETRY_DELAY_SECONDS,
+)
 
 __all__ = [
     "BROKER_PAUSE_SECONDS",

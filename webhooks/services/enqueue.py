@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from webhooks.models import Webhook
-from webhooks.services._common import BROKER_PAUSE_SECONDS
+from webhooks.services.tunables import BROKER_PAUSE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def webhook_enqueue(
     saving an UPDATE per webhook); then only a message that could not be sent costs a write,
     clearing the stamp so the sweeper sends it within seconds. A process that dies between the
     commit and the send leaves a stamp without a message: the sweeper sends it again once the
-    stamp is ``_REQUEUE_AFTER`` old, as for any lost message.
+    stamp is ``REQUEUE_AFTER`` old, as for any lost message.
 
     After a failure this process stops trying for a short while (``force`` tries anyway): every
     try costs up to ``CELERY_BROKER_CONNECTION_TIMEOUT``, and during an outage the senders'
@@ -136,7 +136,7 @@ class BatchSender:
     message sent moments ago) the thread then waits ``WEBHOOK_ENQUEUE_LINGER_MS`` without being
     woken again, and sends whatever ids are waiting, ``WEBHOOK_ENQUEUE_BATCH`` to a message; a
     lone delivery after a quiet spell is sent at once. Ids not sent when the process dies are the
-    stamped rows the sweeper sends again after ``_REQUEUE_AFTER``; a send that fails clears their
+    stamped rows the sweeper sends again after ``REQUEUE_AFTER``; a send that fails clears their
     stamps, as a failed single send does. At exit what is waiting is sent first.
     """
 

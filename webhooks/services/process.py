@@ -26,7 +26,6 @@ from webhooks.forwarding import ForwardError, webhook_forward
 from webhooks.handlers import handlers_for
 from webhooks.lease import LeaseKeeper
 from webhooks.models import AttemptOutcome, Webhook, WebhookAttempt, WebhookStatus
-from webhooks.services._common import _EARLY_CLAIM, MAX_RETRY_DELAY_SECONDS, gave_up_after
 from webhooks.services._statements import (
     RowReader,
     assignments,
@@ -36,6 +35,7 @@ from webhooks.services._statements import (
     param,
 )
 from webhooks.services.enqueue import webhook_enqueue
+from webhooks.services.tunables import EARLY_CLAIM, MAX_RETRY_DELAY_SECONDS, gave_up_after
 
 logger = logging.getLogger(__name__)
 events = structlog.get_logger(__name__)
@@ -93,7 +93,7 @@ def _claim_statement(webhook_id: Any, *, lease: float) -> tuple[str, list[Any]]:
         _param("id", webhook_id),
         _param("status", WebhookStatus.PENDING.value),
         _param("rejected", False),
-        _param("next_retry_at", now + _EARLY_CLAIM),
+        _param("next_retry_at", now + EARLY_CLAIM),
     ]
     sql = (
         f"UPDATE webhooks SET {changes} WHERE id = %s AND status = %s AND rejected = %s "  # noqa: S608

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from integrations.models import SYSTEM_ACTOR, Integration, SecretChangeAction
 from integrations.services import secret_changes_record
-from webhooks.services._common import DEFAULT_SECRET_OVERLAP_HOURS
+from webhooks.services.tunables import DEFAULT_SECRET_OVERLAP_HOURS
 from webhooks.signatures import SignatureError, SignatureScheme, scheme_for
 
 logger = logging.getLogger(__name__)

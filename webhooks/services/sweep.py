@@ -16,8 +16,8 @@ from django.utils import timezone
 from integrations.alerts import alert_record
 from integrations.models import Integration
 from webhooks.models import AttemptOutcome, Webhook, WebhookAttempt, WebhookStatus
-from webhooks.services._common import _ENQUEUE_GRACE, _REQUEUE_AFTER, gave_up_after
 from webhooks.services.enqueue import webhook_enqueue_many
+from webhooks.services.tunables import ENQUEUE_GRACE, REQUEUE_AFTER, gave_up_after
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +81,10 @@ def webhook_sweep(*, limit: int = 500) -> SweepReport:
         .filter(
             Q(
                 enqueued_at__isnull=True,
-                updated_at__lte=now - _ENQUEUE_GRACE,
+                updated_at__lte=now - ENQUEUE_GRACE,
             )
             | Q(enqueued_at__isnull=True, next_retry_at__isnull=False)
-            | Q(enqueued_at__lte=now - _REQUEUE_AFTER)
+            | Q(enqueued_at__lte=now - REQUEUE_AFTER)
         )
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]

@@ -104,7 +104,8 @@ class BrokerOutage:
 def broker_down() -> Iterator[BrokerOutage]:
     """This process's Celery app pointed at a port where no broker listens, as in an outage;
     ``broker_down.restore()`` ends the outage."""
-    from vendhub_integrations.celery import app
+    from celery import current_app as app
+
     from webhooks.services import enqueue
 
     def point_at(url: str) -> None:

@@ -2,8 +2,8 @@
 
 import factory
 
+from core.testing.factories import ModelFactory
 from integrations.tests.factories import IntegrationFactory
-from vendhub_integrations.testing.factories import ModelFactory
 from webhooks.models import Webhook, WebhookStatus
 
 

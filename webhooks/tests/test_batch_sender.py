@@ -10,8 +10,8 @@ import time
 import pytest
 from django.test import Client
 
+from core.testing.worker import celery_worker, wait_until
 from integrations.tests.factories import IntegrationFactory
-from vendhub_integrations.testing.worker import celery_worker, wait_until
 from webhooks import tasks
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import enqueue

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from vendhub_integrations.testing.browser import (
+from core.testing.browser import (
     chromium_page,
     log_in_to_admin,
     screenshot,
     skip_without_chromium,
 )
-from vendhub_integrations.testing.worker import celery_worker, wait_until
+from core.testing.worker import celery_worker, wait_until
 
 pytestmark = [
     pytest.mark.browser,

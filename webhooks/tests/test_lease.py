@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.testing.worker import wait_until
 from integrations.tests.factories import IntegrationFactory
-from vendhub_integrations.testing.worker import wait_until
 from webhooks.handlers import unregister_webhook_handler, webhook_handler
 from webhooks.lease import LeaseKeeper
 from webhooks.models import Webhook, WebhookStatus

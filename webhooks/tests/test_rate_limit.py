@@ -14,8 +14,8 @@ import pytest
 import time_machine
 from django.test import Client
 
+from core.testing.servers import REPO_ROOT, free_port
 from integrations.tests.factories import IntegrationFactory
-from vendhub_integrations.testing.services import REPO_ROOT, free_port
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.tests.helpers import SECRET, post_signed
 

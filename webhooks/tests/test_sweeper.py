@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from vendhub_integrations.testing.queues import queued_task_bodies
+from core.testing.queues import queued_task_bodies
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import webhook_sweep
 from webhooks.tests.factories import WebhookFactory

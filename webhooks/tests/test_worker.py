@@ -14,8 +14,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from core.testing.worker import celery_worker, wait_until
 from integrations.tests.factories import IntegrationFactory
-from vendhub_integrations.testing.worker import celery_worker, wait_until
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import webhook_sweep
 from webhooks.tests.helpers import SECRET, post_signed

@@ -9,7 +9,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
-from vendhub_integrations.api.fields import IsoDateTimeFilter
+from core.api.fields import IsoDateTimeFilter
 
 
 class IntegrationIdFilter(django_filters.UUIDFilter):

@@ -10,11 +10,11 @@ from datetime import timedelta
 MAX_RETRY_DELAY_SECONDS = 3600.0
 # A message sent but not acted on within this long is presumed lost and sent again (a Redis that
 # restarted without persistence lost it). A duplicate is harmless: the claim is conditional.
-_REQUEUE_AFTER = timedelta(seconds=60)
+REQUEUE_AFTER = timedelta(seconds=60)
 # A row younger than this is still being enqueued by the request that stored it.
-_ENQUEUE_GRACE = timedelta(seconds=5)
+ENQUEUE_GRACE = timedelta(seconds=5)
 # Tolerated early arrival of a countdown message (clock granularity between broker and database).
-_EARLY_CLAIM = timedelta(seconds=1)
+EARLY_CLAIM = timedelta(seconds=1)
 DEFAULT_SECRET_OVERLAP_HOURS = 24
 # After the broker refused a message, how long this process leaves sending to the sweeper.
 BROKER_PAUSE_SECONDS = 10.0

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from vendhub_integrations.testing.services import REPO_ROOT
+from core.testing.servers import REPO_ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", str(REPO_ROOT / "var" / "screenshots")))

@@ -29,7 +29,7 @@ def is_amqp(url: str) -> bool:
 
 def celery_queue_names() -> list[str]:
     """The queues the hub's Celery app sends to and consumes from (``celery`` unless routed)."""
-    from vendhub_integrations.celery import app
+    from celery import current_app as app
 
     names = set(app.amqp.queues) | {app.conf.task_default_queue}
     return sorted(names)

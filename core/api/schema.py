@@ -14,7 +14,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 
-from vendhub_integrations.api.tags import APP_TAGS
+from core.api.tags import APP_TAGS
 
 _METHODS = ("get", "post", "put", "patch", "delete")
 _DETAIL = {"$ref": "#/components/schemas/ErrorDetail"}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from vendhub_integrations.testing.services import REPO_ROOT
+from core.testing.servers import REPO_ROOT
 
 
 def test_database_url() -> str:

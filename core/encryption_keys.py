@@ -11,6 +11,10 @@ import hashlib
 KEY_BYTES = 32
 
 
+class DecryptionError(Exception):
+    """A stored secret could not be decrypted. The message never contains the value itself."""
+
+
 def decode_key(encoded: str) -> bytes:
     try:
         raw = base64.b64decode(encoded.strip(), validate=True)

@@ -1,4 +1,5 @@
-"""JSON errors everywhere under /api/: DRF's handler plus JSON 404 and 500 pages."""
+"""JSON errors everywhere under /api/: DRF's handler, the 409 every app answers the same way, the
+503 of a database that does not answer, and JSON 404 and 500 pages."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.views import defaults
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from integrations.crypto import DecryptionError
+from core.encryption_keys import DecryptionError
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,21 @@ logger = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 30
 
 
+class Conflict(Exception):
+    """A 409: the request is well formed but the row's state refuses it.
+
+    The body is ``{"detail": <why>, **fields}``, where ``fields`` are what the caller needs to act
+    (``status``: the row's current status; ``active_job_id``: the job in the way). A view raises
+    it from the service's refusal; the handler below answers it."""
+
+    def __init__(self, detail: str, **fields: Any) -> None:
+        super().__init__(detail)
+        self.body = {"detail": detail, **fields}
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Conflict):
+        return Response(exc.body, 409)
     if isinstance(exc, DecryptionError):
         # Key missing from FIELD_ENCRYPTION_KEYS or a tampered column: an operator has to act.
         logger.error("cannot decrypt a stored secret: %s", exc)

@@ -27,6 +27,7 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.testing.fuzz import FUZZ, json_values
 from integrations.models import SecretChange
 from integrations.tests.factories import IntegrationFactory
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
@@ -39,7 +40,6 @@ from payments.tests.conftest import (
     basic,
     gateway_integration,
 )
-from vendhub_integrations.testing.fuzz import FUZZ, json_values
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import WebhookNotRetryable, webhook_process, webhook_retry
 

@@ -3,7 +3,7 @@
 It runs before Django reads the settings (pytest.ini names no settings module, so pytest-django
 waits for the one set here): it gives the run fresh encryption keys and its own
 ``var/`` folder, and starts throw-away PostgreSQL and Redis when ``DATABASE_URL`` and
-``CELERY_BROKER_URL`` are not set (see ``vendhub_integrations.testing.services``).
+``CELERY_BROKER_URL`` are not set (see ``core.testing.servers``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 
-from vendhub_integrations.testing.services import ThrowAwayServices
+from core.testing.servers import ThrowAwayServices
 
 _services: ThrowAwayServices | None = None
 
