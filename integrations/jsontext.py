@@ -1,4 +1,4 @@
-"""Reading JSON text from outside with a bound on its nesting.
+"""JSON from outside: read with a bound on its nesting, and made storable in PostgreSQL.
 
 Python's JSON reader recurses once per level, so ``[`` × 200,000 raises ``RecursionError`` (not
 ``ValueError``) and every recursive walk of a deep but parsable value (cleaning it for storage,
@@ -11,6 +11,7 @@ redacting it for a log, writing it back) can raise it again later. Text nested d
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -52,3 +53,29 @@ def json_loads_bounded(text: str, *, limit: int = MAX_JSON_DEPTH, **kwargs: Any)
         return json.loads(text, **kwargs)
     except RecursionError as error:  # a limit above what this interpreter's stack allows
         raise JSONTooDeep(f"JSON nested deeper than {limit} levels") from error
+
+
+def json_contains_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL character anywhere, which PostgreSQL's jsonb refuses."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(json_contains_nul(key) or json_contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(json_contains_nul(item) for item in value)
+    return False
+
+
+def json_storable(value: Any) -> Any:
+    """``value`` as PostgreSQL can store it, for data from outside (an upstream answer, a webhook
+    body) that must be kept rather than refused: a NUL character becomes U+FFFD, and a number JSON
+    has no spelling for (NaN, Infinity, which Python's JSON reader accepts) becomes that text."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value).replace("inf", "Infinity").replace("nan", "NaN")
+    if isinstance(value, dict):
+        return {json_storable(key): json_storable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_storable(item) for item in value]
+    return value

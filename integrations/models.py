@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from integrations.config import ALERT_EVENTS, IntegrationConfig, config_errors
 from integrations.fields import EncryptedTextField, stored_values
+from integrations.jsontext import json_contains_nul
 from integrations.outbound import denied_url_reason
 
 CODE_PATTERN = r"^[a-z0-9_-]{1,64}$"
@@ -25,32 +25,6 @@ SECRET_FIELDS = ("api_key", "api_secret", "webhook_secret")
 DUPLICATE_CODE = "An integration with this code already exists."
 # Where API clients see the previous webhook secret's expiry: in config (the contract's place).
 EXPIRY_KEY = "previous_webhook_secret_expires_at"
-
-
-def json_contains_nul(value: Any) -> bool:
-    """Whether a JSON value holds a NUL character anywhere, which PostgreSQL's jsonb refuses."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(json_contains_nul(key) or json_contains_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(json_contains_nul(item) for item in value)
-    return False
-
-
-def json_storable(value: Any) -> Any:
-    """``value`` as PostgreSQL can store it, for data from outside (an upstream answer, a webhook
-    body) that must be kept rather than refused: a NUL character becomes U+FFFD, and a number JSON
-    has no spelling for (NaN, Infinity, which Python's JSON reader accepts) becomes that text."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value).replace("inf", "Infinity").replace("nan", "NaN")
-    if isinstance(value, dict):
-        return {json_storable(key): json_storable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_storable(item) for item in value]
-    return value
 
 
 class TimestampedModel(models.Model):

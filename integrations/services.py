@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from integrations.crypto import Ciphertext, DecryptionError, keyring
+from integrations.jsontext import json_storable
 from integrations.models import (
     DUPLICATE_CODE,
     EXPIRY_KEY,
@@ -27,7 +28,6 @@ from integrations.models import (
     LogDirection,
     SecretChange,
     SecretChangeAction,
-    json_storable,
 )
 from integrations.redaction import redact, redact_url_credentials, truncate_json
 from integrations.retention import PurgeReport, delete_in_batches

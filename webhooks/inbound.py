@@ -10,8 +10,7 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.http import HttpRequest
 
-from integrations.jsontext import json_loads_bounded
-from integrations.models import json_storable
+from integrations.jsontext import json_loads_bounded, json_storable
 
 _READ_CHUNK = 64 * 1024
 # Credentials of the request itself; everything else is kept for the record.

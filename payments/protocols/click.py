@@ -24,7 +24,8 @@ from urllib.parse import parse_qsl
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from integrations.models import Integration, IntegrationStatus, json_storable
+from integrations.jsontext import json_storable
+from integrations.models import Integration, IntegrationStatus
 from integrations.services import integration_secret_values
 from payments.models import MAX_AMOUNT
 from payments.protocols.common import gateway_log, read_limited_body

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from integrations.jsontext import json_loads_bounded
-from integrations.models import Integration, LogDirection, json_storable
+from integrations.jsontext import json_loads_bounded, json_storable
+from integrations.models import Integration, LogDirection
 from integrations.redaction import REDACTED
 from integrations.services import integration_log_create, integration_secret_values
 from webhooks.inbound import BodyTooLarge, read_body, request_headers

@@ -29,7 +29,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.crypto import DecryptionError
-from integrations.models import Integration, IntegrationStatus, json_storable
+from integrations.jsontext import json_storable
+from integrations.models import Integration, IntegrationStatus
 from integrations.redaction import REDACTED
 from integrations.services import integration_secret_values
 from payments.models import PaymentInvoice, PaymentTransaction

@@ -23,7 +23,8 @@ from django.db import Error as DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from integrations.crypto import DecryptionError
-from integrations.models import Integration, IntegrationStatus, json_storable
+from integrations.jsontext import json_storable
+from integrations.models import Integration, IntegrationStatus
 from integrations.services import integration_secret_values
 from payments.models import PaymentInvoice, PaymentTransaction
 from payments.protocols.common import (

@@ -27,7 +27,8 @@ from django.utils import timezone as django_timezone
 
 from integrations.alerts import alert_record
 from integrations.config import IntegrationConfig
-from integrations.models import Integration, json_storable
+from integrations.jsontext import json_storable
+from integrations.models import Integration
 from payments.models import (
     FiscalReceipt,
     PaymentInvoice,
