@@ -39,9 +39,11 @@ faults: $(VENV)/.dev-installed  ## Fault suite: real processes, throw-away serve
 cluster: $(VENV)/.dev-installed  ## Multi-host fault suite: network namespaces, hosts killed and cut off (root; Redis and RabbitMQ)
 	$(PY) faults/cluster.py
 
-lint: $(VENV)/.dev-installed  ## ruff lint and format check, mypy type check
+lint: $(VENV)/.dev-installed  ## ruff lint and format check, module size, import layers, mypy type check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/check_module_size.py
+	$(VENV)/bin/lint-imports --no-cache
 	@# The django-stubs plugin loads the settings: development mode, state in a throw-away var/.
 	var_dir=$$(mktemp -d) && trap 'rm -rf "$$var_dir"' EXIT && \
 	  DJANGO_DEBUG=1 VENDHUB_VAR_DIR="$$var_dir" $(VENV)/bin/mypy
