@@ -1,5 +1,5 @@
-"""Reads of the payments app: invoice and transaction lists, the gateways an invoice can be paid
-through, and its checkout links."""
+"""Reads of the payments app: invoice and transaction lists, the transaction a gateway names,
+the gateways an invoice can be paid through, and its checkout links."""
 
 from __future__ import annotations
 
@@ -34,6 +34,23 @@ def payment_transaction_list(
     *, filters: dict[str, Any] | None = None
 ) -> QuerySet[PaymentTransaction]:
     return PaymentTransactionFilter(filters or {}, queryset=PaymentTransaction.objects.all()).qs
+
+
+def transaction_get_for_gateway(
+    *,
+    provider: PaymentProvider,
+    provider_transaction_id: str,
+    integration: Integration | None = None,
+) -> PaymentTransaction | None:
+    """The transaction the gateway knows by its own id, with its integration and invoice (a
+    gateway's answer reads both); with ``integration``, only when it is that integration's (a
+    gateway sees no other integration's transactions). None when there is none."""
+    queryset = PaymentTransaction.objects.filter(
+        provider=provider, provider_transaction_id=provider_transaction_id
+    )
+    if integration is not None:
+        queryset = queryset.filter(integration=integration)
+    return queryset.select_related("integration", "invoice").first()
 
 
 def fiscal_receipt_list(*, filters: dict[str, Any] | None = None) -> QuerySet[FiscalReceipt]:

@@ -3,8 +3,9 @@ hub's receive URL before a merchant is switched to production.
 
 One module per gateway (``payme``, ``click``, ``uzum``, ``paynet``), each a ``scenario(run)`` that
 creates the invoices it needs and returns its steps, built from the rows of the gateway's spec
-tables (``protocols.md``, ``gateways.md``). ``gateway_check_run`` is the one service the
-management command calls.
+tables (``protocols.md``, ``gateways.md``); where the calls and their checks are long, they sit
+beside it in ``<gateway>_checks``. ``gateway_check_run`` is the one service the management
+command calls.
 """
 
 from __future__ import annotations

@@ -6,13 +6,13 @@ Order of checks: not POST (-32300), not JSON (-32700), not an RPC object (-32600
 integration inactive (-32400: the merchant is switched off, Payme may try later), unknown method
 (-32601, ``data`` = method), ill-typed params (-32600; -32602 for ``SetFiscalData``, as
 ``gateways.md`` 5.1 says), then the method's own errors (``payments.services.payme``; an unknown
-transaction in ``SetFiscalData`` is -32001). Every call writes an inbound integration log.
+transaction in ``SetFiscalData`` is -32001, ``payments.protocols.payme_fiscal``). Every call
+writes an inbound integration log.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,20 +23,16 @@ from integrations.crypto import DecryptionError
 from integrations.jsontext import json_storable
 from integrations.models import Integration, IntegrationStatus
 from integrations.services import integration_secret_values
-from payments.models import CancelReason, PaymentTransaction, ReceiptKind
+from payments.models import CancelReason, PaymentTransaction
 from payments.protocols.common import (
     basic_auth_matches,
     gateway_log,
     parse_json,
     read_limited_body,
 )
+from payments.protocols.payme_fiscal import TRANSACTION_ID, FiscalParamsInvalid, set_fiscal_data
 from payments.protocols.payme_messages import MESSAGES
 from payments.services import payme as service
-from payments.services.fiscal import (
-    ReceiptTransactionNotFound,
-    fiscal_receipt_store_payme,
-    fiscal_time,
-)
 from payments.services.payme import PaymeError
 
 logger = logging.getLogger(__name__)
@@ -48,18 +44,12 @@ METHOD_NOT_FOUND = -32601
 INSUFFICIENT_PRIVILEGE = -32504
 INTERNAL_ERROR = -32400
 INVALID_PARAMS = -32602
-RECEIPT_NOT_FOUND = -32001
 
 _BIGINT_MAX = 2**63 - 1
-_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class _Invalid(Exception):
     """Params of the wrong shape: -32600."""
-
-
-class _InvalidParams(Exception):
-    """SetFiscalData's params of the wrong shape: -32602 naming the field."""
 
 
 def _error(request_id: Any, code: int, key: str, data: Any = None) -> dict[str, Any]:
@@ -99,7 +89,7 @@ def _amount(params: dict[str, Any]) -> int:
 
 def _transaction_id(params: dict[str, Any]) -> str:
     value = params.get("id")
-    if not isinstance(value, str) or not _ID.fullmatch(value):
+    if not isinstance(value, str) or not TRANSACTION_ID.fullmatch(value):
         raise _Invalid("id")
     return value
 
@@ -216,61 +206,6 @@ def _change_password(integration: Integration, params: dict[str, Any]) -> dict[s
     return {"success": True}
 
 
-_FISCAL_KINDS = {"PERFORM": ReceiptKind.SALE, "CANCEL": ReceiptKind.REFUND}
-
-
-def _fiscal_text(fiscal_data: dict[str, Any], name: str, *, limit: int) -> str:
-    value = fiscal_data.get(name)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise _InvalidParams(f"fiscal_data.{name}")
-    text = str(value).strip()
-    if len(text) > limit or "\x00" in text:
-        raise _InvalidParams(f"fiscal_data.{name}")
-    return text
-
-
-def _set_fiscal_data(integration: Integration, params: dict[str, Any]) -> dict[str, Any]:
-    """The sale (PERFORM) or refund (CANCEL) receipt Payme made for a transaction."""
-    payme_id = params.get("id")
-    if not isinstance(payme_id, str) or not _ID.fullmatch(payme_id):
-        raise _InvalidParams("id")
-    kind = _FISCAL_KINDS.get(params.get("type"))  # type: ignore[arg-type]
-    if kind is None:
-        raise _InvalidParams("type")
-    fiscal_data = params.get("fiscal_data")
-    if not isinstance(fiscal_data, dict):
-        raise _InvalidParams("fiscal_data")
-    status_code = fiscal_data.get("status_code")
-    if type(status_code) is not int or not -(2**31) <= status_code < 2**31:
-        raise _InvalidParams("fiscal_data.status_code")
-    date_text = _fiscal_text(fiscal_data, "date", limit=14)
-    fiscalized_at = fiscal_time(date_text) if date_text else None
-    if date_text and fiscalized_at is None:
-        raise _InvalidParams("fiscal_data.date")
-    qr_code_url = _fiscal_text(fiscal_data, "qr_code_url", limit=2000)
-    if qr_code_url and not qr_code_url.startswith(("https://", "http://")):
-        raise _InvalidParams("fiscal_data.qr_code_url")
-    try:
-        fiscal_receipt_store_payme(
-            integration=integration,
-            payme_id=payme_id,
-            kind=kind,
-            receipt_id=_fiscal_text(fiscal_data, "receipt_id", limit=64),
-            status_code=status_code,
-            message=_fiscal_text(fiscal_data, "message", limit=2000),
-            terminal_id=_fiscal_text(fiscal_data, "terminal_id", limit=32),
-            fiscal_sign=_fiscal_text(fiscal_data, "fiscal_sign", limit=64),
-            qr_code_url=qr_code_url,
-            fiscalized_at=fiscalized_at,
-            raw=json_storable(fiscal_data),
-        )
-    except ReceiptTransactionNotFound:
-        raise PaymeError(RECEIPT_NOT_FOUND, "receipt_not_found") from None
-    return {"success": True}
-
-
 METHODS: dict[str, Callable[[Integration, dict[str, Any]], dict[str, Any]]] = {
     "CheckPerformTransaction": _check_perform,
     "CreateTransaction": _create,
@@ -279,7 +214,7 @@ METHODS: dict[str, Callable[[Integration, dict[str, Any]], dict[str, Any]]] = {
     "CheckTransaction": _check,
     "GetStatement": _statement,
     "ChangePassword": _change_password,
-    "SetFiscalData": _set_fiscal_data,
+    "SetFiscalData": set_fiscal_data,
 }
 
 
@@ -322,14 +257,14 @@ def _answer(
         return _error(request_id, METHOD_NOT_FOUND, "method_not_found", method), rpc, action
     params = rpc.get("params")
     if not isinstance(params, dict):
-        if handler is _set_fiscal_data:
+        if handler is set_fiscal_data:
             return _error(request_id, INVALID_PARAMS, "invalid_params", "params"), rpc, action
         return _error(request_id, INVALID_REQUEST, "invalid_request", "params"), rpc, action
     try:
         return _result(request_id, handler(integration, params)), rpc, action
     except _Invalid as invalid:
         return _error(request_id, INVALID_REQUEST, "invalid_request", str(invalid)), rpc, action
-    except _InvalidParams as invalid:
+    except FiscalParamsInvalid as invalid:
         return _error(request_id, INVALID_PARAMS, "invalid_params", str(invalid)), rpc, action
     except PaymeError as error:
         return _error(request_id, error.code, error.key, error.data), rpc, action

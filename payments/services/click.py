@@ -22,6 +22,7 @@ from payments.models import (
     PaymentTransaction,
     TransactionState,
 )
+from payments.selectors import transaction_get_for_gateway
 from payments.services.events import now_ms, payment_event_emit
 from payments.services.fiscal import fiscal_receipt_queue_click
 from payments.services.invoices import invoice_is_expired, invoice_mark_paid
@@ -123,12 +124,8 @@ def click_prepare(
         joined = _click_pass_of(click_paydoc_id, invoice=invoice, click_trans_id=click_trans_id)
         if joined is not None:
             return joined
-        existing = (
-            PaymentTransaction.objects.filter(
-                provider=PaymentProvider.CLICK, provider_transaction_id=click_trans_id
-            )
-            .select_related("integration")
-            .first()
+        existing = transaction_get_for_gateway(
+            provider=PaymentProvider.CLICK, provider_transaction_id=click_trans_id
         )
         if existing is not None:
             if existing.integration_id != integration.id or existing.invoice_id != invoice.id:

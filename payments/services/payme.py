@@ -27,6 +27,7 @@ from payments.models import (
     PaymentTransaction,
     TransactionState,
 )
+from payments.selectors import transaction_get_for_gateway
 from payments.services.events import now_ms, payment_event_emit
 from payments.services.invoices import invoice_is_expired, invoice_mark_paid, order_id_or_none
 
@@ -133,14 +134,8 @@ def payme_check_perform(
 
 
 def _transaction(integration: Integration, payme_id: str) -> PaymentTransaction:
-    payment = (
-        PaymentTransaction.objects.filter(
-            provider=PaymentProvider.PAYME,
-            provider_transaction_id=payme_id,
-            integration=integration,
-        )
-        .select_related("integration")
-        .first()
+    payment = transaction_get_for_gateway(
+        provider=PaymentProvider.PAYME, provider_transaction_id=payme_id, integration=integration
     )
     if payment is None:
         raise PaymeError(NOT_FOUND, "transaction_not_found")
@@ -188,17 +183,17 @@ def payme_transaction_create(
     """CreateTransaction: a created (state 1) transaction for the account's invoice, or the one
     created before with that id."""
     config = integration.typed_config
-    existing = PaymentTransaction.objects.filter(
+    existing = transaction_get_for_gateway(
         provider=PaymentProvider.PAYME, provider_transaction_id=payme_id
-    ).first()
+    )
     if existing is None:
         try:
             with transaction.atomic():
                 invoice = _invoice_for(account, config, lock=True)
                 # Under the invoice's lock: a twin request that held it first has committed.
-                existing = PaymentTransaction.objects.filter(
+                existing = transaction_get_for_gateway(
                     provider=PaymentProvider.PAYME, provider_transaction_id=payme_id
-                ).first()
+                )
                 if existing is None:
                     moment = now_ms()
                     _check_payable(
@@ -223,9 +218,9 @@ def payme_transaction_create(
                     return payment
         except IntegrityError:
             # The same id created for another invoice at the same moment: answered as a repeat.
-            existing = PaymentTransaction.objects.filter(
+            existing = transaction_get_for_gateway(
                 provider=PaymentProvider.PAYME, provider_transaction_id=payme_id
-            ).first()
+            )
             if existing is None:
                 raise
     if existing.integration_id != integration.id:

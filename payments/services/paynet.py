@@ -31,6 +31,7 @@ from payments.models import (
     PaymentTransaction,
     TransactionState,
 )
+from payments.selectors import transaction_get_for_gateway
 from payments.services.events import now_ms, payment_event_emit
 from payments.services.invoices import invoice_is_expired, invoice_mark_paid, order_id_or_none
 
@@ -86,21 +87,17 @@ def _next_provider_trn_id() -> int:
 
 
 def _known(transaction_id: int) -> PaymentTransaction | None:
-    return PaymentTransaction.objects.filter(
+    return transaction_get_for_gateway(
         provider=PaymentProvider.PAYNET, provider_transaction_id=str(transaction_id)
-    ).first()
+    )
 
 
 def _own(integration: Integration, transaction_id: int) -> PaymentTransaction | None:
     """The integration's transaction with Paynet's id (another integration's is not its to see)."""
-    return (
-        PaymentTransaction.objects.filter(
-            provider=PaymentProvider.PAYNET,
-            provider_transaction_id=str(transaction_id),
-            integration=integration,
-        )
-        .select_related("integration")
-        .first()
+    return transaction_get_for_gateway(
+        provider=PaymentProvider.PAYNET,
+        provider_transaction_id=str(transaction_id),
+        integration=integration,
     )
 
 

@@ -30,6 +30,7 @@ from payments.models import (
     PaymentTransaction,
     TransactionState,
 )
+from payments.selectors import transaction_get_for_gateway
 from payments.services.events import now_ms, payment_event_emit
 from payments.services.invoices import invoice_is_expired, invoice_mark_paid, order_id_or_none
 
@@ -145,12 +146,8 @@ def uzum_check(*, integration: Integration, params: dict[str, Any]) -> PaymentIn
 
 
 def _stored(trans_id: str) -> PaymentTransaction | None:
-    return (
-        PaymentTransaction.objects.filter(
-            provider=PaymentProvider.UZUM, provider_transaction_id=trans_id
-        )
-        .select_related("integration", "invoice")
-        .first()
+    return transaction_get_for_gateway(
+        provider=PaymentProvider.UZUM, provider_transaction_id=trans_id
     )
 
 
