@@ -3,10 +3,12 @@
 from payments.services.click import ClickError, click_complete, click_prepare
 from payments.services.click_pass import (
     ClickPassConflict,
-    ClickPassResult,
     ClickPassUnavailable,
     click_pass_pay,
     click_pass_refund,
+)
+from payments.services.click_pass_settlement import (
+    ClickPassResult,
     click_pass_settle,
     click_pass_settle_due,
 )

@@ -1,5 +1,5 @@
-"""Fiscal receipts (``gateways.md`` 5): Payme's pushed ones (``SetFiscalData``) and the ones the
-hub makes through Click's merchant API after a Click payment.
+"""Click fiscal receipts (``gateways.md`` 5.2): the hub makes the sale receipt of a Click payment
+through Click's merchant API (``ofd_data``, ``submit_items``).
 
 Click receipts are worked by a queued job, never inside a gateway's request. The row is the
 truth, the Celery message only a wake-up call: a receipt is due when ``next_attempt_at`` has
@@ -7,28 +7,22 @@ passed, a worker claims it by pushing ``next_attempt_at`` a lease ahead, and the
 (``fiscal_receipt_sweep``) wakes whatever is due, so a lost message, a broker outage or a killed
 worker delays a receipt but never loses it. Once a submission may have reached Click the row is
 ``submitted`` before the request goes out, and from then on Click is only read: a receipt is
-never submitted twice for one payment. ``fiscal_receipt_fail`` is the one place a receipt
-becomes ``failed``.
+never submitted twice for one payment.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone as django_timezone
 
-from integrations.alerts import alert_record
 from integrations.config import IntegrationConfig
-from integrations.jsontext import json_storable
-from integrations.models import Integration
 from payments.models import (
     FiscalReceipt,
     PaymentInvoice,
@@ -36,176 +30,18 @@ from payments.models import (
     PaymentTransaction,
     ReceiptKind,
     ReceiptStatus,
-    TransactionState,
+)
+from payments.services.fiscal.records import (
+    fiscal_receipt_fail,
+    receipt_keep_payload,
+    receipt_url_parts,
 )
 
 logger = logging.getLogger(__name__)
 
-TASHKENT = timezone(timedelta(hours=5), "Asia/Tashkent")
 MAX_BACKOFF_SECONDS = 3600.0
-# Raw payloads kept per receipt (latest last).
-_KEPT_PAYLOADS = 20
 _NAME_LENGTH = 63
-_DATE = re.compile(r"\d{14}")
 _SELF_WAKE_LIMIT = timedelta(seconds=60)
-
-
-# --- shared ----------------------------------------------------------------------------------
-
-
-def fiscal_time(text: str) -> datetime | None:
-    """``yyyyMMddHHmmss`` in Tashkent time (the OFD's ``c``, Payme's ``date``), or None."""
-    if not isinstance(text, str) or not _DATE.fullmatch(text):
-        return None
-    try:
-        return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=TASHKENT)
-    except ValueError:
-        return None
-
-
-def receipt_url_parts(url: str) -> dict[str, Any]:
-    """The four fields of a receipt URL ``…?t=<terminal>&r=<receipt>&c=<time>&s=<sign>``
-    (``/check`` or ``/epi``); absent parts are left out."""
-    query = parse_qs(urlsplit(url).query)
-    parts: dict[str, Any] = {}
-    # Cut to the columns' widths: an odd URL is stored, never a failed save.
-    for key, name, width in (
-        ("t", "terminal_id", 32),
-        ("r", "receipt_id", 64),
-        ("s", "fiscal_sign", 64),
-    ):
-        if query.get(key) and query[key][0]:
-            parts[name] = query[key][0][:width]
-    moment = fiscal_time(query.get("c", [""])[0])
-    if moment is not None:
-        parts["fiscalized_at"] = moment
-    return parts
-
-
-def _payload(source: str, body: Any) -> dict[str, Any]:
-    return {"at": django_timezone.now().isoformat(), "source": source, "body": json_storable(body)}
-
-
-def _keep(receipt: FiscalReceipt, source: str, body: Any) -> None:
-    receipt.payloads = [*(receipt.payloads or []), _payload(source, body)][-_KEPT_PAYLOADS:]
-
-
-def fiscal_receipt_fail(*, receipt: FiscalReceipt, message: str) -> FiscalReceipt:
-    """The one place a receipt becomes ``failed``, and so where the ``fiscal_receipt.failed``
-    alert is recorded (in the caller's transaction; Celery sends it). The caller holds the row;
-    it is saved with the message and no further attempt."""
-    newly_failed = receipt.status != ReceiptStatus.FAILED
-    receipt.status = ReceiptStatus.FAILED
-    receipt.error_message = message[:2000]
-    receipt.next_attempt_at = None
-    receipt.save()
-    logger.warning(
-        "fiscal receipt %s (%s %s of invoice %s) failed: %s",
-        receipt.pk,
-        receipt.provider,
-        receipt.kind,
-        receipt.invoice_id,
-        message,
-    )
-    if newly_failed:
-        alert_record(
-            event="fiscal_receipt.failed",
-            integration=receipt.transaction.integration,
-            detail=f"{receipt.kind} receipt {receipt.pk} of invoice {receipt.invoice_id}: "
-            f"{message}",
-        )
-    return receipt
-
-
-# --- Payme SetFiscalData ----------------------------------------------------------------------
-
-
-class ReceiptTransactionNotFound(Exception):
-    """SetFiscalData for a transaction id the integration does not have."""
-
-
-def fiscal_receipt_store_payme(
-    *,
-    integration: Integration,
-    payme_id: str,
-    kind: str,
-    receipt_id: str,
-    status_code: int,
-    message: str,
-    terminal_id: str,
-    fiscal_sign: str,
-    qr_code_url: str,
-    fiscalized_at: datetime | None,
-    raw: dict[str, Any],
-) -> FiscalReceipt:
-    """Store Payme's receipt of the transaction ``payme_id``: the sale (PERFORM) or the refund
-    (CANCEL), separate documents. A repeat updates the same row (latest wins, the earlier
-    payload kept); ``status_code`` 0 is fiscalized, any other failed with ``message``. Lenient:
-    a receipt in an unexpected transaction state, or fields that disagree with the URL, are
-    stored and flagged in ``warnings``, never refused."""
-    with transaction.atomic():
-        # The transaction row lock serializes two deliveries of the same receipt.
-        payment = (
-            PaymentTransaction.objects.select_for_update()
-            .filter(
-                provider=PaymentProvider.PAYME,
-                integration=integration,
-                provider_transaction_id=payme_id,
-            )
-            .first()
-        )
-        if payment is None:
-            raise ReceiptTransactionNotFound(payme_id)
-        receipt = FiscalReceipt.objects.filter(transaction=payment, kind=kind).first()
-        if receipt is None:
-            receipt = FiscalReceipt(
-                invoice_id=payment.invoice_id,
-                transaction=payment,
-                provider=PaymentProvider.PAYME,
-                kind=kind,
-                total=payment.amount,
-                received_card=payment.amount,
-            )
-        warnings: list[str] = []
-        expected_states = (
-            (TransactionState.PERFORMED, TransactionState.CANCELLED_AFTER_PERFORM)
-            if kind == ReceiptKind.SALE
-            else (TransactionState.CANCELLED_AFTER_PERFORM,)
-        )
-        if payment.state not in expected_states:
-            warnings.append(f"{kind} receipt for a transaction in state {payment.state}")
-        from_url = receipt_url_parts(qr_code_url) if qr_code_url else {}
-        given = {
-            "terminal_id": terminal_id,
-            "receipt_id": receipt_id,
-            "fiscal_sign": fiscal_sign,
-            "fiscalized_at": fiscalized_at,
-        }
-        for name, value in given.items():
-            if value and name in from_url and from_url[name] != value:
-                warnings.append(f"{name} {value} differs from the URL's {from_url[name]}")
-        for warning in warnings:
-            logger.warning("payme SetFiscalData %s %s: %s", payme_id, kind, warning)
-        receipt.receipt_id = receipt_id or from_url.get("receipt_id", "")
-        receipt.terminal_id = terminal_id or from_url.get("terminal_id", "")
-        receipt.fiscal_sign = fiscal_sign or from_url.get("fiscal_sign", "")
-        receipt.qr_code_url = qr_code_url
-        receipt.fiscalized_at = fiscalized_at or from_url.get("fiscalized_at")
-        receipt.provider_status_code = status_code
-        receipt.warnings = warnings
-        _keep(receipt, "SetFiscalData", raw)
-        if status_code == 0:
-            receipt.status = ReceiptStatus.FISCALIZED
-            receipt.error_message = ""
-            receipt.save()
-        else:
-            fiscal_receipt_fail(
-                receipt=receipt, message=message or f"Payme status_code {status_code}"
-            )
-    return receipt
-
-
-# --- Click OFD --------------------------------------------------------------------------------
 
 
 def vat_contained(price: int, rate: int) -> int:
@@ -319,7 +155,7 @@ def _save(receipt: FiscalReceipt, **changes: Any) -> FiscalReceipt:
 
 def _fiscalized(receipt: FiscalReceipt, url: str, body: Any) -> FiscalReceipt:
     parts = receipt_url_parts(url)
-    _keep(receipt, "ofd_data", body)
+    receipt_keep_payload(receipt, "ofd_data", body)
     return _save(
         receipt,
         status=ReceiptStatus.FISCALIZED,
@@ -420,10 +256,10 @@ def fiscal_receipt_process(*, receipt_id: Any, force: bool = False) -> FiscalRec
             received_cash=receipt.received_cash,
         )
     except ClickMerchantNoAnswer as no_answer:
-        _keep(receipt, "submit_items", {"no_answer": str(no_answer)})
+        receipt_keep_payload(receipt, "submit_items", {"no_answer": str(no_answer)})
         receipt.save()
     else:
-        _keep(receipt, "submit_items", answer.body)
+        receipt_keep_payload(receipt, "submit_items", answer.body)
         receipt.provider_status_code = answer.error_code
         receipt.save()
         if answer.refused:
