@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from integrations.alerts import alert_record, alerts_send_due
-from integrations.alerts.services import _claim
+from integrations.alerts.services.sending import _claim
 from integrations.models import Alert, AlertStatus, Integration
 from integrations.tests.alert_helpers import telegram_channel
 from integrations.tests.channel_servers import telegram_server

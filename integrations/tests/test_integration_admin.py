@@ -1,35 +1,31 @@
 """The Django admin of the four entities: every list (with each filter and a search) and every
-form renders; secrets go in through write-only inputs and never come out; deleting is soft."""
+form renders; secrets never come out; deleting is soft and frees the code. (Typing secrets into
+the form: ``test_integration_admin_forms``.)"""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
 
 import pytest
 import time_machine
-from django.db import connection
 from django.test import Client
 
 from integrations.models import Integration
+from integrations.tests.admin_helpers import (
+    API_KEY,
+    API_SECRET,
+    CHANGELISTS,
+    WEBHOOK_SECRET,
+    assert_no_secret,
+    form_data,
+    stored_ciphertexts,
+)
 from integrations.tests.factories import IntegrationFactory, IntegrationLogFactory
 from syncjobs.tests.factories import SyncJobFactory
 from webhooks.tests.factories import WebhookFactory
 
 pytestmark = pytest.mark.django_db
-
-API_KEY = "admin-api-key-31f0c6"
-API_SECRET = "admin-api-secret-8e2a"
-WEBHOOK_SECRET = "admin-webhook-secret-b5d9"
-SECRETS = (API_KEY, API_SECRET, WEBHOOK_SECRET)
-
-CHANGELISTS = {
-    "integration": "/admin/integrations/integration/",
-    "integrationlog": "/admin/integrations/integrationlog/",
-    "webhook": "/admin/webhooks/webhook/",
-    "syncjob": "/admin/syncjobs/syncjob/",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -75,24 +71,6 @@ def rows() -> dict:
                 metadata={"progress": {"message": "3/3 pages"}, "errors": []},
             ),
         }
-
-
-def stored_ciphertexts(integration: Integration) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT api_key, api_secret, webhook_secret FROM integrations WHERE id = %s",
-            [integration.pk],
-        )
-        return [value for value in cursor.fetchone() if value]
-
-
-def assert_no_secret(content: bytes, ciphertexts: Sequence[str] = ()) -> None:
-    text = content.decode()
-    for secret in SECRETS:
-        assert secret not in text
-    assert "enc:v1:" not in text
-    for ciphertext in ciphertexts:
-        assert ciphertext.rsplit(":", 1)[1] not in text
 
 
 def filter_links(content: bytes) -> set[str]:
@@ -200,96 +178,7 @@ def test_integration_change_form_shows_only_whether_secrets_are_set(
     assert_no_secret(response.content, stored_ciphertexts(integration))
 
 
-# --- Setting and clearing secrets -----------------------------------------------------------
-
-
-def form_data(**changes: str) -> dict:
-    data = {
-        "name": "Click gateway",
-        "code": "click-main",
-        "type": "payment_gateway",
-        "provider": "Click",
-        "status": "testing",
-        "description": "",
-        "api_endpoint": "https://api.click.uz/v2/merchant",
-        "webhook_url": "",
-        "sync_interval_minutes": "0",
-        "next_sync_at_0": "",
-        "next_sync_at_1": "",
-        "config": '{"service_id": "101"}',
-        "metadata": "{}",
-        "api_key_input": "",
-        "api_secret_input": "",
-        "webhook_secret_input": "",
-        "_save": "Save",
-    }
-    data.update(changes)
-    return data
-
-
-def test_add_sets_secrets_through_the_write_only_inputs(admin_client: Client) -> None:
-    response = admin_client.post(
-        CHANGELISTS["integration"] + "add/",
-        form_data(
-            api_key_input=API_KEY, api_secret_input=API_SECRET, webhook_secret_input=WEBHOOK_SECRET
-        ),
-        follow=True,
-    )
-
-    assert response.status_code == 200
-    integration = Integration.objects.get(code="click-main")
-    assert (integration.api_key, integration.api_secret, integration.webhook_secret) == SECRETS
-    assert integration.provider == "click"
-    assert integration.config == {"service_id": "101"}
-    assert integration.webhook_url == "/api/webhooks/receive/click-main"
-    assert_no_secret(response.content, stored_ciphertexts(integration))
-    change = admin_client.get(f"{CHANGELISTS['integration']}{integration.pk}/change/")
-    assert_no_secret(change.content, stored_ciphertexts(integration))
-
-
-def test_change_keeps_empty_inputs_replaces_filled_ones_and_clears_ticked_ones(
-    admin_client: Client,
-) -> None:
-    integration = IntegrationFactory(
-        code="click-main", api_key=API_KEY, api_secret=API_SECRET, webhook_secret=WEBHOOK_SECRET
-    )
-
-    response = admin_client.post(
-        f"{CHANGELISTS['integration']}{integration.pk}/change/",
-        form_data(api_secret_input="replaced-secret-42", clear_webhook_secret="on"),
-        follow=True,
-    )
-
-    assert response.status_code == 200
-    integration = Integration.objects.get(pk=integration.pk)
-    assert integration.api_key == API_KEY
-    assert integration.api_secret == "replaced-secret-42"
-    assert integration.webhook_secret is None
-    assert integration.name == "Click gateway"
-    assert b"replaced-secret-42" not in response.content
-    assert_no_secret(response.content, stored_ciphertexts(integration))
-
-
-def test_form_errors_never_echo_a_typed_secret(admin_client: Client) -> None:
-    response = admin_client.post(
-        CHANGELISTS["integration"] + "add/",
-        form_data(code="Bad Code!", api_key_input=API_KEY, config="[1, 2]"),
-    )
-
-    assert response.status_code == 200
-    assert b"errornote" in response.content
-    assert not Integration.objects.exists()
-    assert_no_secret(response.content)
-
-
-def test_duplicate_code_is_a_form_error(admin_client: Client) -> None:
-    IntegrationFactory(code="click-main")
-
-    response = admin_client.post(CHANGELISTS["integration"] + "add/", form_data())
-
-    assert response.status_code == 200
-    assert b"An integration with this code already exists." in response.content
-    assert Integration.objects.filter(code="click-main").count() == 1
+# --- Soft delete ----------------------------------------------------------------------------
 
 
 def test_code_of_a_deleted_integration_can_be_reused(admin_client: Client, rows: dict) -> None:
@@ -297,9 +186,6 @@ def test_code_of_a_deleted_integration_can_be_reused(admin_client: Client, rows:
 
     assert response.status_code == 302
     assert Integration.all_objects.filter(code="old-erp").count() == 2
-
-
-# --- Soft delete ----------------------------------------------------------------------------
 
 
 def test_soft_delete_action(admin_client: Client, rows: dict) -> None:
@@ -358,21 +244,3 @@ def test_history_cannot_be_added_or_edited(admin_client: Client, rows: dict) -> 
             f"{CHANGELISTS[entity]}{rows[entity].pk}/change/", {"status": "completed"}
         )
         assert response.status_code == 403, entity
-
-
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("config", "[1, 2]"),
-        ("config", '"text"'),
-        ("config", "not json"),
-        ("metadata", "5"),
-        ("config", '{"note": "nul \\u0000 inside"}'),
-    ],
-)
-def test_config_and_metadata_must_be_json_objects(admin_client: Client, field, value) -> None:
-    response = admin_client.post(CHANGELISTS["integration"] + "add/", form_data(**{field: value}))
-
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors[field]
-    assert not Integration.objects.exists()
