@@ -78,7 +78,10 @@ def insert_columns(model: type[models.Model], names: Iterable[str], *, defaulted
 
 
 def column(model: type[models.Model], name: str) -> str:
-    return connection.ops.quote_name(str(model._meta.get_field(name).column))
+    """The quoted column of the field ``name``: unknown names fail here, not in PostgreSQL."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)  # a concrete field, not a reverse relation
+    return connection.ops.quote_name(str(field.column))
 
 
 @dataclass(frozen=True)
