@@ -1,5 +1,5 @@
 """PostgreSQL makes the ids of synced records itself: a first load COPYs its pages straight
-into the table (see syncjobs.engine.COPY_NEW). Other databases keep Django's uuid4 only."""
+into the table (syncjobs.writers.statements). Other databases keep Django's uuid4 only."""
 
 from django.db import migrations
 

@@ -15,6 +15,7 @@ from integrations.models import Integration
 from syncjobs.engine import SyncRun, sync_job_execute
 from syncjobs.models import SyncedRecord, SyncJob
 from syncjobs.services import sync_job_create
+from syncjobs.writers.orm import OrmWriter
 
 pytestmark = pytest.mark.django_db
 
@@ -188,16 +189,18 @@ def test_a_listing_marks_only_this_integrations_and_entitys_records_stored_so(
 ) -> None:
     run_sync(onec_integration)
     job = SyncJob.objects.create(integration=onec_integration, job_type="manual_sync")
-    run = SyncRun(job)
+    writer = OrmWriter(integration_id=onec_integration.pk, job_id=job.pk, ledger=SyncRun(job))
     version = catalogue_item(1)["DataVersion"]
     now = timezone.now()
 
-    assert run._mark_listed("other", "DataVersion", [(ref_key(1), version, False)], now) == set()
-    assert run._mark_listed("products", "DataVersion", [(ref_key(1), "x", False)], now) == set()
-    assert run._mark_listed("products", "DataVersion", [(ref_key(1), version, True)], now) == set()
+    assert writer.mark_listed("other", "DataVersion", [(ref_key(1), version, False)], now) == set()
+    assert writer.mark_listed("products", "DataVersion", [(ref_key(1), "x", False)], now) == set()
+    assert (
+        writer.mark_listed("products", "DataVersion", [(ref_key(1), version, True)], now) == set()
+    )
     assert not SyncedRecord.objects.filter(last_job_id=job.pk).exists()
     entries = [(ref_key(1), version, False), (ref_key(2), "другая", False)]
-    assert run._mark_listed("products", "DataVersion", entries, now) == {ref_key(1)}
+    assert writer.mark_listed("products", "DataVersion", entries, now) == {ref_key(1)}
     assert list(SyncedRecord.objects.filter(last_job_id=job.pk).values_list("external_id")) == [
         (ref_key(1),)
     ]
@@ -223,7 +226,9 @@ def test_the_portable_listing_marks_as_postgresql_does(
     ]
     monkeypatch.setattr(connection, "vendor", vendor)
 
-    marked = SyncRun(job)._mark_listed("products", "DataVersion", entries, timezone.now())
+    writer = OrmWriter(integration_id=onec_integration.pk, job_id=job.pk, ledger=SyncRun(job))
+
+    marked = writer.mark_listed("products", "DataVersion", entries, timezone.now())
 
     assert marked == {ref_key(1), ref_key(5)}
     seen = SyncedRecord.objects.filter(last_job_id=job.pk).values_list("external_id", flat=True)
@@ -256,7 +261,7 @@ def test_a_listing_page_saves_the_jobs_counts_with_its_marks_or_nothing_once_it_
 ) -> None:
     from integrations.providers import provider_for
     from integrations.providers.base import VersionListing
-    from syncjobs.engine import Counts, JobStopped
+    from syncjobs.pages import Counts, JobStopped, PagePosition
 
     run_sync(onec_integration)
     job = SyncJob.objects.create(
@@ -273,10 +278,10 @@ def test_a_listing_page_saves_the_jobs_counts_with_its_marks_or_nothing_once_it_
     context: Any = None  # only consulted when the listing misses
 
     if still_running:
-        assert run._store_listing(provider, listing, context, ("products", 1, 1, 1))
+        assert run.listings.store(provider, listing, context, PagePosition("products", 1, 1, 1))
     else:
         with pytest.raises(JobStopped):
-            run._store_listing(provider, listing, context, ("products", 1, 1, 1))
+            run.listings.store(provider, listing, context, PagePosition("products", 1, 1, 1))
 
     job.refresh_from_db()
     marked = SyncedRecord.objects.filter(last_job_id=job.pk).count()
@@ -324,8 +329,8 @@ def test_a_page_read_whole_that_lost_a_listed_key_means_whole_pages_from_then_on
     context = SyncContext(integration=onec_integration, client=None, should_stop=bool)  # type: ignore[arg-type]
     listed = VersionListing(2, 2, [(ref_key(3), "v", False), (ref_key(4), "v", False)])
 
-    run._check_shift(provider, listed, [catalogue_item(3), catalogue_item(4)], context)
+    run.listings.check_shift(provider, listed, [catalogue_item(3), catalogue_item(4)], context)
     assert not context.whole_pages.is_set()
 
-    run._check_shift(provider, listed, [catalogue_item(2), catalogue_item(3)], context)
+    run.listings.check_shift(provider, listed, [catalogue_item(2), catalogue_item(3)], context)
     assert context.whole_pages.is_set()
