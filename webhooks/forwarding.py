@@ -66,7 +66,7 @@ def webhook_forward(
 
     ``config`` is the integration's typed config when the caller has read it already.
     ``write_log`` receives the call's log entry, built and redacted, for the caller to write
-    with the webhook's outcome (see ``webhooks.services.process``); without it the entry is
+    with the webhook's outcome (see ``webhooks.services.outcome``); without it the entry is
     saved at once. Either way it exists for every attempt, whatever the answer."""
     body = forward_body(webhook)
     config = config if config is not None else integration.typed_config

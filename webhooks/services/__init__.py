@@ -6,9 +6,9 @@ and when that message is lost (broker down, worker killed) the sweeper sends ano
 status change is a conditional update, so two workers can never both process one webhook (see
 the transition table in ``webhooks.models``).
 
-One module per operation group, re-exported here: ``receive``, ``enqueue``, ``process``,
-``sweep``, ``retry``, ``replay``, ``rotation`` and ``retention``; the shared tunables in
-``tunables``.
+One module per operation group, re-exported here: ``receive``, ``enqueue``, ``process`` (with
+its ``claim`` and the try's record in ``outcome``), ``sweep``, ``retry``, ``replay``, ``rotation``
+and ``retention``; the shared tunables in ``tunables``.
 """
 
 from webhooks.services.enqueue import webhook_enqueue, webhook_enqueue_many

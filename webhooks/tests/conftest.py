@@ -1,4 +1,5 @@
-"""Fixtures of the webhook tests: a sender that signs, and a local HTTP server to forward to."""
+"""Fixtures of the webhook tests: a sender that signs, a local HTTP server to forward to, and
+handlers registered for one test."""
 
 from __future__ import annotations
 
@@ -33,6 +34,25 @@ def integration(db):
     from integrations.tests.factories import IntegrationFactory
 
     return IntegrationFactory(webhook_secret=SECRET, provider="erp")
+
+
+@pytest.fixture
+def registered():
+    """Register handlers for one test only."""
+    from webhooks.handlers import unregister_webhook_handler, webhook_handler
+
+    functions = []
+
+    def register(provider: str = "*", event_type: str = "*"):
+        def decorator(function):
+            functions.append(function)
+            return webhook_handler(provider=provider, event_type=event_type)(function)
+
+        return decorator
+
+    yield register
+    for function in functions:
+        unregister_webhook_handler(function)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""factory_boy factories for webhooks."""
+"""factory_boy factories for webhooks, and a webhook of an integration configured for a test."""
 
 import factory
 
@@ -19,3 +19,14 @@ class WebhookFactory(ModelFactory[Webhook]):
     headers = factory.LazyFunction(lambda: {"Content-Type": "application/json"})
     status = WebhookStatus.PENDING
     signature_verified = True
+
+
+def make_webhook(config: dict | None = None, provider: str = "erp", **fields) -> Webhook:
+    """A webhook of a new integration of ``provider`` with ``config``; its ``max_retries`` is the
+    config's ``retry_attempts`` (3 when unset)."""
+    integration = IntegrationFactory(provider=provider, config=config or {})
+    return WebhookFactory(
+        integration=integration,
+        max_retries=(config or {}).get("retry_attempts", 3),
+        **fields,
+    )
