@@ -24,10 +24,11 @@ from typing import Any
 
 import requests
 
+from integrations.log_entries import integration_log_build
 from integrations.models import Integration, IntegrationLog, LogDirection
 from integrations.outbound import OutboundAddressDenied, guarded_session
 from integrations.redaction import REDACTED, UrlCredentialFilter
-from integrations.services import integration_log_build, integration_secret_values
+from integrations.selectors import integration_secret_values
 
 logger = logging.getLogger(__name__)
 # urllib3 logs every request's URL at DEBUG: a bot token in a path must not go with it.

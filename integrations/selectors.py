@@ -8,7 +8,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from integrations.models import EXPIRY_KEY, Alert, AlertStatus, Integration
+from integrations.crypto import DecryptionError
+from integrations.models import EXPIRY_KEY, SECRET_FIELDS, Alert, AlertStatus, Integration
 from integrations.redaction import mask_config
 
 
@@ -69,3 +70,16 @@ def alert_filter_status(queryset: QuerySet[Alert], status: str) -> QuerySet[Aler
 def alert_status_shown(alert: Alert) -> str:
     """The contract's status of a tried alert: "sent", else "failed" (retrying included)."""
     return AlertStatus.SENT.value if alert.status == AlertStatus.SENT else AlertStatus.FAILED.value
+
+
+def integration_secret_values(integration: Integration) -> list[str]:
+    """The plaintext credentials of an integration, for scrubbing them out of logs."""
+    values: list[str] = []
+    for name in (*SECRET_FIELDS, "previous_webhook_secret"):
+        try:
+            value = getattr(integration, name)
+        except DecryptionError:
+            continue
+        if value:
+            values.append(value)
+    return values

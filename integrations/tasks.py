@@ -6,7 +6,7 @@ from celery import shared_task
 
 from integrations.alerts.services import alert_channels_due, alerts_send_due
 from integrations.heartbeats import worker_heartbeat_record
-from integrations.services import integration_log_purge
+from integrations.log_entries import integration_log_purge
 
 
 @shared_task(name="integrations.worker_heartbeat", ignore_result=True)

@@ -22,7 +22,7 @@ from integrations.admin.base import (
     short,
 )
 from integrations.models import Integration
-from integrations.providers.services import integration_test_connection
+from integrations.services.connection import integration_test_connection
 from syncjobs.models import ACTIVE_STATUSES, JobType, SyncedRecord, SyncJob
 from syncjobs.services import (
     SyncJobAlreadyActive,

@@ -21,7 +21,7 @@ from django.utils import timezone
 from integrations.alerts import alert_record
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import provider_for
-from integrations.providers.services import integration_metadata_update
+from integrations.services.connection import integration_metadata_update
 from syncjobs.models import JobType, SyncJob, SyncJobStatus, statuses_leading_to
 from syncjobs.selectors import sync_job_get_active
 

@@ -9,7 +9,8 @@ from celery.signals import beat_init, setup_logging, task_postrun, task_prerun, 
 from django.db import close_old_connections
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
-from integrations.heartbeats import record_worker_started, start_beat_heartbeat, start_worker_watch
+from integrations.heartbeats import record_worker_started
+from integrations.watchers import start_beat_heartbeat, start_worker_watch
 from vendhub_integrations.broker import install as install_embedded_broker
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendhub_integrations.settings")

@@ -28,9 +28,9 @@ from integrations.api.serializers import (
 )
 from integrations.filters import AlertFilter, IntegrationFilter, IntegrationLogFilter
 from integrations.models import Integration, IntegrationLog
-from integrations.providers.services import integration_test_connection
 from integrations.selectors import alert_list_told
 from integrations.services import integration_create, integration_delete, integration_update
+from integrations.services.connection import integration_test_connection
 
 
 @contextmanager

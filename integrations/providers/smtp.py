@@ -19,6 +19,7 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 
 from integrations.http import IntegrationHttpClient
+from integrations.log_entries import integration_log_create
 from integrations.models import Integration, LogDirection
 from integrations.outbound import OutboundAddressDenied, checked_addresses
 from integrations.providers.base import (
@@ -27,7 +28,6 @@ from integrations.providers.base import (
     Provider,
     send_test_message,
 )
-from integrations.services import integration_log_create
 
 
 class _SmtpBackend(EmailBackend):

@@ -78,19 +78,6 @@ def secret_changes_record(
     )
 
 
-def integration_secret_values(integration: Integration) -> list[str]:
-    """The plaintext credentials of an integration, for scrubbing them out of logs."""
-    values: list[str] = []
-    for name in (*SECRET_FIELDS, "previous_webhook_secret"):
-        try:
-            value = getattr(integration, name)
-        except DecryptionError:
-            continue
-        if value:
-            values.append(value)
-    return values
-
-
 @dataclass
 class ReencryptReport:
     rows: int = 0

@@ -18,7 +18,7 @@ from integrations.models import (
     IntegrationStatus,
     WorkerHeartbeat,
 )
-from integrations.providers.services import integration_test_connection
+from integrations.services.connection import integration_test_connection
 from integrations.tests.alert_helpers import send_all, smtp_channel, telegram_channel
 from integrations.tests.channel_servers import smtp_server, status_server, telegram_server
 from integrations.tests.factories import IntegrationFactory

@@ -12,9 +12,10 @@ from celery import current_app as celery_app
 from django.utils import timezone
 
 from core.testing.servers import free_port
-from integrations.heartbeats import beat_heartbeat_record, start_beat_heartbeat
+from integrations.heartbeats import beat_heartbeat_record
 from integrations.models import BeatHeartbeat, WorkerHeartbeat
 from integrations.tasks import worker_heartbeat
+from integrations.watchers import start_beat_heartbeat
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ import pytest
 from urllib3.util import connection as urllib3_connection
 
 from integrations.models import Integration
-from integrations.providers.services import integration_test_connection
+from integrations.services.connection import integration_test_connection
 from integrations.tests.factories import IntegrationFactory
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import webhook_process

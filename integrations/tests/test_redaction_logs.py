@@ -11,9 +11,9 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from integrations.log_entries import integration_log_create
 from integrations.models import IntegrationLog
 from integrations.redaction import REDACTED, is_sensitive_key, redact, truncate_json
-from integrations.services import integration_log_create
 from integrations.tests.factories import IntegrationFactory
 from webhooks.tests.factories import WebhookFactory
 

@@ -16,7 +16,7 @@ import pytest
 from integrations.http import IntegrationHttpClient
 from integrations.models import Integration, IntegrationLog
 from integrations.providers import provider_for
-from integrations.providers.services import integration_test_connection
+from integrations.services.connection import integration_test_connection
 from integrations.tests.factories import IntegrationFactory
 from syncjobs.engine import sync_job_execute
 from syncjobs.models import SyncedRecord, SyncJob

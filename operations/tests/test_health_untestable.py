@@ -41,7 +41,7 @@ def test_no_connector_is_not_testable_on_the_dashboard_page(admin_client: Client
     custom = IntegrationFactory(
         code="kiosk", type=IntegrationType.WEBHOOK, provider="custom", api_endpoint=""
     )
-    from integrations.providers.services import integration_test_connection
+    from integrations.services.connection import integration_test_connection
 
     integration_test_connection(integration=custom)
 
@@ -69,7 +69,7 @@ def payme() -> Integration:
 
 
 def test_a_gateway_is_judged_by_its_traffic_not_by_a_test(client: Client, payme: Integration):
-    from integrations.providers.services import integration_test_connection
+    from integrations.services.connection import integration_test_connection
 
     result = integration_test_connection(integration=payme)
     assert result.success is False and "cannot be tested" in result.message
@@ -96,7 +96,7 @@ def test_a_gateway_is_judged_by_its_traffic_not_by_a_test(client: Client, payme:
 
 
 def test_the_admin_list_does_not_show_an_untestable_integration_as_failed(admin_client: Client):
-    from integrations.providers.services import integration_test_connection
+    from integrations.services.connection import integration_test_connection
 
     custom = IntegrationFactory(
         code="display", type=IntegrationType.WEBHOOK, provider="custom", api_endpoint=""

@@ -18,7 +18,7 @@ from django.utils import timezone
 from integrations.config import ALERT_EVENTS, AlertsSpec
 from integrations.models import Alert, AlertCondition, AlertStatus, Integration, IntegrationStatus
 from integrations.redaction import redact, redact_url_credentials
-from integrations.services import integration_secret_values
+from integrations.selectors import integration_secret_values
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from integrations.http import IntegrationHttpClient
 from integrations.models import Alert, AlertStatus, Integration, IntegrationStatus
 from integrations.providers.base import ChannelError
 from integrations.redaction import redact, redact_url_credentials
-from integrations.services import integration_secret_values
+from integrations.selectors import integration_secret_values
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.models import Integration
-from integrations.providers.services import integration_test_connection
+from integrations.services.connection import integration_test_connection
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from integrations.jsontext import json_storable
 from integrations.models import Integration, IntegrationLog, LogDirection
 from integrations.redaction import redact, redact_url_credentials, truncate_json
 from integrations.retention import PurgeReport, delete_in_batches
-from integrations.services.secrets import integration_secret_values
+from integrations.selectors import integration_secret_values
 
 
 def integration_log_create(**fields: Any) -> IntegrationLog:

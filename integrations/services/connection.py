@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from integrations.alerts import alert_record
 from integrations.http import IntegrationHttpClient
+from integrations.log_entries import integration_log_create
 from integrations.models import Integration, IntegrationStatus, LogDirection
 from integrations.providers import provider_for, receive_protocol_for
 from integrations.providers.base import ConnectionTestResult
-from integrations.services import integration_log_create
 
 
 def integration_metadata_update(
