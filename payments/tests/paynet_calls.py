@@ -9,7 +9,7 @@ from typing import Any
 
 from django.test import Client
 
-from payments.tests.conftest import gateway_integration, receive_url
+from payments.tests.helpers import gateway_integration, receive_url
 
 CODE = "paynet-vm07"
 LOGIN = "paynet-vm07"

@@ -15,7 +15,7 @@ from integrations.models import IntegrationLog
 from payments.models import FiscalReceipt, PaymentInvoice, PaymentTransaction
 from payments.services import click_pass_settle_due, fiscal_receipt_process
 from payments.tests import click_server as fake
-from payments.tests.conftest import ITEMS, click_call, click_fields
+from payments.tests.helpers import ITEMS, click_call, click_fields
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db

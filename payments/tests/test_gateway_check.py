@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 
 from core.testing.servers import free_port
 from payments.models import InvoiceStatus, PaymentInvoice
-from payments.tests.conftest import (
+from payments.tests.helpers import (
     CLICK_MERCHANT_ID,
     CLICK_SECRET,
     CLICK_SERVICE_ID,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from integrations.models import IntegrationLog, IntegrationStatus
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.conftest import AMOUNT, ORDER_ID, PAYME_KEY, basic, payme_call, receive_url
+from payments.tests.helpers import AMOUNT, ORDER_ID, PAYME_KEY, basic, payme_call, receive_url
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +164,7 @@ def test_unknown_transaction_is_31003(client, payme, invoice, method):
 
 
 def test_a_transaction_of_another_payme_integration_is_not_found(client, payme, invoice):
-    from payments.tests.conftest import gateway_integration
+    from payments.tests.helpers import gateway_integration
 
     create(client, payme.code)
     other = gateway_integration(code="payme-2", provider="payme", api_secret="another-key")

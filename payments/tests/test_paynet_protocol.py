@@ -514,7 +514,7 @@ def test_an_expired_invoice_is_302(client, paynet):
 
 
 def test_an_invoice_held_by_another_gateways_created_transaction_is_302(client, paynet, invoice):
-    from payments.tests.conftest import PAYME_KEY, payme_call
+    from payments.tests.helpers import PAYME_KEY, payme_call
 
     payme = paynet_integration(
         code="payme", provider="payme", api_key="m", api_secret=PAYME_KEY, config={}
@@ -810,7 +810,7 @@ def test_statement_window_is_inclusive_gmt5_performed_not_cancelled_oldest_first
 
 
 def test_statement_lists_only_this_integrations_transactions(client, paynet, invoice):
-    from payments.tests.conftest import PAYME_KEY, payme_call
+    from payments.tests.helpers import PAYME_KEY, payme_call
 
     payme = paynet_integration(
         code="payme", provider="payme", api_key="m", api_secret=PAYME_KEY, config={}

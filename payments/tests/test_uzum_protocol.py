@@ -16,7 +16,7 @@ from django.utils import timezone
 from integrations.models import IntegrationLog
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_cancel, invoice_create
-from payments.tests.conftest import payme_call
+from payments.tests.helpers import payme_call
 from payments.tests.uzum_helpers import (
     AMOUNT,
     ORDER,
