@@ -1,5 +1,7 @@
 """What the payments tests share: the Payme and Click credentials of the test integrations, the
-worked order, and callers that speak each gateway's protocol to the receive URL."""
+worked order, callers that speak each gateway's protocol to the receive URL, and a Click Pass
+charge through the API with the events an invoice emitted. The conftest imports it before the
+apps are ready: models are imported inside the functions that use them."""
 
 from __future__ import annotations
 
@@ -117,3 +119,21 @@ ITEMS = [
         "vat_percent": 12,
     }
 ]
+
+# The otp_data of a Click Pass charge: the code scanned from the customer's phone.
+OTP = "880101698207133392"
+
+
+def charge(api_client, invoice, integration="click-pass", **body):
+    data = {"integration": integration, "otp_data": OTP, "cashbox_code": "VM-07", **body}
+    return api_client.post(f"/api/payment-invoices/{invoice.pk}/click-pass", data, format="json")
+
+
+def events(invoice):
+    from webhooks.models import Webhook
+
+    return list(
+        Webhook.objects.filter(payload__invoice_id=str(invoice.pk))
+        .order_by("created_at")
+        .values_list("event_type", flat=True)
+    )
