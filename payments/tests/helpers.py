@@ -1,6 +1,7 @@
 """What the payments tests share: the Payme and Click credentials of the test integrations, the
-worked order, callers that speak each gateway's protocol to the receive URL, and a Click Pass
-charge through the API with the events an invoice emitted. The conftest imports it before the
+worked order, callers that speak each gateway's protocol to the receive URL (and Payme's
+CreateTransaction of the worked order, with the check that a refused call wrote nothing), a Click
+Pass charge through the API with the events an invoice emitted. The conftest imports it before the
 apps are ready: models are imported inside the functions that use them."""
 
 from __future__ import annotations
@@ -51,6 +52,40 @@ def payme_call(
     assert response.status_code == 200, response.content
     answer: dict[str, Any] = response.json()
     return answer
+
+
+# The Payme transaction of the worked order.
+PAYME_ID = "5305e3bab097f420a62ced0b"
+ACCOUNT = {"order_id": ORDER_ID}
+
+
+def create(client, code, payme_id=PAYME_ID, **overrides):
+    params = {"id": payme_id, "time": 1_700_000_000_000, "amount": AMOUNT, "account": ACCOUNT}
+    params.update(overrides)
+    return payme_call(client, code, "CreateTransaction", params)
+
+
+def raw_post(client, code, body, *, method="post", content_type="application/json"):
+    response = getattr(client, method)(
+        receive_url(code),
+        data=body,
+        content_type=content_type,
+        headers={"Authorization": basic(PAYME_KEY)},
+    )
+    assert response.status_code == 200
+    return response.json()
+
+
+def nothing_changed(invoice):
+    from payments.models import InvoiceStatus, PaymentTransaction
+    from webhooks.models import Webhook
+
+    invoice.refresh_from_db()
+    return (
+        PaymentTransaction.objects.count() == 0
+        and invoice.status == InvoiceStatus.PENDING
+        and Webhook.objects.count() == 0
+    )
 
 
 def click_sign(fields: dict[str, Any], secret: str = CLICK_SECRET) -> str:
