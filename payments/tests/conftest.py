@@ -1,5 +1,6 @@
-"""Fixtures of the payments tests: Payme and Click integrations, invoices, and a local Click
-merchant API server with an integration that calls it."""
+"""Fixtures of the payments tests: Payme and Click integrations, invoices, a local Click merchant
+API server with an integration that calls it, and the four integrations gateway_check runs
+against (codes <provider>-vm07)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from payments.tests.helpers import (
     ORDER_ID,
     PAYME_KEY,
     PAYME_MERCHANT,
+    PAYNET_SECRET,
+    UZUM_SECRET,
     gateway_integration,
 )
 
@@ -78,3 +81,42 @@ def invoice_with_items(db):
     from payments.services import invoice_create
 
     return invoice_create(order_id="vm-07-0001", amount=1_200_000, items=ITEMS)
+
+
+@pytest.fixture
+def payme_integration():
+    return gateway_integration(
+        code="payme-vm07", provider="payme", api_key=PAYME_MERCHANT, api_secret=PAYME_KEY
+    )
+
+
+@pytest.fixture
+def click_integration():
+    return gateway_integration(
+        code="click-vm07",
+        provider="click",
+        api_secret=CLICK_SECRET,
+        config={"service_id": int(CLICK_SERVICE_ID), "merchant_id": CLICK_MERCHANT_ID},
+    )
+
+
+@pytest.fixture
+def uzum_integration():
+    return gateway_integration(
+        code="uzum-vm07",
+        provider="uzum",
+        api_key="uzum-vm07",
+        api_secret=UZUM_SECRET,
+        config={"service_id": 101202},
+    )
+
+
+@pytest.fixture
+def paynet_integration():
+    return gateway_integration(
+        code="paynet-vm07",
+        provider="paynet",
+        api_key="paynet-vm07",
+        api_secret=PAYNET_SECRET,
+        config={"service_id": 4321},
+    )

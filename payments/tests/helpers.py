@@ -1,18 +1,24 @@
 """What the payments tests share: the Payme and Click credentials of the test integrations, the
 worked order, callers that speak each gateway's protocol to the receive URL (and Payme's
 CreateTransaction of the worked order, with the check that a refused call wrote nothing), a Click
-Pass charge through the API with the events an invoice emitted. The conftest imports it before the
-apps are ready: models are imported inside the functions that use them."""
+Pass charge through the API with the events an invoice emitted, and a run of gateway_check. The
+conftest imports this module before the apps are ready: models are imported inside the functions
+that use them."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from django.core.management import call_command
 from django.test import Client
+
+if TYPE_CHECKING:
+    from payments.models import PaymentInvoice
 
 PAYME_KEY = "payme-cash-register-key-&3Xq9"
 PAYME_MERCHANT = "5e730e8e0b852a417aa49ceb"
@@ -172,3 +178,29 @@ def events(invoice):
         .order_by("created_at")
         .values_list("event_type", flat=True)
     )
+
+
+# gateway_check: the secrets of its Uzum and Paynet integrations, a run of the command, its lines.
+UZUM_SECRET = "Vx9-tQ2r-7Lp"
+PAYNET_SECRET = "Kd4-mW8z-3Hs"
+
+
+def gateway_check(*args: str) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of the command."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("gateway_check", *args, stdout=out, stderr=err, no_color=True)
+        status = 0
+    except SystemExit as exit_:
+        status = int(exit_.code or 0)
+    return status, out.getvalue(), err.getvalue()
+
+
+def step_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if ": ok" in line or ": FAIL" in line]
+
+
+def check_invoices() -> list[PaymentInvoice]:
+    from payments.models import PaymentInvoice
+
+    return list(PaymentInvoice.objects.filter(order_id__startswith="gwcheck-"))
