@@ -11,7 +11,7 @@ from rest_framework_api_key.models import APIKey
 from integrations.models import Integration, SecretChange
 from integrations.services import integration_update
 from integrations.tests.factories import IntegrationFactory
-from payments.tests.conftest import PAYME_KEY, gateway_integration, payme_call
+from payments.tests.helpers import PAYME_KEY, gateway_integration, payme_call
 
 pytestmark = pytest.mark.django_db
 

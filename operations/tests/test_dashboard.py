@@ -16,6 +16,7 @@ from django.utils import timezone
 from integrations.models import IntegrationStatus
 from integrations.tests.factories import IntegrationFactory
 from payments.models import PaymentTransaction, TransactionState
+from payments.tests.factories import PaymentInvoiceFactory, PaymentTransactionFactory
 from syncjobs.models import SyncJobStatus
 from syncjobs.tests.factories import SyncJobFactory
 from webhooks.models import Webhook, WebhookStatus
@@ -88,14 +89,14 @@ def test_chart_counts_received_completed_and_failed_of_the_last_24_hours(admin_c
 
 
 def test_payments_of_the_day_by_gateway_and_state(admin_client):
-    from payments.services import invoice_create
-
     payme = IntegrationFactory(code="payme", provider="payme", type="payment_gateway")
 
     def transaction(state: int, created_days_ago: float = 0) -> None:
         number = PaymentTransaction.objects.count()
-        invoice = invoice_create(order_id=f"order-{number}", amount=150_000, description="Tea")
-        row = PaymentTransaction.objects.create(
+        invoice = PaymentInvoiceFactory(
+            order_id=f"order-{number}", amount=150_000, description="Tea"
+        )
+        row = PaymentTransactionFactory(
             integration=payme,
             provider="payme",
             provider_transaction_id=f"tx-{number}",

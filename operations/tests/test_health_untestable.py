@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from integrations.models import Integration, IntegrationStatus, IntegrationType
 from integrations.tests.factories import IntegrationFactory
 from operations.selectors import integration_health_list
-from payments.tests.conftest import ORDER_ID, PAYME_KEY, gateway_integration, payme_call
+from payments.tests.helpers import ORDER_ID, PAYME_KEY, gateway_integration, payme_call
 
 pytestmark = pytest.mark.django_db
 

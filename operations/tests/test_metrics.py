@@ -6,7 +6,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from integrations.tests.factories import IntegrationFactory, IntegrationLogFactory
-from payments.models import PaymentTransaction, TransactionState
+from payments.models import TransactionState
+from payments.tests.factories import PaymentInvoiceFactory, PaymentTransactionFactory
 from syncjobs.models import SyncJobStatus
 from syncjobs.tests.factories import SyncJobFactory
 from webhooks.models import WebhookStatus
@@ -77,14 +78,12 @@ def test_counts_by_integration_and_event_type(api_client) -> None:
 
 
 def test_payment_transactions_by_provider_and_state(api_client) -> None:
-    from payments.services import invoice_create
-
     payme = IntegrationFactory(code="payme", provider="payme", type="payment_gateway")
     for number, state in enumerate(
         (TransactionState.PERFORMED, TransactionState.PERFORMED, TransactionState.CANCELLED)
     ):
-        invoice = invoice_create(order_id=f"o-{number}", amount=100, description="")
-        PaymentTransaction.objects.create(
+        invoice = PaymentInvoiceFactory(order_id=f"o-{number}", amount=100, description="")
+        PaymentTransactionFactory(
             integration=payme,
             provider="payme",
             provider_transaction_id=f"t-{number}",

@@ -1,111 +1,24 @@
-"""Fixtures of the payments tests: Payme and Click integrations, invoices, and callers that speak
-each gateway's protocol to the receive URL."""
+"""Fixtures of the payments tests: Payme and Click integrations, invoices, a local Click merchant
+API server with an integration that calls it, and the four integrations gateway_check runs
+against (codes <provider>-vm07)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-from typing import Any
-from urllib.parse import urlencode
-
 import pytest
-from django.test import Client
 
-PAYME_KEY = "payme-cash-register-key-&3Xq9"
-PAYME_MERCHANT = "5e730e8e0b852a417aa49ceb"
-CLICK_SECRET = "click-secret-key-Zk81Lm"
-CLICK_SERVICE_ID = "28420"
-CLICK_MERCHANT_ID = "11235"
-ORDER_ID = "order-1001"
-AMOUNT = 150_000  # tiyin: 1500.00 soums
-
-
-def receive_url(code: str) -> str:
-    return f"/api/webhooks/receive/{code}"
-
-
-def basic(key: str, login: str = "Paycom") -> str:
-    return "Basic " + base64.b64encode(f"{login}:{key}".encode()).decode()
-
-
-def payme_call(
-    client: Client,
-    code: str,
-    method: str,
-    params: Any,
-    *,
-    key: str = PAYME_KEY,
-    request_id: Any = 1,
-    authorization: str | None = None,
-) -> dict[str, Any]:
-    """POST one JSON-RPC call; the answer's JSON (after asserting HTTP 200)."""
-    body = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
-    response = client.post(
-        receive_url(code),
-        data=body,
-        content_type="application/json",
-        headers={"Authorization": authorization if authorization is not None else basic(key)},
-    )
-    assert response.status_code == 200, response.content
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
-def click_sign(fields: dict[str, Any], secret: str = CLICK_SECRET) -> str:
-    parts = [fields["click_trans_id"], fields["service_id"], secret, fields["merchant_trans_id"]]
-    if str(fields["action"]) == "1":
-        parts.append(fields["merchant_prepare_id"])
-    parts += [fields["amount"], fields["action"], fields["sign_time"]]
-    return hashlib.md5("".join(str(part) for part in parts).encode()).hexdigest()
-
-
-def click_fields(
-    action: int,
-    *,
-    click_trans_id: str = "2050001",
-    order_id: str = ORDER_ID,
-    amount: str = "1500.00",
-    merchant_prepare_id: Any = None,
-    error: str = "0",
-    secret: str = CLICK_SECRET,
-    service_id: str = CLICK_SERVICE_ID,
-    **overrides: Any,
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "click_trans_id": click_trans_id,
-        "service_id": service_id,
-        "click_paydoc_id": "3150001",
-        "merchant_trans_id": order_id,
-        "amount": amount,
-        "action": str(action),
-        "error": error,
-        "error_note": "Success" if error == "0" else "Card declined",
-        "sign_time": "2025-02-10 12:00:05",
-    }
-    if action == 1:
-        fields["merchant_prepare_id"] = str(merchant_prepare_id)
-    fields["sign_string"] = click_sign(fields, secret)
-    fields.update(overrides)
-    return {key: value for key, value in fields.items() if value is not None}
-
-
-def click_call(client: Client, code: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """POST the fields form-encoded, as Click does; the answer's JSON (after asserting 200)."""
-    response = client.post(
-        receive_url(code),
-        data=urlencode(fields),
-        content_type="application/x-www-form-urlencoded",
-    )
-    assert response.status_code == 200, response.content
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
-def gateway_integration(**fields: Any) -> Any:
-    from integrations.tests.factories import IntegrationFactory
-
-    return IntegrationFactory(type="payment_gateway", **fields)
+from payments.tests.helpers import (
+    AMOUNT,
+    CLICK_MERCHANT_ID,
+    CLICK_SECRET,
+    CLICK_SERVICE_ID,
+    ITEMS,
+    ORDER_ID,
+    PAYME_KEY,
+    PAYME_MERCHANT,
+    PAYNET_SECRET,
+    UZUM_SECRET,
+    gateway_integration,
+)
 
 
 @pytest.fixture
@@ -130,9 +43,9 @@ def click(db):
 
 @pytest.fixture
 def invoice(db):
-    from payments.services import invoice_create
+    from payments.tests.factories import PaymentInvoiceFactory
 
-    return invoice_create(order_id=ORDER_ID, amount=AMOUNT, description="Coffee machine #12")
+    return PaymentInvoiceFactory(order_id=ORDER_ID, amount=AMOUNT, description="Coffee machine #12")
 
 
 @pytest.fixture
@@ -163,20 +76,47 @@ def click_api(db, click_server):
     )
 
 
-ITEMS = [
-    {
-        "title": "Latte 0.3 l, pcs",
-        "price": 600_000,
-        "count": 2,
-        "code": "10899001001000000",
-        "package_code": "1514296",
-        "vat_percent": 12,
-    }
-]
-
-
 @pytest.fixture
 def invoice_with_items(db):
     from payments.services import invoice_create
 
     return invoice_create(order_id="vm-07-0001", amount=1_200_000, items=ITEMS)
+
+
+@pytest.fixture
+def payme_integration():
+    return gateway_integration(
+        code="payme-vm07", provider="payme", api_key=PAYME_MERCHANT, api_secret=PAYME_KEY
+    )
+
+
+@pytest.fixture
+def click_integration():
+    return gateway_integration(
+        code="click-vm07",
+        provider="click",
+        api_secret=CLICK_SECRET,
+        config={"service_id": int(CLICK_SERVICE_ID), "merchant_id": CLICK_MERCHANT_ID},
+    )
+
+
+@pytest.fixture
+def uzum_integration():
+    return gateway_integration(
+        code="uzum-vm07",
+        provider="uzum",
+        api_key="uzum-vm07",
+        api_secret=UZUM_SECRET,
+        config={"service_id": 101202},
+    )
+
+
+@pytest.fixture
+def paynet_integration():
+    return gateway_integration(
+        code="paynet-vm07",
+        provider="paynet",
+        api_key="paynet-vm07",
+        api_secret=PAYNET_SECRET,
+        config={"service_id": 4321},
+    )

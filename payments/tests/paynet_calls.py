@@ -1,5 +1,6 @@
-"""What the Paynet tests share: the worked exchange's integration and invoice (gateways.md 2.6)
-and a caller that speaks Paynet's JSON-RPC to the receive URL."""
+"""What the Paynet tests share: the worked exchange's integration and invoice (gateways.md 2.6),
+a caller that speaks Paynet's JSON-RPC to the receive URL, one per method, and the check that a
+refused call wrote nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 from django.test import Client
 
-from payments.tests.conftest import gateway_integration, receive_url
+from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
+from payments.tests.helpers import gateway_integration, receive_url
+from webhooks.models import Webhook
 
 CODE = "paynet-vm07"
 LOGIN = "paynet-vm07"
@@ -87,3 +90,35 @@ def perform_params(
 def error_code(answer: dict[str, Any]) -> int | None:
     error = answer.get("error")
     return error["code"] if error else None
+
+
+def perform(client: Any, transaction_id: int = PAYNET_ID, **kwargs: Any) -> dict[str, Any]:
+    return rpc(client, "PerformTransaction", perform_params(transaction_id, **kwargs))
+
+
+def check(client: Any, transaction_id: int = PAYNET_ID) -> dict[str, Any]:
+    params = {"serviceId": SERVICE_ID, "transactionId": transaction_id, "timestamp": "x"}
+    return rpc(client, "CheckTransaction", params)
+
+
+def cancel(client: Any, transaction_id: int = PAYNET_ID) -> dict[str, Any]:
+    params = {"serviceId": SERVICE_ID, "transactionId": transaction_id, "timestamp": "x"}
+    return rpc(client, "CancelTransaction", params)
+
+
+def statement(client: Any, date_from: Any, date_to: Any) -> dict[str, Any]:
+    params = {"serviceId": SERVICE_ID, "dateFrom": date_from, "dateTo": date_to}
+    return rpc(client, "GetStatement", params)
+
+
+def information(client: Any, order: Any = ORDER) -> dict[str, Any]:
+    return rpc(client, "GetInformation", {"serviceId": SERVICE_ID, "fields": {"order_id": order}})
+
+
+def nothing_changed(invoice: PaymentInvoice) -> bool:
+    invoice.refresh_from_db()
+    return (
+        invoice.status == InvoiceStatus.PENDING
+        and not PaymentTransaction.objects.exists()
+        and not Webhook.objects.exists()
+    )

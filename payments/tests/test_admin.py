@@ -7,7 +7,7 @@ import pytest
 
 from payments.models import InvoiceStatus, PaymentInvoice
 from payments.services import invoice_create
-from payments.tests.conftest import AMOUNT, ORDER_ID, payme_call
+from payments.tests.helpers import AMOUNT, ORDER_ID, payme_call
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
-from payments.tests.conftest import AMOUNT, ORDER_ID, payme_call
+from payments.tests.helpers import AMOUNT, ORDER_ID, payme_call
 
 pytestmark = pytest.mark.django_db
 

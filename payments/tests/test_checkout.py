@@ -13,7 +13,7 @@ from integrations.models import IntegrationStatus
 from integrations.services import integration_delete
 from payments.checkout import soums
 from payments.models import InvoiceStatus, PaymentInvoice
-from payments.tests.conftest import AMOUNT, ORDER_ID, PAYME_MERCHANT, gateway_integration
+from payments.tests.helpers import AMOUNT, ORDER_ID, PAYME_MERCHANT, gateway_integration
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from integrations.models import IntegrationLog, IntegrationStatus
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.conftest import (
+from payments.tests.helpers import (
     CLICK_SECRET,
     ORDER_ID,
     click_call,

@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask
 from payments.models import InvoiceStatus, PaymentInvoice
 from payments.services import invoice_cancel_expired, invoice_create
 from payments.tasks import cancel_expired_invoices
-from payments.tests.conftest import AMOUNT, ORDER_ID, payme_call
+from payments.tests.helpers import AMOUNT, ORDER_ID, payme_call
 from webhooks.models import Webhook, WebhookStatus
 
 pytestmark = pytest.mark.django_db

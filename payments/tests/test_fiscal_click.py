@@ -14,7 +14,7 @@ from payments.models import FiscalReceipt, PaymentTransaction
 from payments.services import fiscal_receipt_process, fiscal_receipt_sweep
 from payments.services.fiscal import click_receipt_items, receipt_url_parts, vat_contained
 from payments.tests import click_server as fake
-from payments.tests.conftest import ITEMS, click_call, click_fields
+from payments.tests.helpers import ITEMS, click_call, click_fields
 
 pytestmark = pytest.mark.django_db
 

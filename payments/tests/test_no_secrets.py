@@ -9,7 +9,7 @@ import pytest
 
 from integrations.models import IntegrationLog
 from payments.models import PaymentInvoice
-from payments.tests.conftest import (
+from payments.tests.helpers import (
     AMOUNT,
     CLICK_SECRET,
     ORDER_ID,

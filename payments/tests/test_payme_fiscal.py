@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from payments.models import FiscalReceipt
-from payments.tests.conftest import AMOUNT, ORDER_ID, basic, payme_call
+from payments.tests.helpers import AMOUNT, ORDER_ID, basic, payme_call
 
 pytestmark = pytest.mark.django_db
 

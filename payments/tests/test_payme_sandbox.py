@@ -6,7 +6,7 @@ import pytest
 
 from integrations.models import IntegrationLog
 from payments.models import InvoiceStatus, PaymentTransaction
-from payments.tests.conftest import AMOUNT, ORDER_ID, basic, payme_call
+from payments.tests.helpers import AMOUNT, ORDER_ID, basic, payme_call
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from payments.tests.conftest import receive_url
+from payments.tests.helpers import receive_url
 from payments.tests.paynet_calls import AUTHORIZATION, CODE, paynet_integration
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,7 @@ from integrations.models import SecretChange
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.protocols.paynet import METHODS
 from payments.services import invoice_create
-from payments.tests.conftest import receive_url
+from payments.tests.helpers import receive_url
 from payments.tests.paynet_calls import (
     AUTHORIZATION,
     CODE,

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from payments.models import InvoiceStatus, PaymentTransaction
-from payments.tests.conftest import AMOUNT, ORDER_ID, click_call, click_fields, payme_call
+from payments.tests.helpers import AMOUNT, ORDER_ID, click_call, click_fields, payme_call
 from webhooks.models import Webhook
 
 SENDERS = 8

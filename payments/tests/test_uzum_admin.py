@@ -9,8 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from payments.models import PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.conftest import AMOUNT as PAYME_AMOUNT
-from payments.tests.conftest import ORDER_ID, payme_call
+from payments.tests.helpers import AMOUNT as PAYME_AMOUNT
+from payments.tests.helpers import ORDER_ID, payme_call
 from payments.tests.uzum_helpers import AMOUNT, ORDER, TRANS_ID, body, uzum_integration, uzum_post
 
 pytestmark = pytest.mark.django_db

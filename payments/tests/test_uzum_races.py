@@ -12,7 +12,7 @@ from django.test import Client
 
 from payments.models import InvoiceStatus, PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.conftest import click_call, click_fields
+from payments.tests.helpers import click_call, click_fields
 from payments.tests.test_races import SENDERS, at_once
 from payments.tests.uzum_helpers import AMOUNT, ORDER, TRANS_ID, body, uzum_integration, uzum_post
 from webhooks.models import Webhook
@@ -96,7 +96,7 @@ def test_confirm_against_reverse(worker_broker_url):
 @pytest.mark.django_db(transaction=True)
 def test_uzum_and_click_for_one_invoice_one_wins(invoice, worker_broker_url):
     uzum_integration()
-    from payments.tests.conftest import CLICK_SECRET, CLICK_SERVICE_ID, gateway_integration
+    from payments.tests.helpers import CLICK_SECRET, CLICK_SERVICE_ID, gateway_integration
 
     click = gateway_integration(
         code="click",

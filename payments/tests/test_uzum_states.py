@@ -14,7 +14,7 @@ from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_create, uzum_transactions_expire
 from payments.services.events import now_ms
 from payments.tasks import cancel_expired_invoices
-from payments.tests.conftest import payme_call
+from payments.tests.helpers import payme_call
 from payments.tests.uzum_helpers import (
     AMOUNT,
     ORDER,

@@ -1,5 +1,5 @@
-"""What the Uzum tests share: the integration of gateways.md 1.6 and a caller that speaks
-Uzum's protocol to ``/api/webhooks/receive/<code>/<operation>``."""
+"""What the Uzum tests share: the integration of gateways.md 1.6, a caller that speaks Uzum's
+protocol to ``/api/webhooks/receive/<code>/<operation>``, and the calls the error tests repeat."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ SERVICE_ID = 101202
 ORDER = "VM07-20260115-0042"
 AMOUNT = 1_200_000
 TRANS_ID = "a6b0e2f4-3c1d-4e8a-9b7f-2d5c8e1f0a93"
+OTHER_ID = "0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a"
 # gateways.md 1.6, computed there from the login and password above.
 AUTHORIZATION = "Basic dXp1bS12bTA3OlZ4OS10UTJyLTdMcA=="
 
@@ -93,3 +94,19 @@ def error_of(status: int, answer: dict[str, Any]) -> str:
     assert isinstance(answer["errorCode"], str)
     assert isinstance(answer["timestamp"], int)
     return str(answer["errorCode"])
+
+
+def code_of(client, operation: str, payload: Any = None, **kwargs: Any) -> str:
+    status, answer = uzum_post(
+        client, operation, body(operation) if payload is None else payload, **kwargs
+    )
+    return error_of(status, answer)
+
+
+def create(client, trans_id: str = TRANS_ID, **fields: Any) -> tuple[int, dict[str, Any]]:
+    return uzum_post(client, "create", body("create", transId=trans_id, **fields))
+
+
+def created_and_confirmed(client) -> None:
+    assert create(client)[0] == 200
+    assert uzum_post(client, "confirm", body("confirm"))[0] == 200

@@ -32,7 +32,7 @@ from integrations.models import SecretChange
 from integrations.tests.factories import IntegrationFactory
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.conftest import (
+from payments.tests.helpers import (
     CLICK_SECRET,
     CLICK_SERVICE_ID,
     ORDER_ID,
