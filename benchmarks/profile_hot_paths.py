@@ -27,7 +27,7 @@ from _harness import bench_environment
 from campaign import SECRET, catalogue_server, signed_delivery
 from pyinstrument import Profiler
 
-from core.testing.processes import sink_process
+from core.testing.processes import SIGNATURE_HEADER, sink_process
 
 
 def profiled(name: str, work: Callable[[], Any], html: Path | None) -> None:
@@ -74,14 +74,14 @@ def main() -> int:
                         f"/api/webhooks/receive/{integration.code}",
                         data=body,
                         content_type="application/json",
-                        headers={"X-Signature": signature},
+                        headers={SIGNATURE_HEADER: signature},
                     )
                     assert response.status_code == 202, response.content
 
             for signature, body in deliveries[:20]:  # warm-up
                 client.post(
                     f"/api/webhooks/receive/{integration.code}", data=body,
-                    content_type="application/json", headers={"X-Signature": signature},
+                    content_type="application/json", headers={SIGNATURE_HEADER: signature},
                 )  # fmt: skip
             profiled("receive", receive, args.html)
             app.control.purge()

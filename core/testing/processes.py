@@ -231,10 +231,6 @@ class ForwardSink:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self
 
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
     def deliver(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
         if self.delay:
             time.sleep(self.delay)
