@@ -28,8 +28,6 @@ Prints one table and writes ``benchmarks/results/latest.json``.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import json
 import multiprocessing
 import os
@@ -43,15 +41,22 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from _harness import REPO_ROOT, bench_environment, percentile
 
+from core.testing.processes import (
+    ChildProcess,
+    gunicorn_command,
+    running,
+    sign_body,
+    sink_process,
+    wait_until,
+)
+
 if TYPE_CHECKING:
-    from core.testing.worker import WorkerProcess
     from integrations.models import Integration
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -124,55 +129,6 @@ def _ok(condition: bool) -> str:
 # --- servers ------------------------------------------------------------------------------
 
 
-def _serve_sink(port: int, received: Any, ready: Any) -> None:
-    """Child process: answer every POST 200, counting them in ``received[0]``, until killed."""
-
-    class Handler(BaseHTTPRequestHandler):
-        # Keep-alive, and TCP_NODELAY as production servers set it (nginx, gunicorn): the
-        # answer goes out in two writes (headers, body), and without it Nagle holds the body
-        # back for the client's delayed ACK, 40 ms per request on a kept-alive connection.
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-            with received.get_lock():
-                received[0] += 1
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    ready.set()
-    server.serve_forever()
-
-
-@contextmanager
-def sink_server(port: int) -> Iterator[tuple[str, Any]]:
-    """A local HTTP server that answers every POST 200 and counts them: ``(url, received)``,
-    the count in ``received[0]``. In its own process, as the service a hub forwards to is:
-    inside this one its threads would wait for the GIL while this process sends the messages,
-    a delay of the measured forwards (and of the baseline's) that no real destination adds."""
-    context = multiprocessing.get_context("spawn")
-    received = context.Array("q", 1)
-    ready = context.Event()
-    process = context.Process(target=_serve_sink, args=(port, received, ready), daemon=True)
-    process.start()
-    try:
-        if not ready.wait(60):
-            raise RuntimeError("the sink did not start")
-        yield f"http://127.0.0.1:{port}/hook", received
-    finally:
-        process.terminate()
-        process.join(timeout=10)
-
-
 def _serve_catalogue(records: int, port: int, channel: Connection) -> None:
     """Child process: serve ``records`` generated items until the parent closes ``channel``."""
     from core.testing.onec_server import CATALOGUE, GeneratedSet, ODataServer
@@ -219,45 +175,18 @@ def _bench_env() -> dict[str, str]:
 
 @contextmanager
 def gunicorn(port: int, workdir: Path) -> Iterator[str]:
-    from core.testing.servers import _wait_for_port
-
-    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "vendhub_integrations.wsgi",
-            "--workers",
-            "2",
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--backlog",
-            "256",
-        ],
-        cwd=REPO_ROOT,
-        env=_bench_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        _wait_for_port(port, timeout=60, process=process)
+    command = gunicorn_command(
+        "--workers", "2", "--worker-class", "sync", "--bind", f"127.0.0.1:{port}",
+        "--backlog", "256",
+    )  # fmt: skip
+    web = ChildProcess("gunicorn", command, env=_bench_env(), log_path=workdir / "gunicorn.log")
+    with running(web, stop_timeout=20):
+        web.wait_for_port(port, timeout=60)
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @contextmanager
-def worker(broker_url: str, *extra_args: str) -> Iterator[WorkerProcess]:
+def worker(broker_url: str, *extra_args: str) -> Iterator[ChildProcess]:
     from core.testing.worker import celery_worker
 
     env = _bench_env()
@@ -271,8 +200,6 @@ def worker(broker_url: str, *extra_args: str) -> Iterator[WorkerProcess]:
 
 
 def wait_for(condition: Any, *, timeout: float, what: str, interval: float = 0.1) -> None:
-    from core.testing.worker import wait_until
-
     if not wait_until(condition, timeout=timeout, interval=interval):
         raise RuntimeError(f"timed out waiting for {what}")
 
@@ -291,7 +218,7 @@ def signed_delivery(external_id: str) -> tuple[str, str]:
     size = len(json.dumps(payload, separators=(",", ":")))
     payload["padding"] = "x" * (1024 - size)
     body = json.dumps(payload, separators=(",", ":"))
-    return hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).hexdigest(), body
+    return sign_body(SECRET, body), body
 
 
 def write_bodies(path: Path, prefix: str, count: int) -> None:
@@ -458,7 +385,7 @@ def measure_processing(report: Report, sizes: Sizes, broker_url: str, sink_port:
     from webhooks.services.enqueue import webhook_enqueue_many
 
     count = sizes.processing_webhooks
-    with sink_server(sink_port) as (sink_url, received):
+    with sink_process(sink_port) as (sink_url, received):
         integration = Integration.objects.create(
             name="Benchmark processing", code="bench-processing", type="erp", provider="erp",
             status="active", config={"forward_url": sink_url},
@@ -583,8 +510,7 @@ class SyncFigures:
     peak_rss_mb: float
 
 
-def sync_once(integration: Integration, process: WorkerProcess, used: set[int]) -> SyncFigures:
-    from core.testing.worker import wait_until
+def sync_once(integration: Integration, process: ChildProcess, used: set[int]) -> SyncFigures:
     from syncjobs.models import FINISHED_STATUSES
     from syncjobs.services import sync_job_create
 

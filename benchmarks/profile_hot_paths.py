@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from _harness import bench_environment
-from campaign import SECRET, catalogue_server, signed_delivery, sink_server
+from campaign import SECRET, catalogue_server, signed_delivery
 from pyinstrument import Profiler
+
+from core.testing.processes import SIGNATURE_HEADER, sink_process
 
 
 def profiled(name: str, work: Callable[[], Any], html: Path | None) -> None:
@@ -59,7 +61,7 @@ def main() -> int:
         from webhooks.services import webhook_process
 
         client = Client(HTTP_HOST="localhost")
-        with sink_server(base + 2) as (sink_url, _received):
+        with sink_process(base + 2) as (sink_url, _received):
             integration = Integration.objects.create(
                 name="Profile", code="profile", type="erp", provider="erp", status="active",
                 webhook_secret=SECRET, config={"forward_url": sink_url},
@@ -72,14 +74,14 @@ def main() -> int:
                         f"/api/webhooks/receive/{integration.code}",
                         data=body,
                         content_type="application/json",
-                        headers={"X-Signature": signature},
+                        headers={SIGNATURE_HEADER: signature},
                     )
                     assert response.status_code == 202, response.content
 
             for signature, body in deliveries[:20]:  # warm-up
                 client.post(
                     f"/api/webhooks/receive/{integration.code}", data=body,
-                    content_type="application/json", headers={"X-Signature": signature},
+                    content_type="application/json", headers={SIGNATURE_HEADER: signature},
                 )  # fmt: skip
             profiled("receive", receive, args.html)
             app.control.purge()

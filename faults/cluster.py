@@ -46,7 +46,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# The fault suite's sender, sink, processes and tally.
+from core.testing.processes import ChildProcess, celery_command, gunicorn_command
+
+# The fault suite's sender, sink, waits and tally.
 from faults import run as faults
 
 REPO = faults.REPO
@@ -174,7 +176,7 @@ class Cluster:
             command_prefix=["ip", "netns", "exec", self.names["data"]],
         )
         self.services.workdir.mkdir(parents=True)
-        self.processes: dict[str, faults.Process] = {}
+        self.processes: dict[str, ChildProcess] = {}
         self.results: list[faults.Result] = []
 
     # setup
@@ -209,7 +211,7 @@ class Cluster:
         import django
 
         django.setup()
-        self.destination = faults.Destination(host=CLIENT_FRONT)
+        self.destination = faults.start_destination(host=CLIENT_FRONT)
         from integrations.tests.factories import IntegrationFactory
 
         self.integration = IntegrationFactory(
@@ -221,8 +223,11 @@ class Cluster:
         for host in APP_HOSTS:
             for kind in ("web", "worker", "beat"):
                 name = f"{host}-{kind}"
-                self.processes[name] = faults.Process(
-                    name, self._on(host, self._command(host, kind)), self.env, self.workdir
+                self.processes[name] = ChildProcess(
+                    name,
+                    self._on(host, self._command(host, kind)),
+                    env=self.env,
+                    log_path=self.workdir / f"{name}.log",
                 )
         for process in self.processes.values():
             process.start()
@@ -233,10 +238,7 @@ class Cluster:
                     f"{host}'s gunicorn did not answer:\n"
                     + self.processes[f"{host}-web"].output()[-3000:]
                 )
-            worker = self.processes[f"{host}-worker"]
-            ready = faults.wait_for(lambda w=worker: " ready." in w.output(), 90)  # type: ignore[misc]
-            if not ready:
-                raise RuntimeError(f"{host}'s worker did not start:\n{worker.output()[-3000:]}")
+            self.processes[f"{host}-worker"].wait_for_output(" ready.", timeout=90)
         urls = [
             f"http://{front}:{WEB_PORT}/api/webhooks/receive/{self.integration.code}"
             for _, front in APP_HOSTS.values()
@@ -255,23 +257,21 @@ class Cluster:
 
     def _command(self, host: str, kind: str) -> list[str]:
         if kind == "web":
-            return [
-                PYTHON, "-m", "gunicorn", "vendhub_integrations.wsgi",
+            return gunicorn_command(
                 "--bind", f"0.0.0.0:{WEB_PORT}", "--workers", "2",
                 "--timeout", "30", "--graceful-timeout", "10",
-            ]  # fmt: skip
+            )  # fmt: skip
         if kind == "worker":
-            return [
-                PYTHON, "-m", "celery", "-A", "vendhub_integrations", "worker",
-                "--loglevel", "INFO", "--concurrency", "2", "--hostname", f"w@{host}",
-            ]  # fmt: skip
-        return [
-            PYTHON, "-m", "celery", "-A", "vendhub_integrations", "beat", "--loglevel", "INFO",
+            return celery_command(
+                "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", f"w@{host}",
+            )  # fmt: skip
+        return celery_command(
+            "beat", "--loglevel", "INFO",
             "--schedule", str(self.workdir / f"{host}-beat-schedule"),
             "--pidfile", str(self.workdir / f"{host}-beat.pid"),
-        ]  # fmt: skip
+        )  # fmt: skip
 
-    def host_processes(self, host: str) -> list[faults.Process]:
+    def host_processes(self, host: str) -> list[ChildProcess]:
         return [process for name, process in self.processes.items() if name.startswith(host)]
 
     def leader_host(self) -> str | None:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -33,15 +31,22 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from core.testing.processes import (  # noqa: E402
+    SIGNATURE_HEADER,
+    ChildProcess,
+    ForwardSink,
+    celery_command,
+    gunicorn_command,
+    sign_body,
+    wait_until,
+)
 from core.testing.servers import (  # noqa: E402
     ThrowAwayServices,
     free_port_in,
@@ -112,53 +117,10 @@ next_port.start = FIRST_PORT  # type: ignore[attr-defined]
 # --- the forward destination ---------------------------------------------------------------------
 
 
-class Destination:
-    """Answers 200 after ``delay`` seconds; records each delivery's X-Webhook-Id and body id."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.delay = 0.05
-        self.in_flight = 0
-        self.by_webhook: Counter[str] = Counter()
-        self.webhooks_of: dict[str, set[str]] = defaultdict(set)  # external id -> webhook ids
-        self.lock = threading.Lock()
-        destination = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with destination.lock:
-                    destination.in_flight += 1
-                try:
-                    time.sleep(destination.delay)
-                    webhook_id = self.headers.get("X-Webhook-Id", "")
-                    try:
-                        external_id = str(json.loads(body).get("id"))
-                    except (ValueError, AttributeError):
-                        external_id = "?"
-                    with destination.lock:
-                        destination.by_webhook[webhook_id] += 1
-                        destination.webhooks_of[external_id].add(webhook_id)
-                    with contextlib.suppress(OSError):  # the worker was killed mid-forward
-                        self.send_response(200)
-                        self.send_header("Content-Length", "2")
-                        self.end_headers()
-                        self.wfile.write(b"ok")
-                finally:
-                    with destination.lock:
-                        destination.in_flight -= 1
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.port = next_port()
-        self.httpd = ThreadingHTTPServer((host, self.port), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}/hook"
+def start_destination(host: str = "127.0.0.1") -> ForwardSink:
+    """The forward destination: answers 200 after 0.05 s (a scenario slows it down), recording
+    each delivery's X-Webhook-Id and body id."""
+    return ForwardSink(host=host, port=next_port(), delay=0.05, record=True).start()
 
 
 # --- the sender ----------------------------------------------------------------------------------
@@ -202,12 +164,14 @@ class Sender:
 
     def _post(self, delivery: Delivery) -> None:
         delivery.attempts += 1
-        signature = hmac.new(SECRET.encode(), delivery.body, hashlib.sha256).hexdigest()
         try:
             response = self.session.post(
                 self.url,
                 data=delivery.body,
-                headers={"Content-Type": "application/json", "X-Signature": signature},
+                headers={
+                    "Content-Type": "application/json",
+                    SIGNATURE_HEADER: sign_body(SECRET, delivery.body),
+                },
                 timeout=10,
             )
         except requests.RequestException:
@@ -254,62 +218,13 @@ class Sender:
             return [d for d in self.deliveries if d.scenario == scenario]
 
 
-# --- the processes -------------------------------------------------------------------------------
-
-
-class Process:
-    def __init__(self, name: str, command: list[str], env: dict[str, str], logdir: Path) -> None:
-        self.name, self.command, self.env = name, command, env
-        self.log_path = logdir / f"{name}.log"
-        self.popen: subprocess.Popen | None = None
-
-    def start(self) -> Process:
-        log_file = open(self.log_path, "ab")  # noqa: SIM115 (the child keeps it)
-        self.popen = subprocess.Popen(
-            self.command,
-            cwd=REPO,
-            env=self.env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: kill() takes the pool children too
-        )
-        return self
-
-    def signal(self, sig: int) -> None:
-        if self.popen and self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, sig)
-
-    def kill(self) -> None:
-        """SIGKILL the whole group, as a crash or the OOM killer would."""
-        self.signal(signal.SIGKILL)
-        if self.popen:
-            self.popen.wait(timeout=30)
-
-    def stop(self, timeout: float = 30) -> None:
-        if not self.popen or self.popen.poll() is not None:
-            return
-        self.signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def alive(self) -> bool:
-        return bool(self.popen and self.popen.poll() is None)
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+# --- waits ---------------------------------------------------------------------------------------
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.25) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            if condition():
-                return True
-        time.sleep(interval)
-    return False
+    """``wait_until`` as every wait of the suite needs it: an error (the database or the broker
+    being down) counts as "not yet"."""
+    return wait_until(condition, timeout=timeout, interval=interval, ignore_errors=True)
 
 
 # --- checks against the database -----------------------------------------------------------------
@@ -372,7 +287,7 @@ class Result:
         )
 
 
-def tally(name: str, deliveries: list[Delivery], destination: Destination) -> Result:
+def tally(name: str, deliveries: list[Delivery], destination: ForwardSink) -> Result:
     result = Result(name=name, sent=len(deliveries))
     accepted = [d for d in deliveries if d.accepted_at is not None]
     result.accepted = len(accepted)
@@ -422,7 +337,7 @@ class Suite:
         self.services = ThrowAwayServices(workdir=self.workdir / "services")
         self.services.workdir.mkdir()
         self.results: list[Result] = []
-        self.processes: dict[str, Process] = {}
+        self.processes: dict[str, ChildProcess] = {}
         self.keep_logs = True  # until the suite passed
 
     # setup
@@ -461,15 +376,18 @@ class Suite:
         import django
 
         django.setup()
-        self.destination = Destination()
+        self.destination = start_destination()
         self._make_integrations()
         self.web_port = next_port()
-        logs = self.workdir
+        commands = {
+            "web": self._web_command(),
+            "worker1": self._worker_command("w1"),
+            "worker2": self._worker_command("w2"),
+            "beat": self._beat_command(),
+        }
         self.processes = {
-            "web": Process("web", self._web_command(), self.env, logs),
-            "worker1": Process("worker1", self._worker_command("w1"), self.env, logs),
-            "worker2": Process("worker2", self._worker_command("w2"), self.env, logs),
-            "beat": Process("beat", self._beat_command(), self.env, logs),
+            name: ChildProcess(name, command, env=self.env, log_path=self.workdir / f"{name}.log")
+            for name, command in commands.items()
         }
         for process in self.processes.values():
             process.start()
@@ -479,11 +397,7 @@ class Suite:
                 "gunicorn did not answer:\n" + self.processes["web"].output()[-3000:]
             )
         for name in ("worker1", "worker2"):
-            worker = self.processes[name]
-            if not wait_for(lambda worker=worker: " ready." in worker.output(), 90):  # type: ignore[misc]
-                raise RuntimeError(
-                    f"{name} did not start:\n" + self.processes[name].output()[-3000:]
-                )
+            self.processes[name].wait_for_output(" ready.", timeout=90)
         self.sender = Sender(f"{base}/api/webhooks/receive/{self.integration.code}")
         self.sender.thread.start()
         log(f"all processes up; the sender runs at {RATE_PER_SECOND:.0f} webhooks/s")
@@ -503,24 +417,22 @@ class Suite:
         )
 
     def _web_command(self) -> list[str]:
-        return [
-            PYTHON, "-m", "gunicorn", "vendhub_integrations.wsgi",
+        return gunicorn_command(
             "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2",
             "--timeout", "30", "--graceful-timeout", "10",
-        ]  # fmt: skip
+        )  # fmt: skip
 
     def _worker_command(self, name: str) -> list[str]:
-        return [
-            PYTHON, "-m", "celery", "-A", "vendhub_integrations", "worker",
-            "--loglevel", "INFO", "--concurrency", "2", "--hostname", f"{name}@%h",
-        ]  # fmt: skip
+        return celery_command(
+            "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", f"{name}@%h",
+        )  # fmt: skip
 
     def _beat_command(self) -> list[str]:
-        return [
-            PYTHON, "-m", "celery", "-A", "vendhub_integrations", "beat", "--loglevel", "INFO",
+        return celery_command(
+            "beat", "--loglevel", "INFO",
             "--scheduler", "vendhub_integrations.beat_scheduler:LeaderScheduler",
             "--pidfile", str(self.workdir / "beat.pid"),
-        ]  # fmt: skip
+        )  # fmt: skip
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):

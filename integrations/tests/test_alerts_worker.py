@@ -8,8 +8,9 @@ import pytest
 from django.db import transaction
 
 from core.beat import ensure_interval_task
+from core.testing.processes import wait_until
 from core.testing.queues import empty_broker
-from core.testing.worker import celery_beat, celery_worker, wait_until
+from core.testing.worker import celery_beat, celery_worker
 from integrations.alerts import alert_record
 from integrations.models import Alert, AlertStatus
 from integrations.tests.alert_helpers import smtp_channel, telegram_channel

@@ -173,7 +173,8 @@ def test_killing_the_leading_beat_hands_over_within_60_s_and_nothing_runs_twice(
 ) -> None:
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from core.testing.worker import celery_beat, wait_until
+    from core.testing.processes import wait_until
+    from core.testing.worker import celery_beat
 
     # Only the probe is scheduled, every INTERVAL seconds; nothing consumes it (no worker), the
     # beats' logs say when each was sent.

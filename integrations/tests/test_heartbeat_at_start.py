@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from core.testing.worker import celery_beat, celery_worker, wait_until
+from core.testing.processes import wait_until
+from core.testing.worker import celery_beat, celery_worker
 from integrations.heartbeats import record_worker_started
 from integrations.models import WorkerHeartbeat
 

@@ -22,8 +22,9 @@ import pytest
 import requests
 
 from core.testing.browser import chromium_page
+from core.testing.processes import wait_until
 from core.testing.servers import REPO_ROOT
-from core.testing.worker import celery_beat, celery_worker, wait_until
+from core.testing.worker import celery_beat, celery_worker
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", str(REPO_ROOT / "var" / "screenshots")))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from core.testing.worker import wait_until
+from core.testing.processes import wait_until
 from integrations.alerts import alert_record
 from integrations.models import Alert
 from integrations.tests.alert_helpers import telegram_channel

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from core.testing.worker import celery_beat, celery_worker, wait_until
+from core.testing.processes import wait_until
+from core.testing.worker import celery_beat, celery_worker
 from payments.models import FiscalReceipt, PaymentInvoice
 from payments.services.fiscal import fiscal_receipt_enqueue
 from payments.tests.test_fiscal_click import shop_pay

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.testing.worker import wait_until
+from core.testing.processes import wait_until
 from syncjobs.heartbeat import JobHeartbeat
 from syncjobs.models import SyncJob
 from syncjobs.services import RUNNING_STALE_AFTER, sync_job_create, sync_job_start, sync_jobs_sweep

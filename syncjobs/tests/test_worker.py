@@ -14,7 +14,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.testing.onec_server import CATALOGUE, ODataServer, catalogue_item
-from core.testing.worker import celery_worker, wait_until
+from core.testing.processes import wait_until
+from core.testing.worker import celery_worker
 from integrations.models import Integration
 from syncjobs.models import SyncedRecord, SyncJob
 from syncjobs.services import RUNNING_STALE_AFTER, sync_jobs_sweep

@@ -12,12 +12,13 @@ import shutil
 
 import pytest
 
+from core.testing.processes import wait_until
 from core.testing.servers import (
     ThrowAwayServices,
     find_redis_server,
     free_port_in,
 )
-from core.testing.worker import celery_worker, wait_until
+from core.testing.worker import celery_worker
 from integrations.models import WorkerHeartbeat
 from vendhub_integrations.celery import app
 

@@ -13,8 +13,9 @@ import sys
 
 import pytest
 
+from core.testing.processes import wait_until
 from core.testing.servers import REPO_ROOT
-from core.testing.worker import celery_worker, wait_until
+from core.testing.worker import celery_worker
 
 pytestmark = pytest.mark.worker
 

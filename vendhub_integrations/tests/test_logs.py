@@ -139,7 +139,8 @@ def test_format_is_plain_in_debug_json_otherwise_and_log_format_overrides() -> N
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_worker_and_beat_print_only_json_lines_with_the_webhook_id(worker_broker_url) -> None:
-    from core.testing.worker import celery_beat, celery_worker, wait_until
+    from core.testing.processes import wait_until
+    from core.testing.worker import celery_beat, celery_worker
     from webhooks.models import Webhook
     from webhooks.services import webhook_enqueue
     from webhooks.tests.factories import WebhookFactory

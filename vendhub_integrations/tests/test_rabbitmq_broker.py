@@ -12,13 +12,14 @@ import sys
 
 import pytest
 
+from core.testing.processes import wait_until
 from core.testing.servers import (
     REPO_ROOT,
     ThrowAwayServices,
     find_rabbitmq_server,
     free_port_in,
 )
-from core.testing.worker import celery_worker, wait_until
+from core.testing.worker import celery_worker
 from integrations.models import WorkerHeartbeat
 from vendhub_integrations.celery import app
 

@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from core.testing.worker import celery_worker, wait_until
+from core.testing.processes import wait_until
+from core.testing.worker import celery_worker
 from integrations.tests.factories import IntegrationFactory
 from webhooks.models import Webhook, WebhookAttempt, WebhookStatus
 from webhooks.tests.helpers import SECRET, post_signed

@@ -10,7 +10,8 @@ import time
 import pytest
 from django.test import Client
 
-from core.testing.worker import celery_worker, wait_until
+from core.testing.processes import wait_until
+from core.testing.worker import celery_worker
 from integrations.tests.factories import IntegrationFactory
 from webhooks import tasks
 from webhooks.models import Webhook, WebhookStatus

@@ -19,7 +19,8 @@ from core.testing.browser import (
     screenshot,
     skip_without_chromium,
 )
-from core.testing.worker import celery_worker, wait_until
+from core.testing.processes import wait_until
+from core.testing.worker import celery_worker
 
 pytestmark = [
     pytest.mark.browser,

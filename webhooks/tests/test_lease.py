@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from core.testing.worker import wait_until
+from core.testing.processes import wait_until
 from integrations.tests.factories import IntegrationFactory
 from webhooks.handlers import unregister_webhook_handler, webhook_handler
 from webhooks.lease import LeaseKeeper

