@@ -281,7 +281,7 @@ def test_the_default_tries_end_about_an_hour_after_the_payment():
     # the default config.fiscal_attempts (10) the nine waits between the tries add up to that.
     from django.conf import settings
 
-    from payments.services.fiscal import _backoff
+    from payments.services.fiscal.click_ofd import _backoff
 
     attempts = IntegrationConfig.read({}).fiscal_attempts
     total = sum(_backoff(n).total_seconds() for n in range(1, attempts))
@@ -305,7 +305,7 @@ def test_missing_tax_id_is_reported_and_retried(
 def test_a_claimed_receipt_is_not_taken_by_a_second_worker(
     client, click_api, click_server, invoice_with_items, settings
 ):
-    from payments.services.fiscal import _claim
+    from payments.services.fiscal.click_ofd import _claim
 
     shop_pay(client, click_api)
     receipt = FiscalReceipt.objects.get()

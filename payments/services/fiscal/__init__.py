@@ -4,9 +4,6 @@ ones the hub makes through Click's merchant API after a Click payment (the queue
 ``fiscal_receipt_fail``, the one place a receipt becomes ``failed``).
 """
 
-# The job's backoff and lease, which its tests import from here.
-from payments.services.fiscal.click_ofd import _backoff as _backoff
-from payments.services.fiscal.click_ofd import _claim as _claim
 from payments.services.fiscal.click_ofd import (
     click_receipt_items,
     fiscal_receipt_enqueue,
