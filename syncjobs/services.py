@@ -83,6 +83,8 @@ def sync_job_entities(*, integration: Integration, job_type: str) -> list[str]:
 
 
 def _enqueue(job_id: Any) -> None:
+    # Local: the tasks module imports this one (the service and its Celery task, the one
+    # import circle allowed; pyproject.toml's import contracts).
     from syncjobs.tasks import sync_job_run_task
 
     try:

@@ -85,6 +85,8 @@ def _send(ids: list[str], *, countdown: float = 0, force: bool = False, stamped:
     ``webhooks.process_batch``); False when it was not sent, the stamps of ``stamped`` rows then
     cleared for the sweeper. The broker pause of ``webhook_enqueue`` applies."""
     global _broker_paused_until
+    # Local: the tasks module imports this one (the service and its Celery task, the one
+    # import circle allowed; pyproject.toml's import contracts).
     from webhooks.tasks import process_webhook, process_webhooks
 
     if not force and time.monotonic() < _broker_paused_until:

@@ -147,6 +147,8 @@ def _add(
 def _wake(channel_ids: Iterable[Any]) -> None:
     """Ask a worker to send once the alerts are due; a broker that is down is logged, not
     raised: the beat sweep sends them anyway."""
+    # Local: the tasks module imports this one (the service and its Celery task, the one
+    # import circle allowed; pyproject.toml's import contracts).
     from integrations.tasks import alerts_send
 
     for channel_id in channel_ids:

@@ -79,6 +79,8 @@ def click_receipt_items(*, items: list[dict[str, Any]], config: IntegrationConfi
 def fiscal_receipt_enqueue(receipt_id: Any, *, countdown: float = 0) -> bool:
     """Wake a worker for the receipt; a broker that is down is logged, never raised (the row is
     due, and the sweep sends it later)."""
+    # Local: the tasks module imports this one (the service and its Celery task, the one
+    # import circle allowed; pyproject.toml's import contracts).
     from payments.tasks import fiscal_receipt_process_task
 
     try:
