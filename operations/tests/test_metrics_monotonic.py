@@ -128,7 +128,7 @@ def test_the_receive_paths_are_counted(api_client: APIClient, shop, monkeypatch)
     prepared statement: each is counted once, ignored ones (a bad signature) too."""
     monkeypatch.setattr("webhooks.services.enqueue.webhook_enqueue", lambda **kwargs: True)
     monkeypatch.setattr("webhooks.services.receive.webhook_enqueue", lambda **kwargs: True)
-    monkeypatch.setattr("webhooks.services.receive_cached.webhook_enqueue", lambda **kw: True)
+    monkeypatch.setattr("webhooks.services.receive_kept.webhook_enqueue", lambda **kw: True)
     client = Client()
     for number in range(3):
         response = post_signed(client, "shop", {"id": f"d-{number}", "type": "order.paid"})
