@@ -76,12 +76,12 @@ def webhook_receive(*, code: str, delivery: Delivery) -> ReceiveOutcome | Protoc
     kept = kept_integrations.kept(code)
     if kept is not None and delivery.whole_body_declared:
         request = _inbound(delivery)
-        verdict = _kept_verdict(kept, request)
-        if verdict.refusal is None:
-            outcome = _store_kept(kept, request, verdict, delivery, integration_read=False)
+        first = _kept_verdict(kept, request)
+        if first.refusal is None:
+            outcome = _store_kept(kept, request, first, delivery, integration_read=False)
             if outcome is not None:
                 return outcome
-        tried = (kept.version, verdict)
+        tried = (kept.version, first)
 
     try:
         integration, version = integration_get_live_versioned(code=code)
