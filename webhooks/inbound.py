@@ -138,15 +138,12 @@ class Delivery:
         self.started = started
         self.endpoint = f"POST {request.path}"
         self.headers = request_headers(request)
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        # Whether ``Content-Length`` declares the whole body, within the limit.
+        self.whole_body_declared = declared.isdigit() and int(declared) <= max_body_bytes()
         self._request = request
         self._body: bytes | None = None
         self._payload: Any = _UNREAD
-
-    @property
-    def whole_body_declared(self) -> bool:
-        """Whether ``Content-Length`` declares the whole body, within the limit."""
-        declared = self._request.META.get("CONTENT_LENGTH") or ""
-        return declared.isdigit() and int(declared) <= max_body_bytes()
 
     def body(self) -> bytes:
         """The body, bounded as ``read_body`` bounds it (``BodyTooLarge``)."""

@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from integrations.models import Integration, IntegrationLog
+from integrations.providers import PROVIDERS
 from integrations.services import integration_delete
 from webhooks import inbound, kept_integrations
 from webhooks.models import Webhook, WebhookStatus
@@ -115,6 +116,19 @@ def test_a_bad_signature_for_a_kept_integration_is_stored_once_as_rejected(warm)
     assert Webhook.objects.get(external_id="evt_forged").status == WebhookStatus.IGNORED
     logs = IntegrationLog.objects.filter(integration=warm, status_code=401)
     assert logs.count() == 1
+
+
+def test_an_integration_turned_gateway_is_answered_by_its_protocol_with_the_body(warm, monkeypatch):
+    """The row changed after the kept integration read the body: the protocol still reads it."""
+    gateway = "webhooks.tests.test_receive_stored.GatewayProvider"
+    monkeypatch.setitem(PROVIDERS, "test-gateway", gateway)
+    Integration.objects.filter(pk=warm.pk).update(provider="test-gateway")
+
+    response = post_signed(Client(), warm.code, {"method": "x"})
+
+    assert response.status_code == 200
+    assert response.json() == {"jsonrpc": "2.0", "code": warm.code, "body": '{"method": "x"}'}
+    assert kept_integrations.kept(warm.code) is None
 
 
 def test_a_refused_signature_leaves_the_kept_statement_with_nothing_written(integration):
