@@ -12,15 +12,15 @@ from rest_framework.test import APIClient  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _receive_state_per_test(settings):
-    """Each test starts with no cached integrations (``webhooks.integration_cache``) and sends
+    """Each test starts with no kept integrations (``webhooks.kept_integrations``) and sends
     the receive's wake-up message in the request, where a test can see it; the tests of the
     batching sender turn it back on (``WEBHOOK_ENQUEUE_BATCH``)."""
-    from webhooks import integration_cache
+    from webhooks import kept_integrations
 
-    integration_cache.clear()
+    kept_integrations.clear()
     settings.WEBHOOK_ENQUEUE_BATCH = 1
     yield
-    integration_cache.clear()
+    kept_integrations.clear()
 
 
 @pytest.fixture

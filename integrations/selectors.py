@@ -22,7 +22,7 @@ def integration_get_live_versioned(*, code: str) -> tuple[Integration | None, st
     """``integration_get_live`` with the row's version: PostgreSQL's ``xmin``, which every
     UPDATE of the row changes (whatever it changes, through the ORM or not). None on other
     databases. A reader that keeps the integration can later check in its own statement that
-    the row is still the one it read (see ``webhooks.integration_cache``)."""
+    the row is still the one it read (see ``webhooks.kept_integrations``)."""
     if connection.vendor != "postgresql":
         return integration_get_live(code=code), None
     table = connection.ops.quote_name(Integration._meta.db_table)

@@ -1,4 +1,5 @@
-"""Turning an inbound HTTP request into what is stored: a bounded body, a payload, headers."""
+"""Turning an inbound HTTP request into what is stored: a bounded body, a payload, headers; and
+``Delivery``, a request to the receive URL as the receive service takes it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from integrations.jsontext import json_loads_bounded, json_storable
 _READ_CHUNK = 64 * 1024
 # Credentials of the request itself; everything else is kept for the record.
 _UNSTORED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+_UNREAD = object()
 
 
 class BodyTooLarge(Exception):
@@ -114,7 +118,7 @@ def request_headers(request: HttpRequest) -> dict[str, str]:
     }
 
 
-def scrub_values(headers: dict[str, str], secrets: list[str]) -> dict[str, str]:
+def scrub_values(headers: Mapping[str, str], secrets: list[str]) -> dict[str, str]:
     """Headers whose value holds one of the integration's secrets (a sender that puts its token
     in a header) are masked: stored rows are served by the API, which never shows a secret."""
     from integrations.redaction import REDACTED
@@ -123,3 +127,40 @@ def scrub_values(headers: dict[str, str], secrets: list[str]) -> dict[str, str]:
         name: REDACTED if any(len(secret) >= 4 and secret in value for secret in secrets) else value
         for name, value in headers.items()
     }
+
+
+class Delivery:
+    """A POST to the receive URL as ``webhook_receive`` takes it: the endpoint for the log, the
+    headers without credentials, and the body and its payload, each read once, when first
+    asked for."""
+
+    def __init__(self, request: HttpRequest, *, started: float) -> None:
+        self.started = started
+        self.endpoint = f"POST {request.path}"
+        self.headers = request_headers(request)
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        # Whether ``Content-Length`` declares the whole body, within the limit.
+        self.whole_body_declared = declared.isdigit() and int(declared) <= max_body_bytes()
+        self._request = request
+        self._body: bytes | None = None
+        self._payload: Any = _UNREAD
+
+    def body(self) -> bytes:
+        """The body, bounded as ``read_body`` bounds it (``BodyTooLarge``)."""
+        if self._body is None:
+            if self.whole_body_declared:
+                # Read through Django, which keeps it: a gateway's protocol, should the
+                # integration turn out to have one, reads the same body again.
+                body = self._request.body
+                if len(body) > max_body_bytes():
+                    raise BodyTooLarge
+                self._body = body
+            else:
+                self._body = read_body(self._request)
+        return self._body
+
+    def payload(self) -> Any:
+        """The body parsed (``parse_payload``)."""
+        if self._payload is _UNREAD:
+            self._payload = parse_payload(self.body(), self.headers)
+        return self._payload

@@ -59,7 +59,7 @@ def database_unavailable_headers() -> dict[str, str]:
 
 
 def database_unavailable(exc: Exception) -> JsonResponse:
-    """The handler's 503 for a view outside DRF (the receive's common path)."""
+    """The handler's 503 for a view outside DRF (the receive URL's kept integration)."""
     logger.error("database unavailable: %s", exc)
     return JsonResponse(DATABASE_UNAVAILABLE, status=503, headers=database_unavailable_headers())
 

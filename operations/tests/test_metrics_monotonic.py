@@ -124,11 +124,11 @@ def test_sync_records_only_add_up(api_client: APIClient, shop) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_receive_paths_are_counted(api_client: APIClient, shop, monkeypatch) -> None:
-    """The first delivery takes the full path (the ORM), the next ones the cached path's one
-    prepared statement: each is counted once, ignored ones (a bad signature) too."""
+    """Deliveries stored by the kept integration's one prepared statement and those stored
+    through the ORM (a bad signature's ignored row) are each counted once."""
     monkeypatch.setattr("webhooks.services.enqueue.webhook_enqueue", lambda **kwargs: True)
     monkeypatch.setattr("webhooks.services.receive.webhook_enqueue", lambda **kwargs: True)
-    monkeypatch.setattr("webhooks.services.receive_cached.webhook_enqueue", lambda **kw: True)
+    monkeypatch.setattr("webhooks.services.receive_kept.webhook_enqueue", lambda **kw: True)
     client = Client()
     for number in range(3):
         response = post_signed(client, "shop", {"id": f"d-{number}", "type": "order.paid"})

@@ -2,12 +2,8 @@ from django.db import transaction
 from django.urls import re_path
 
 from core.api.routers import UUID_PATTERN, OptionalSlashRouter
-from webhooks.api.views import (
-    RotateWebhookSecretView,
-    WebhookViewSet,
-    webhook_receive_operation_view,
-    webhook_receive_view,
-)
+from webhooks.api.receive import webhook_receive_operation_view, webhook_receive_view
+from webhooks.api.views import RotateWebhookSecretView, WebhookViewSet
 
 router = OptionalSlashRouter()
 router.register("webhooks", WebhookViewSet, basename="webhook")

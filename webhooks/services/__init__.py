@@ -6,19 +6,22 @@ and when that message is lost (broker down, worker killed) the sweeper sends ano
 status change is a conditional update, so two workers can never both process one webhook (see
 the transition table in ``webhooks.models``).
 
-One module per operation group, re-exported here: ``receive``, ``enqueue``, ``process`` (with
-its ``claim`` and the try's record in ``outcome``), ``sweep``, ``retry``, ``replay``, ``rotation``
-and ``retention``; the shared tunables in ``tunables``.
+One module per operation group, re-exported here: ``delivery`` (the receive URL's one entry,
+``webhook_receive``), ``receive`` (through the ORM) and ``receive_kept`` (the kept integration's
+statement), ``enqueue``, ``process`` (with its ``claim`` and the try's record in ``outcome``),
+``sweep``, ``retry``, ``replay``, ``rotation`` and ``retention``; the shared tunables in
+``tunables``.
 """
 
+from webhooks.services.delivery import (
+    IntegrationUnreadable,
+    KeptStatementFailed,
+    ProtocolAnswers,
+    webhook_receive,
+)
 from webhooks.services.enqueue import webhook_enqueue, webhook_enqueue_many
 from webhooks.services.process import lease_seconds, retry_delay_seconds, webhook_process
-from webhooks.services.receive import (
-    ReceiveOutcome,
-    webhook_emit,
-    webhook_receive,
-    webhook_refuse,
-)
+from webhooks.services.receive import ReceiveOutcome, webhook_emit, webhook_refuse
 from webhooks.services.replay import (
     ReplayReport,
     WebhookNotReplayable,
@@ -51,6 +54,9 @@ __all__ = [
     "DEFAULT_SECRET_OVERLAP_HOURS",
     "MAX_RETRY_DELAY_SECONDS",
     "PURGEABLE_STATUSES",
+    "IntegrationUnreadable",
+    "KeptStatementFailed",
+    "ProtocolAnswers",
     "ReceiveOutcome",
     "ReplayReport",
     "RetryReport",

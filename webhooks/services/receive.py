@@ -1,5 +1,8 @@
-"""Receiving: verify an inbound request, deduplicate it and store it as pending, with the inbound
-log; and ``webhook_emit``, which puts an event the hub itself produced into the same pipeline.
+"""Receiving through the ORM: the signature's verdict on a delivery, a delivery for an integration
+just read stored (refused, pending or a duplicate) with its inbound log, the refusals before
+anything is stored; and ``webhook_emit``, which puts an event the hub itself produced into the
+same pipeline. ``webhook_receive`` (``webhooks.services.delivery``) decides when this path
+answers rather than the kept integration's statement (``webhooks.services.receive_kept``).
 """
 
 from __future__ import annotations
@@ -12,29 +15,48 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from integrations.config import IntegrationConfig
 from integrations.models import Integration, IntegrationLog, LogDirection
 from integrations.redaction import redact
-from integrations.services import (
-    integration_log_build,
-    integration_log_create,
-    integration_secret_values,
-)
+from integrations.services import integration_log_build, integration_log_create
 from webhooks.inbound import scrub_values
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services.enqueue import webhook_enqueue
 from webhooks.services.rotation import verification_secrets
-from webhooks.signatures import InboundRequest, SignatureError, scheme_for, scheme_name_for
+from webhooks.signatures import (
+    InboundRequest,
+    SignatureError,
+    SignatureScheme,
+    scheme_for,
+    scheme_name_for,
+)
 
 
 @dataclass
 class ReceiveOutcome:
-    """What the receive URL answers: ``status_code`` and ``body``, and the row when one exists."""
+    """What the receive URL answers: ``status_code`` and ``body``, and the row when one exists.
+
+    ``kept``: answered by the kept integration's statement; ``integration_read``: the
+    integration was read for this request (not answered by the kept one alone)."""
 
     status_code: int
     body: dict[str, Any]
     webhook: Webhook | None = None
     reason: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    kept: bool = False
+    integration_read: bool = True
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The signature scheme's word on one delivery: the columns it read from it (as far as it
+    got: ``signature``, ``external_id``, ``event_type``), its refusal if it refused, and whether
+    the delivery counts as verified (a scheme without a secret verifies nothing)."""
+
+    fields: dict[str, Any]
+    refusal: SignatureError | None
+    verified: bool
 
 
 def log_inbound(
@@ -112,7 +134,7 @@ def _store(
     right after the commit; a message that cannot be sent clears the stamp, so the sweeper sends
     it (see ``webhook_enqueue``). A 2xx still means a committed row, and its log with it.
 
-    The common path of a receive (``receive_cached``) writes the same rows in one statement.
+    The kept integration's statement (``receive_kept``) writes the same rows in one statement.
     ``background``: the message goes through the process's batching sender.
     """
     webhook = Webhook(integration=integration, enqueued_at=timezone.now(), **fields)
@@ -144,41 +166,73 @@ def delivery_original(integration_id: Any, external_id: str | None) -> Webhook |
     ).first()
 
 
-def webhook_receive(
+def delivery_verdict(
     *,
-    integration: Integration,
-    body: bytes,
-    headers: dict[str, str],
-    payload: Any,
-    endpoint: str,
-    started: float | None = None,
-) -> ReceiveOutcome:
-    """Steps 2 to 4 of the contract: verify, deduplicate, store as pending (committed on return,
-    with the processing message sent right after the commit)."""
-    started = time.monotonic() if started is None else started
-    config = integration.typed_config
-    secrets = integration_secret_values(integration)
-    stored_headers = scrub_values(headers, secrets)
-    request = InboundRequest(body=body, headers=headers, payload=payload)
-    common: dict[str, Any] = {
-        "source": integration.provider,
-        "payload": payload,
-        "headers": stored_headers,
-        "max_retries": config.max_retries,
-    }
+    scheme: SignatureScheme,
+    config: IntegrationConfig,
+    request: InboundRequest,
+    secrets: list[str],
+    valid_secrets: list[str],
+) -> Verdict:
+    """Step 2 of the contract, once per delivery: the columns the scheme reads and, when it
+    refuses the signature, why. ``secrets``: all of the integration's (none is stored in the
+    signature column); ``valid_secrets``: the ones that verify now."""
+    fields: dict[str, Any] = {}
     try:
-        scheme = scheme_for(integration)
         # Kept for the record and served by the API: a sender that puts the secret itself in
         # the header (a token, not a signature) must not have it stored.
-        common["signature"] = redact(scheme.signature(request, config), secrets=secrets)
-        common["external_id"] = cut_text(scheme.external_id(request, config))
-        common["event_type"] = cut_text(scheme.event_type(request, config)) or "unknown"
-        valid_secrets = verification_secrets(integration)
+        fields["signature"] = redact(scheme.signature(request, config), secrets=secrets)
+        fields["external_id"] = cut_text(scheme.external_id(request, config))
+        fields["event_type"] = cut_text(scheme.event_type(request, config)) or "unknown"
         if scheme.requires_secret and not valid_secrets:
             raise SignatureError(f"no webhook secret is set for the {scheme.name} scheme")
         scheme.verify(request, secrets=valid_secrets, config=config)
     except SignatureError as error:
-        reason = f"invalid signature: {error}"
+        return Verdict(fields=fields, refusal=error, verified=False)
+    return Verdict(fields=fields, refusal=None, verified=scheme.requires_secret)
+
+
+def fresh_verdict(
+    *, integration: Integration, request: InboundRequest, secrets: list[str]
+) -> Verdict:
+    """``delivery_verdict`` with the scheme of an integration just read (an unknown scheme
+    refuses the delivery)."""
+    try:
+        scheme = scheme_for(integration)
+    except SignatureError as error:
+        return Verdict(fields={}, refusal=error, verified=False)
+    return delivery_verdict(
+        scheme=scheme,
+        config=integration.typed_config,
+        request=request,
+        secrets=secrets,
+        valid_secrets=verification_secrets(integration),
+    )
+
+
+def receive_fresh(
+    *,
+    integration: Integration,
+    request: InboundRequest,
+    verdict: Verdict,
+    secrets: list[str],
+    endpoint: str,
+    started: float,
+) -> ReceiveOutcome:
+    """Steps 2 to 4 of the contract through the ORM, for an integration just read: the
+    delivery refused (stored rejected, 401) or stored as pending (committed on return, with the
+    processing message sent right after the commit), or answered as a duplicate."""
+    payload = request.payload
+    stored_headers = scrub_values(request.headers, secrets)
+    common: dict[str, Any] = {
+        "source": integration.provider,
+        "payload": payload,
+        "headers": stored_headers,
+        "max_retries": integration.typed_config.max_retries,
+        **verdict.fields,
+    }
+    if verdict.refusal is not None:
+        reason = f"invalid signature: {verdict.refusal}"
         with transaction.atomic():
             webhook = Webhook.objects.create(
                 integration=integration,
@@ -190,7 +244,11 @@ def webhook_receive(
             )
             outcome = ReceiveOutcome(
                 status_code=401,
-                body={"error": "invalid_signature", "detail": str(error), "id": str(webhook.id)},
+                body={
+                    "error": "invalid_signature",
+                    "detail": str(verdict.refusal),
+                    "id": str(webhook.id),
+                },
                 webhook=webhook,
                 reason=reason,
             )
@@ -205,7 +263,7 @@ def webhook_receive(
             )
         return outcome
 
-    common["signature_verified"] = scheme.requires_secret
+    common["signature_verified"] = verdict.verified
     common["metadata"] = {"signature_scheme": scheme_name_for(integration)}
     outcomes: list[ReceiveOutcome] = []
 

@@ -19,7 +19,7 @@ def _down(*args, **kwargs):
 
 
 def test_database_down_before_anything_is_read_is_503_with_retry_after(integration, monkeypatch):
-    monkeypatch.setattr("webhooks.api.views.integration_get_live_versioned", _down)
+    monkeypatch.setattr("webhooks.services.delivery.integration_get_live_versioned", _down)
 
     response = post_signed(Client(), integration.code, {"id": "evt_db_down"})
 
@@ -29,12 +29,12 @@ def test_database_down_before_anything_is_read_is_503_with_retry_after(integrati
     assert "127.0.0.1" not in response.content.decode()  # no server detail leaks
 
 
-@pytest.mark.parametrize("path", ["common", "full"])
+@pytest.mark.parametrize("path", ["kept", "fresh"])
 def test_database_gone_at_the_insert_is_503_and_nothing_is_stored(integration, monkeypatch, path):
-    if path == "common":  # the one statement of webhooks.services.receive_cached
-        monkeypatch.setattr("webhooks.services.receive_cached._execute", _down)
-    else:  # an integration not kept by the cache: the ORM's inserts
-        monkeypatch.setattr("webhooks.integration_cache.remember", lambda *args: None)
+    if path == "kept":  # the kept integration's one statement (webhooks.services.receive_kept)
+        monkeypatch.setattr("webhooks.services.receive_kept._execute", _down)
+    else:  # an integration not kept: the ORM's inserts
+        monkeypatch.setattr("webhooks.kept_integrations.keep", lambda *args: None)
         monkeypatch.setattr(Webhook, "save", _down)
 
     response = post_signed(Client(), integration.code, {"id": "evt_db_insert"})
@@ -48,8 +48,8 @@ def test_database_gone_at_the_insert_is_503_and_nothing_is_stored(integration, m
 def test_database_gone_at_the_log_is_503_and_neither_row_is_kept(integration, monkeypatch):
     """The webhook and its inbound log are written together: a 2xx means both are committed,
     and when the log cannot be written the webhook is not kept either, so the sender retries.
-    (The common path writes both in one statement.)"""
-    monkeypatch.setattr("webhooks.integration_cache.remember", lambda *args: None)
+    (The kept integration's statement writes both in one statement.)"""
+    monkeypatch.setattr("webhooks.kept_integrations.keep", lambda *args: None)
     monkeypatch.setattr(IntegrationLog, "save", _down)
 
     response = post_signed(Client(), integration.code, {"id": "evt_db_after"})

@@ -1,17 +1,18 @@
-"""The integrations behind receive URLs, kept per process between requests, never trusted blind.
+"""Kept integrations: the integrations behind receive URLs, kept per process between requests,
+never trusted blind.
 
 Reading the integration was a third of a receive's time. Each web process keeps the last row it
 read for a code with the row's version (PostgreSQL's ``xmin``, changed by every UPDATE of the
-row). A cached row is used only on the common path: an integration that is not inactive, has no
-receive protocol of its own and no rate limit; a valid signature; a new delivery. The INSERT
-that stores the webhook checks, in the same statement, that the integration's row still has
-that version. When it does not (deactivated, deleted, secret rotated, config changed, any write
-at all), nothing is stored, the entry is dropped and the request is handled again from a fresh
-read. So an answer never rests on a stale row, and no invalidation message is needed between
-processes.
+row). A kept integration answers a delivery only when it is not inactive, has no receive
+protocol of its own and no rate limit, the signature is valid and the delivery new (see
+``webhooks.services.receive_kept``). The INSERT that stores the webhook checks, in the same
+statement, that the integration's row still has that version. When it does not (deactivated,
+deleted, secret rotated, config changed, any write at all), nothing is stored, the entry is
+dropped and the delivery is answered from a fresh read. So an answer never rests on a stale
+row, and no invalidation message is needed between processes.
 
-Unknown codes are never cached (each one is a fresh read), and the cache holds at most
-``MAX_ENTRIES`` codes. Off PostgreSQL nothing is cached.
+Unknown codes are never kept (each one is a fresh read), and at most ``MAX_ENTRIES`` codes are.
+Off PostgreSQL nothing is kept.
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ MAX_ENTRIES = 1024
 
 
 @dataclass(frozen=True)
-class CachedIntegration:
+class KeptIntegration:
     """A kept row and what every request would otherwise work out of it again: the typed
     config, the signature scheme, the secrets decrypted (each decryption is an AES-GCM call)."""
 
     integration: Integration
     version: str
-    # Decrypted once per cached row, for scrubbing headers and logs.
+    # Decrypted once per kept row, for scrubbing headers and logs.
     secrets: list[str]
     config: IntegrationConfig
     scheme: SignatureScheme
@@ -57,30 +58,28 @@ class CachedIntegration:
         )
 
 
-class StaleIntegration(Exception):
-    """The cached row is not the integration as it is now (or the outcome needs a fresh read)."""
-
-
-_entries: dict[str, CachedIntegration] = {}
+_entries: dict[str, KeptIntegration] = {}
 # Each code's provider as last read, whether its row is kept or not: with the database down, a
 # gateway's protocol still answers its own code in its own words (see ``provider_of``).
 _providers: dict[str, str] = {}
 
 
-def cached(code: str) -> CachedIntegration | None:
-    """The entry for ``code`` when one is kept and fit for the common path."""
+def kept(code: str) -> KeptIntegration | None:
+    """The integration kept for ``code``, if any (only one fit to answer a delivery is kept)."""
     return _entries.get(code)
 
 
-def remember(integration: Integration | None, version: str | None) -> None:
-    """Keep a freshly read row, if it can take the common path; otherwise forget its code."""
-    if integration is None:
-        return
+def keep(integration: Integration, version: str | None) -> KeptIntegration | None:
+    """Keep a freshly read row if it is fit to answer deliveries (otherwise forget its code);
+    the entry kept, or None. A row already kept at this version stays as it is."""
     code = integration.code
     note_provider(integration)
     if version is None:
         _entries.pop(code, None)
-        return
+        return None
+    entry = _entries.get(code)
+    if entry is not None and entry.version == version and entry.integration.pk == integration.pk:
+        return entry
     fit = (
         integration.status != IntegrationStatus.INACTIVE
         and receive_protocol_for(integration) is None
@@ -88,20 +87,21 @@ def remember(integration: Integration | None, version: str | None) -> None:
     )
     if not fit:
         _entries.pop(code, None)
-        return
+        return None
     try:
         entry = _entry(integration, version)
-    except (SignatureError, DecryptionError):  # the full path answers these, every time
+    except (SignatureError, DecryptionError):  # the ORM's path answers these, every time
         _entries.pop(code, None)
-        return
+        return None
     if len(_entries) >= MAX_ENTRIES and code not in _entries:
         _entries.clear()
     _entries[code] = entry
+    return entry
 
 
-def _entry(integration: Integration, version: str) -> CachedIntegration:
+def _entry(integration: Integration, version: str) -> KeptIntegration:
     scheme = scheme_for(integration)
-    return CachedIntegration(
+    return KeptIntegration(
         integration=integration,
         version=version,
         secrets=integration_secret_values(integration),

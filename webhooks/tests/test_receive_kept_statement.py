@@ -1,6 +1,6 @@
-"""The receive's common path (``webhooks.services.receive_cached``): the rows its one statement
-writes are the ones the full path writes through the ORM, the statement is prepared, and what
-it cannot answer it leaves to the full path with nothing written."""
+"""The kept integration's statement (``webhooks.services.receive_kept``): the rows it writes are
+the ones the ORM's path writes, the statement is prepared once per connection, a duplicate is
+answered with it, and its connection is health-checked without a round trip while quiet."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.models import IntegrationLog
 from integrations.redaction import REDACTED
-from webhooks import integration_cache
+from webhooks import kept_integrations
 from webhooks.models import Webhook
-from webhooks.services import receive_cached
+from webhooks.services import receive_kept
 from webhooks.tests.helpers import post_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,7 +34,7 @@ _UNCOMPARED_LOG = {"id", "created_at", "updated_at", "duration_ms", "metadata", 
 def _no_messages(monkeypatch):
     monkeypatch.setattr("webhooks.services.enqueue.webhook_enqueue", lambda **kwargs: True)
     monkeypatch.setattr("webhooks.services.receive.webhook_enqueue", lambda **kwargs: True)
-    monkeypatch.setattr("webhooks.services.receive_cached.webhook_enqueue", lambda **kw: True)
+    monkeypatch.setattr("webhooks.services.receive_kept.webhook_enqueue", lambda **kw: True)
 
 
 def _fields(instance: Any, skipped: set[str]) -> dict[str, Any]:
@@ -45,12 +45,12 @@ def _fields(instance: Any, skipped: set[str]) -> dict[str, Any]:
     }
 
 
-def _received(integration, external_id: str, payload: dict[str, Any], *, full: bool, monkeypatch):
+def _received(integration, external_id: str, payload: dict[str, Any], *, orm: bool, monkeypatch):
     """POST ``payload`` (with ``external_id``) through one path; the stored row and its log."""
     with monkeypatch.context() as patch:
-        if full:  # nothing kept: the ORM's inserts
-            patch.setattr("webhooks.integration_cache.remember", lambda *args: None)
-        integration_cache.clear()
+        if orm:  # nothing kept: the ORM's inserts
+            patch.setattr("webhooks.kept_integrations.keep", lambda *args: None)
+        kept_integrations.clear()
         response = post_signed(
             Client(), integration.code, {"id": external_id, **payload}, **{"X-Trace": "abc"}
         )
@@ -69,33 +69,31 @@ def _received(integration, external_id: str, payload: dict[str, Any], *, full: b
         {"event": "ünïcode ✓", "text": "a\x00b"},
     ],
 )
-def test_the_common_path_writes_the_rows_the_full_path_writes(integration, monkeypatch, payload):
-    full, full_log = _received(integration, "evt-full", payload, full=True, monkeypatch=monkeypatch)
-    common, common_log = _received(
-        integration, "evt-comm", payload, full=False, monkeypatch=monkeypatch
-    )
+def test_the_kept_statement_writes_the_rows_the_orm_writes(integration, monkeypatch, payload):
+    orm, orm_log = _received(integration, "evt-orm1", payload, orm=True, monkeypatch=monkeypatch)
+    kept, kept_log = _received(integration, "evt-kept", payload, orm=False, monkeypatch=monkeypatch)
 
-    assert _fields(common, _UNCOMPARED_WEBHOOK) == _fields(full, _UNCOMPARED_WEBHOOK)
-    assert common.payload == {**full.payload, "id": "evt-comm"}
-    for webhook in (common, full):
+    assert _fields(kept, _UNCOMPARED_WEBHOOK) == _fields(orm, _UNCOMPARED_WEBHOOK)
+    assert kept.payload == {**orm.payload, "id": "evt-kept"}
+    for webhook in (kept, orm):
         assert webhook.signature == webhook.headers.pop("X-Signature")
-    assert common.headers == full.headers
-    assert common.enqueued_at is not None and full.enqueued_at is not None
-    assert _fields(common_log, _UNCOMPARED_LOG | {"request_data"}) == _fields(
-        full_log, _UNCOMPARED_LOG | {"request_data"}
+    assert kept.headers == orm.headers
+    assert kept.enqueued_at is not None and orm.enqueued_at is not None
+    assert _fields(kept_log, _UNCOMPARED_LOG | {"request_data"}) == _fields(
+        orm_log, _UNCOMPARED_LOG | {"request_data"}
     )
-    common_body = {**common_log.request_data["body"], "id": "evt-full"}
-    assert common_body == full_log.request_data["body"]
-    for log, webhook in ((common_log, common), (full_log, full)):
+    kept_body = {**kept_log.request_data["body"], "id": "evt-orm1"}
+    assert kept_body == orm_log.request_data["body"]
+    for log, webhook in ((kept_log, kept), (orm_log, orm)):
         assert log.request_data["headers"].pop("X-Signature") == webhook.signature
-    assert common_log.request_data["headers"] == full_log.request_data["headers"]
-    for log, webhook in ((common_log, common), (full_log, full)):
+    assert kept_log.request_data["headers"] == orm_log.request_data["headers"]
+    for log, webhook in ((kept_log, kept), (orm_log, orm)):
         assert log.response_data == {"id": str(webhook.pk), "status": "pending"}
         assert log.metadata == {"webhook_id": str(webhook.pk)}
     if "password" in payload:
-        assert common_log.request_data["body"]["password"] == REDACTED
-        assert common_log.request_data["body"]["nested"]["api_key"] == REDACTED
-        assert common.payload["password"] == "hunter2hunter2"
+        assert kept_log.request_data["body"]["password"] == REDACTED
+        assert kept_log.request_data["body"]["nested"]["api_key"] == REDACTED
+        assert kept.payload["password"] == "hunter2hunter2"
 
 
 def test_the_statement_is_prepared_once_per_connection(integration):
@@ -123,7 +121,7 @@ def test_prepared_statements_can_be_turned_off(integration, settings):
     assert Webhook.objects.count() == 2
 
 
-def test_a_duplicate_is_answered_on_the_common_path_with_its_log(integration):
+def test_a_duplicate_is_answered_by_the_kept_statement_with_its_log(integration):
     client = Client()
     first = post_signed(client, integration.code, {"id": "evt-twice"})
     with CaptureQueriesContext(connections["default"]) as captured:
@@ -138,25 +136,12 @@ def test_a_duplicate_is_answered_on_the_common_path_with_its_log(integration):
     assert [log.status_code for log in logs] == [202, 200]
 
 
-def test_a_refused_signature_leaves_the_common_path_with_nothing_written(integration):
-    client = Client()
-    assert post_signed(client, integration.code, {"id": "evt-warm"}).status_code == 202
-    assert integration_cache.cached(integration.code) is not None
-
-    response = post_signed(client, integration.code, {"id": "evt-bad"}, secret="not-the-secret")
-
-    assert response.status_code == 401
-    # Stored once, by the full path, as the contract says: rejected and ignored.
-    rejected = Webhook.objects.get(external_id="evt-bad")
-    assert (rejected.rejected, rejected.status) == (True, "ignored")
-
-
 def test_a_model_field_the_statement_does_not_set_is_refused_at_once():
-    values = dict(receive_cached._WEBHOOK_VALUES)
+    values = dict(receive_kept._WEBHOOK_VALUES)
     del values["status"]
 
     with pytest.raises(RuntimeError, match="status"):
-        receive_cached._columns(Webhook, values)
+        receive_kept._columns(Webhook, values)
 
 
 def _health_checks(monkeypatch) -> list[bool]:
@@ -232,7 +217,7 @@ def test_a_connection_inside_a_transaction_gets_django_s_health_check(integratio
     wrapper.health_check_done = False
     with transaction.atomic():  # a transaction begun: the connection is not idle
         Webhook.objects.exists()
-        receive_cached._close_if_gone_bad()
+        receive_kept._close_if_gone_bad()
 
     assert checks == [True]
     assert wrapper.health_check_done

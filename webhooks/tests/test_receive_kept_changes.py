@@ -1,6 +1,7 @@
-"""The receive's fast path: an integration read by an earlier request is used only while its row
-is unchanged, checked in the INSERT itself (``webhooks.integration_cache``). Every change an
-operator can make between two deliveries must be seen by the second one."""
+"""The kept integration: an integration read by an earlier request is used only while its row is
+unchanged, checked in the INSERT itself (``webhooks.kept_integrations``). Every change an
+operator can make between two deliveries must be seen by the second one, and what the kept
+integration cannot answer is answered once, from a fresh read."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from django.test import Client
 from django.utils import timezone
 
 from integrations.models import Integration, IntegrationLog
+from integrations.providers import PROVIDERS
 from integrations.services import integration_delete
-from webhooks import integration_cache
+from webhooks import inbound, kept_integrations
 from webhooks.models import Webhook, WebhookStatus
+from webhooks.signatures.schemes import HmacSha256Scheme
 from webhooks.tests.helpers import SECRET, hmac_hex, post_signed, receive_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,10 +26,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def warm(integration, monkeypatch):
-    """``integration`` with one delivery received, so the next one takes the cached row."""
+    """``integration`` with one delivery received, so the next one finds it kept."""
     monkeypatch.setattr("webhooks.tasks.process_webhook.apply_async", lambda *a, **k: None)
     assert post_signed(Client(), integration.code, {"id": "evt_warm"}).status_code == 202
-    assert integration_cache.cached(integration.code) is not None
+    assert kept_integrations.kept(integration.code) is not None
     return integration
 
 
@@ -41,7 +44,7 @@ def test_a_deactivated_integration_answers_503_at_once(warm):
 
     assert response.status_code == 503
     assert _rows(warm, "evt_after") == 0
-    assert integration_cache.cached(warm.code) is None
+    assert kept_integrations.kept(warm.code) is None
 
 
 def test_a_soft_deleted_integration_answers_404(warm):
@@ -63,7 +66,7 @@ def test_a_replaced_secret_refuses_the_old_one_and_takes_the_new(warm):
 
     assert old.status_code == 401
     assert new.status_code == 202
-    # The refused one is stored once, as rejected; the fast path wrote nothing of its own.
+    # The refused one is stored once, as rejected; the kept integration wrote nothing of its own.
     assert Webhook.objects.filter(external_id="evt_old_secret").count() == 1
     assert Webhook.objects.get(external_id="evt_old_secret").rejected is True
 
@@ -93,11 +96,11 @@ def test_a_rate_limit_set_later_is_applied(warm):
 
     assert (first.status_code, second.status_code) == (202, 429)
     assert _rows(warm, "evt_limited_2") == 0
-    # An integration with a limit is never served from the cache.
-    assert integration_cache.cached(warm.code) is None
+    # An integration with a limit is never kept.
+    assert kept_integrations.kept(warm.code) is None
 
 
-def test_a_duplicate_on_the_fast_path_is_answered_200_with_the_original(warm):
+def test_a_duplicate_for_a_kept_integration_is_answered_200_with_the_original(warm):
     response = post_signed(Client(), warm.code, {"id": "evt_warm"})
 
     assert response.status_code == 200
@@ -105,7 +108,7 @@ def test_a_duplicate_on_the_fast_path_is_answered_200_with_the_original(warm):
     assert _rows(warm, "evt_warm") == 1
 
 
-def test_a_bad_signature_on_the_fast_path_is_stored_once_as_rejected(warm):
+def test_a_bad_signature_for_a_kept_integration_is_stored_once_as_rejected(warm):
     response = post_signed(Client(), warm.code, {"id": "evt_forged"}, secret="not-the-secret")
 
     assert response.status_code == 401
@@ -115,7 +118,57 @@ def test_a_bad_signature_on_the_fast_path_is_stored_once_as_rejected(warm):
     assert logs.count() == 1
 
 
-def test_a_body_too_large_on_the_fast_path_is_413(warm, settings):
+def test_an_integration_turned_gateway_is_answered_by_its_protocol_with_the_body(warm, monkeypatch):
+    """The row changed after the kept integration read the body: the protocol still reads it."""
+    gateway = "webhooks.tests.test_receive_stored.GatewayProvider"
+    monkeypatch.setitem(PROVIDERS, "test-gateway", gateway)
+    Integration.objects.filter(pk=warm.pk).update(provider="test-gateway")
+
+    response = post_signed(Client(), warm.code, {"method": "x"})
+
+    assert response.status_code == 200
+    assert response.json() == {"jsonrpc": "2.0", "code": warm.code, "body": '{"method": "x"}'}
+    assert kept_integrations.kept(warm.code) is None
+
+
+def test_a_refused_signature_leaves_the_kept_statement_with_nothing_written(integration):
+    client = Client()
+    assert post_signed(client, integration.code, {"id": "evt-warm"}).status_code == 202
+    assert kept_integrations.kept(integration.code) is not None
+
+    response = post_signed(client, integration.code, {"id": "evt-bad"}, secret="not-the-secret")
+
+    assert response.status_code == 401
+    # Stored once, through the ORM, as the contract says: rejected and ignored.
+    rejected = Webhook.objects.get(external_id="evt-bad")
+    assert (rejected.rejected, rejected.status) == (True, "ignored")
+
+
+def test_a_refused_signature_is_verified_once_and_its_body_parsed_once(warm, monkeypatch):
+    verified: list[bytes] = []
+    parsed: list[bytes] = []
+    real_verify = HmacSha256Scheme.verify
+    real_parse = inbound.parse_payload
+
+    def counted_verify(self, request, **kwargs):
+        verified.append(request.body)
+        return real_verify(self, request, **kwargs)
+
+    def counted_parse(body, headers):
+        parsed.append(body)
+        return real_parse(body, headers)
+
+    monkeypatch.setattr(HmacSha256Scheme, "verify", counted_verify)
+    monkeypatch.setattr(inbound, "parse_payload", counted_parse)
+
+    response = post_signed(Client(), warm.code, {"id": "evt_forged"}, secret="not-the-secret")
+
+    assert response.status_code == 401
+    assert (len(verified), len(parsed)) == (1, 1)
+    assert _rows(warm, "evt_forged") == 1
+
+
+def test_a_body_too_large_for_a_kept_integration_is_413(warm, settings):
     settings.WEBHOOK_MAX_BODY_BYTES = 64
     response = post_signed(Client(), warm.code, {"id": "evt_big", "pad": "x" * 200})
 
@@ -155,8 +208,8 @@ def test_an_overlap_that_ends_by_the_clock_refuses_the_previous_secret(warm, api
     )
     client = Client()
     assert post_signed(client, warm.code, {"id": "evt_in_overlap"}).status_code == 202
-    assert integration_cache.cached(warm.code) is not None
-    # The overlap ends by the clock alone: the row does not change, so the cached row must not
+    assert kept_integrations.kept(warm.code) is not None
+    # The overlap ends by the clock alone: the row does not change, so the kept row must not
     # keep the previous secret alive.
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
         assert post_signed(client, warm.code, {"id": "evt_past_overlap"}).status_code == 401

@@ -1,7 +1,7 @@
-"""The receive's common path: a new, verified delivery for an integration kept by
-``webhooks.integration_cache``, stored with its inbound log in one prepared statement.
+"""The kept integration's statement: a new, verified delivery for an integration kept by
+``webhooks.kept_integrations``, stored with its inbound log in one prepared statement.
 
-What the full path (``webhook_receive``) does through model instances, Django's compiler and
+What the ORM's path (``receive_fresh``) does through model instances, Django's compiler and
 psycopg's client-side binding of some forty values, this path does in one statement written
 for it: the row's id and timestamps come from PostgreSQL (``gen_random_uuid()``, ``now()``),
 its constants are in the SQL, the log's answer and ``webhook_id`` are built from the inserted
@@ -9,13 +9,12 @@ row, and the statement is prepared once per connection, so each request sends on
 values and PostgreSQL neither parses nor plans it again. Measured at the campaign's burst
 (``benchmarks/campaign.py``), building and binding that statement was over half of a receive.
 
-The rows it writes are the ones the full path writes (``test_receive_cached`` compares them
-column by column). The integration's row must still be the cached version (``xmin``), checked
-in the same statement; if it is not, nothing is stored and ``StaleIntegration`` is raised. A
-duplicate is refused by the unique index, which PostgreSQL consults only for a row that passed
-that check, so it is answered here, from the same integration. Anything else off the common
-path (a refused signature, a missing secret) raises ``OffCommonPath`` before anything is
-written, and the full path answers it.
+The rows it writes are the ones the ORM's path writes (``test_receive_kept_statement`` compares
+them column by column). The integration's row must still be the kept version (``xmin``),
+checked in the same statement; if it is not, nothing is stored and the answer needs a fresh
+read. A duplicate is refused by the unique index, which PostgreSQL consults only for a row that
+passed that check, so it is answered here, from the same integration. A refused signature never
+comes here: ``webhook_receive`` stores it through the ORM, from a fresh read.
 """
 
 from __future__ import annotations
@@ -30,22 +29,16 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from integrations.models import IntegrationLog, LogDirection
 from integrations.redaction import redact
 from integrations.services import integration_log_data, integration_log_endpoint
 from webhooks.inbound import scrub_values
-from webhooks.integration_cache import CachedIntegration, StaleIntegration
+from webhooks.kept_integrations import KeptIntegration
 from webhooks.models import Webhook, WebhookStatus
 from webhooks.services.enqueue import webhook_enqueue
-from webhooks.services.receive import ReceiveOutcome, cut_text, delivery_original, log_inbound
-from webhooks.signatures import InboundRequest, SignatureError
-
-
-class OffCommonPath(Exception):
-    """This delivery is answered by the full path (nothing was written)."""
-
+from webhooks.services.receive import ReceiveOutcome, Verdict, delivery_original, log_inbound
+from webhooks.signatures import InboundRequest
 
 # What each column of the two rows is set to: a parameter of the request, a constant, or what
 # PostgreSQL computes. ``i`` is the integration's row, ``s`` the webhook just inserted.
@@ -129,48 +122,32 @@ def receive_statement() -> str:
     return _statement
 
 
-def webhook_receive_cached(
-    entry: CachedIntegration,
+def receive_kept(
+    kept: KeptIntegration,
     *,
-    body: bytes,
-    headers: dict[str, str],
-    payload: Any,
+    request: InboundRequest,
+    verdict: Verdict,
     endpoint: str,
     started: float,
-) -> ReceiveOutcome:
-    """Verify and store a new delivery (committed on return, its message sent right after), or
-    answer a duplicate. ``OffCommonPath``/``StaleIntegration`` when the full path must answer
-    instead."""
-    config = entry.config
-    scheme = entry.scheme
-    secrets = entry.secrets
-    request = InboundRequest(body=body, headers=headers, payload=payload)
-    try:
-        signature = scheme.signature(request, config)
-        external_id = scheme.external_id(request, config)
-        event_type = scheme.event_type(request, config)
-        valid_secrets = entry.verification_secrets(timezone.now())
-        if scheme.requires_secret and not valid_secrets:
-            raise OffCommonPath("no webhook secret is set")
-        scheme.verify(request, secrets=valid_secrets, config=config)
-    except SignatureError:
-        raise OffCommonPath("a refused signature is stored by the full path") from None
-    stored_headers = scrub_values(headers, secrets)
+) -> ReceiveOutcome | None:
+    """Store a delivery ``kept`` verified (committed on return, its message sent right after),
+    or answer a duplicate; None, with nothing written, when a fresh read must answer: the row
+    changed since it was kept, or a duplicate's original is gone."""
+    secrets = kept.secrets
+    stored_headers = scrub_values(request.headers, secrets)
+    payload = request.payload
     payload_json = json.dumps(payload)
     headers_json = json.dumps(stored_headers)
     params = {
-        "integration": entry.integration.pk,
-        "version": entry.version,
-        "event_type": cut_text(event_type) or "unknown",
-        "source": entry.integration.provider,
-        "external_id": cut_text(external_id),
+        **verdict.fields,
+        "integration": kept.integration.pk,
+        "version": kept.version,
+        "source": kept.integration.provider,
         "payload": payload_json,
         "headers": headers_json,
-        "max_retries": config.max_retries,
-        # Kept for the record and served by the API: a secret sent as the "signature" is not.
-        "signature": redact(signature, secrets=secrets),
-        "signature_verified": scheme.requires_secret,
-        "metadata": json.dumps({"signature_scheme": entry.scheme_name}),
+        "max_retries": kept.config.max_retries,
+        "signature_verified": verdict.verified,
+        "metadata": json.dumps({"signature_scheme": kept.scheme_name}),
         "endpoint": integration_log_endpoint(endpoint, secrets=secrets),
         "request_data": _logged_request(
             stored_headers, payload, payload_json, headers_json, secrets
@@ -184,14 +161,16 @@ def webhook_receive_cached(
         else:  # autocommit: the statement is its own transaction, both rows or neither
             webhook_id = _execute(params)
     except IntegrityError:
-        return _duplicate(entry, params["external_id"], stored_headers, payload, endpoint, started)
-    if webhook_id is None:
-        raise StaleIntegration(f"integration {entry.integration.code} changed since it was read")
+        return _duplicate(kept, params["external_id"], stored_headers, payload, endpoint, started)
+    if webhook_id is None:  # the row changed since it was kept
+        return None
     transaction.on_commit(
         lambda: webhook_enqueue(webhook_id=webhook_id, stamped=True, background=True)
     )
     return ReceiveOutcome(
-        status_code=202, body={"id": webhook_id, "status": WebhookStatus.PENDING.value}
+        status_code=202,
+        body={"id": webhook_id, "status": WebhookStatus.PENDING.value},
+        kept=True,
     )
 
 
@@ -209,30 +188,31 @@ def _logged_request(
 
 
 def _duplicate(
-    entry: CachedIntegration,
+    kept: KeptIntegration,
     external_id: str | None,
     headers: dict[str, str],
     payload: Any,
     endpoint: str,
     started: float,
-) -> ReceiveOutcome:
+) -> ReceiveOutcome | None:
     """Step 3 of the contract: the original's id and status, nothing processed again; logged."""
-    original = delivery_original(entry.integration.pk, external_id)
-    if original is None:  # deleted meanwhile, or another constraint: the full path decides
-        raise OffCommonPath("not a duplicate the common path can answer")
+    original = delivery_original(kept.integration.pk, external_id)
+    if original is None:  # deleted meanwhile, or another constraint: a fresh read decides
+        return None
     outcome = ReceiveOutcome(
         status_code=200,
         body={"id": str(original.pk), "status": original.status, "duplicate": True},
         webhook=original,
+        kept=True,
     )
     log_inbound(
-        integration=entry.integration,
+        integration=kept.integration,
         endpoint=endpoint,
         headers=headers,
         payload=payload,
         outcome=outcome,
         started=started,
-        secrets=entry.secrets,
+        secrets=kept.secrets,
     )
     return outcome
 
