@@ -22,7 +22,7 @@ from core.testing.fuzz import FUZZ, json_values
 from integrations.models import SecretChange
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.conftest import (
+from payments.tests.helpers import (
     CLICK_SECRET,
     CLICK_SERVICE_ID,
     ORDER_ID,
