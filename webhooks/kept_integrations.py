@@ -25,6 +25,7 @@ from integrations.crypto import DecryptionError
 from integrations.models import Integration, IntegrationStatus
 from integrations.providers import receive_protocol_for
 from integrations.services import integration_secret_values
+from webhooks.selectors import secrets_valid_at
 from webhooks.signatures import SignatureError, SignatureScheme, scheme_for, scheme_name_for
 
 MAX_ENTRIES = 1024
@@ -47,9 +48,7 @@ class KeptIntegration:
     previous_expires_at: datetime | None
 
     def verification_secrets(self, now: datetime) -> list[str]:
-        """As ``webhooks.services.rotation.verification_secrets``, at ``now``."""
-        from webhooks.services.rotation import secrets_valid_at
-
+        """As ``webhooks.selectors.verification_secrets``, at ``now``."""
         return secrets_valid_at(
             now,
             current=self.webhook_secret,

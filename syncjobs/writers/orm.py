@@ -19,7 +19,7 @@ from syncjobs.models import SyncedRecord
 from syncjobs.pages import Counts, PagePosition, Prepared
 
 if TYPE_CHECKING:
-    from syncjobs.writers import PageLedger
+    from syncjobs.writers.protocol import PageLedger
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from syncjobs.pages import Counts, JobStopped, PagePosition, Prepared, WriteMode
 from syncjobs.writers.statements import statements
 
 if TYPE_CHECKING:
-    from syncjobs.writers import PageLedger
+    from syncjobs.writers.protocol import PageLedger
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from integrations.redaction import redact
 from integrations.services import integration_log_build, integration_log_create
 from webhooks.inbound import scrub_values
 from webhooks.models import Webhook, WebhookStatus
+from webhooks.selectors import verification_secrets
 from webhooks.services.enqueue import webhook_enqueue
-from webhooks.services.rotation import verification_secrets
 from webhooks.signatures import (
     InboundRequest,
     SignatureError,

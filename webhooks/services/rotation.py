@@ -1,5 +1,6 @@
 """The webhook secret's rotation: replace the secret while the previous one keeps verifying for
-an overlap, and the secrets a delivery may be signed with meanwhile.
+an overlap (the secrets a delivery may be signed with meanwhile are read by
+``webhooks.selectors.verification_secrets``).
 
 While ``Integration.previous_webhook_secret_expires_at`` lies in the future, the previous secret
 verifies as well as the current one.
@@ -20,30 +21,6 @@ from webhooks.services.tunables import DEFAULT_SECRET_OVERLAP_HOURS
 from webhooks.signatures import SignatureError, SignatureScheme, scheme_for
 
 logger = logging.getLogger(__name__)
-
-
-def verification_secrets(integration: Integration) -> list[str]:
-    """The current webhook secret, then the previous one while its overlap lasts."""
-    return secrets_valid_at(
-        timezone.now(),
-        current=integration.webhook_secret,
-        previous=integration.previous_webhook_secret,
-        previous_expires_at=integration.previous_webhook_secret_expires_at,
-    )
-
-
-def secrets_valid_at(
-    now: datetime,
-    *,
-    current: str | None,
-    previous: str | None,
-    previous_expires_at: datetime | None,
-) -> list[str]:
-    """``verification_secrets`` of these values (decrypted already) at ``now``."""
-    found = [current] if current else []
-    if previous and previous_expires_at is not None and previous_expires_at > now:
-        found.append(previous)
-    return found
 
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 import secrets
 
 from integrations.config import IntegrationConfig
-from webhooks.signatures import (
+from webhooks.signatures.base import (
     InboundRequest,
     SignatureError,
     SignatureScheme,

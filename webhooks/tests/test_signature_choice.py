@@ -11,7 +11,7 @@ import time_machine
 from integrations.providers import PROVIDERS
 from integrations.providers.base import Provider
 from integrations.tests.factories import IntegrationFactory
-from webhooks.services.rotation import verification_secrets
+from webhooks.selectors import verification_secrets
 from webhooks.signatures import (
     SignatureError,
     register_signature_scheme,
