@@ -184,7 +184,11 @@ def webhook_receive_view(request: HttpRequest, code: str) -> HttpResponseBase:
     if request.method != "POST":
         return _through_drf(request, code=code)
     delivery = Delivery(request, started=time.monotonic())
-    if kept_integrations.kept(code) is None or not delivery.whole_body_declared:
+    if (
+        kept_integrations.kept(code) is None
+        or not delivery.whole_body_declared
+        or not _accepts_json_plainly(request)
+    ):
         return _through_drf(
             request, code=code, receive=partial(webhook_receive, code=code, delivery=delivery)
         )
@@ -200,6 +204,14 @@ def webhook_receive_view(request: HttpRequest, code: str) -> HttpResponseBase:
     if isinstance(received, ReceiveOutcome) and not received.integration_read:
         return _answer(received, code)
     return _through_drf(request, code=code, receive=lambda: received)
+
+
+def _accepts_json_plainly(request: HttpRequest) -> bool:
+    """No ``Accept``, or one naming JSON or anything: the answer is JSON. Any other is negotiated
+    by DRF before the body is read, so a 406 stores nothing whether or not the integration is
+    kept (a stored delivery answered 406 would be delivered again)."""
+    accept = request.META.get("HTTP_ACCEPT")
+    return not accept or "*/*" in accept or "application/json" in accept
 
 
 # drf-spectacular documents the URL from the view DRF would have routed it to.

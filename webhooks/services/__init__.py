@@ -39,7 +39,6 @@ from webhooks.services.retry import (
 )
 from webhooks.services.rotation import (
     RotatedSecret,
-    verification_secrets,
     webhook_secret_rotate,
 )
 from webhooks.services.sweep import SweepReport, webhook_sweep
@@ -66,7 +65,6 @@ __all__ = [
     "WebhookNotRetryable",
     "lease_seconds",
     "retry_delay_seconds",
-    "verification_secrets",
     "webhook_emit",
     "webhook_enqueue",
     "webhook_enqueue_many",

@@ -229,3 +229,14 @@ def test_a_code_taken_by_a_new_integration_is_not_served_the_old_row(warm):
 
     assert response.status_code == 202
     assert Webhook.objects.get(pk=response.json()["id"]).integration_id == successor.pk
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml;q=0.9, text/plain"])
+def test_an_accept_without_json_is_406_and_stores_nothing_though_kept(warm, accept):
+    logs = IntegrationLog.objects.count()
+
+    response = post_signed(Client(), warm.code, {"id": "evt_html"}, **{"Accept": accept})
+
+    assert response.status_code == 406
+    assert _rows(warm, "evt_html") == 0
+    assert IntegrationLog.objects.count() == logs
