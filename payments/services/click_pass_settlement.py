@@ -100,17 +100,24 @@ def click_pass_record_answer(payment: PaymentTransaction, answer: ClickMerchantA
         pending.update(**changes)
 
 
+def _lock_attempt(payment_id: Any) -> tuple[PaymentTransaction, PaymentInvoice]:
+    """The attempt and its invoice, locked invoice first (the order every payment path takes),
+    the attempt read again under its lock."""
+    payment = PaymentTransaction.objects.select_related("integration").get(pk=payment_id)
+    invoice = PaymentInvoice.objects.select_for_update().get(pk=payment.invoice_id)
+    payment = (
+        PaymentTransaction.objects.select_for_update()
+        .select_related("integration")
+        .get(pk=payment_id)
+    )
+    return payment, invoice
+
+
 def click_pass_mark_paid(*, payment_id: Any) -> PaymentTransaction:
     """The attempt ``payment_id`` (hub id) succeeded at Click: performed, the invoice paid,
     ``payment.completed``, its fiscal receipt queued. A repeat changes nothing."""
     with transaction.atomic():
-        payment = PaymentTransaction.objects.select_related("integration").get(pk=payment_id)
-        invoice = PaymentInvoice.objects.select_for_update().get(pk=payment.invoice_id)
-        payment = (
-            PaymentTransaction.objects.select_for_update()
-            .select_related("integration")
-            .get(pk=payment_id)
-        )
+        payment, invoice = _lock_attempt(payment_id)
         if payment.state != TransactionState.CREATED:
             return payment
         payment.state = TransactionState.PERFORMED
@@ -137,13 +144,7 @@ def click_pass_mark_paid(*, payment_id: Any) -> PaymentTransaction:
 def click_pass_mark_failed(*, payment_id: Any, note: str) -> PaymentTransaction:
     """The attempt did not charge: cancelled (-1), the invoice stays pending."""
     with transaction.atomic():
-        payment = PaymentTransaction.objects.select_related("integration").get(pk=payment_id)
-        invoice = PaymentInvoice.objects.select_for_update().get(pk=payment.invoice_id)
-        payment = (
-            PaymentTransaction.objects.select_for_update()
-            .select_related("integration")
-            .get(pk=payment_id)
-        )
+        payment, invoice = _lock_attempt(payment_id)
         if payment.state != TransactionState.CREATED:
             return payment
         payment.state = TransactionState.CANCELLED
