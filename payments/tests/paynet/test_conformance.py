@@ -9,16 +9,11 @@ import json
 import pytest
 
 from payments.tests.helpers import receive_url
-from payments.tests.paynet_calls import AUTHORIZATION, CODE, paynet_integration
+from payments.tests.paynet.calls import AUTHORIZATION, CODE, paynet_integration
 
 pytestmark = pytest.mark.django_db
 
 NOT_POST = {"code": -32300, "message": "Метод запроса не POST"}
-
-
-@pytest.fixture
-def paynet(db):
-    return paynet_integration()
 
 
 @pytest.mark.parametrize("authorization", [AUTHORIZATION, None])
@@ -70,7 +65,7 @@ def test_the_login_is_a_credential_and_never_in_a_log(client):
     """CONTRACT: no integration log holds a stored credential, ``api_key`` included (Paynet's
     login), also when a call carries it somewhere of its own."""
     from integrations.models import IntegrationLog
-    from payments.tests.paynet_calls import PASSWORD, basic, rpc
+    from payments.tests.paynet.calls import PASSWORD, basic, rpc
 
     login = "paynet-login-4711"
     paynet = paynet_integration(api_key=login)
