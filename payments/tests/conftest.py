@@ -101,7 +101,7 @@ def click_integration():
 
 
 @pytest.fixture
-def uzum_integration():
+def uzum_gateway():
     return gateway_integration(
         code="uzum-vm07",
         provider="uzum",
@@ -112,7 +112,7 @@ def uzum_integration():
 
 
 @pytest.fixture
-def paynet_integration():
+def paynet_gateway():
     return gateway_integration(
         code="paynet-vm07",
         provider="paynet",

@@ -78,7 +78,7 @@ def test_click_against_the_hub_passes_every_rule(live_server, click_integration)
     ],
 )
 def test_uzum_and_paynet_against_the_hub_pass_every_row(
-    live_server, uzum_integration, paynet_integration, code, secret, statuses
+    live_server, uzum_gateway, paynet_gateway, code, secret, statuses
 ):
     status, out, err = gateway_check(code, "--base-url", live_server.url)
     print(out)
@@ -90,7 +90,7 @@ def test_uzum_and_paynet_against_the_hub_pass_every_row(
     found = {invoice.order_id.rsplit("-", 1)[1]: invoice.status for invoice in check_invoices()}
     assert found == statuses
     # Paynet's ChangePassword went with a wrong password only: the password is unchanged.
-    checked = uzum_integration if code == "uzum-vm07" else paynet_integration
+    checked = uzum_gateway if code == "uzum-vm07" else paynet_gateway
     checked.refresh_from_db()
     assert checked.api_secret == secret
 

@@ -138,7 +138,7 @@ def assert_readable_failure(status: int, out: str, err: str) -> list[str]:
 
 @pytest.mark.parametrize("code", ["payme-vm07", "click-vm07", "uzum-vm07", "paynet-vm07"])
 def test_a_server_answering_an_empty_result_fails_every_step(
-    wrong_server, payme_integration, click_integration, uzum_integration, paynet_integration, code
+    wrong_server, payme_integration, click_integration, uzum_gateway, paynet_gateway, code
 ):
     status, out, err = gateway_check(code, "--base-url", wrong_server(empty_result))
     failures = assert_readable_failure(status, out, err)

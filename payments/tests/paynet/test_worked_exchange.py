@@ -14,22 +14,16 @@ from integrations.models import IntegrationLog
 from payments.models import (
     PAYNET_TRN_SEQUENCE,
     InvoiceStatus,
-    PaymentInvoice,
 )
-from payments.tests.factories import PaymentInvoiceFactory
-from payments.tests.paynet_calls import (
+from payments.tests.paynet.calls import (
     AUTHORIZATION,
     CODE,
-    DESCRIPTION,
     LOGIN,
-    ORDER,
     PASSWORD,
     PAYNET_ID,
-    TIYIN,
     basic,
     error_code,
     nothing_changed,
-    paynet_integration,
     perform,
     perform_params,
     post_raw,
@@ -37,16 +31,6 @@ from payments.tests.paynet_calls import (
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def paynet(db):
-    return paynet_integration()
-
-
-@pytest.fixture
-def invoice(db) -> PaymentInvoice:
-    return PaymentInvoiceFactory(order_id=ORDER, amount=TIYIN, description=DESCRIPTION)
 
 
 GMT5 = "+05:00"

@@ -10,11 +10,8 @@ import pytest
 
 from integrations.models import IntegrationLog
 from payments.models import PaymentTransaction
-from payments.tests.factories import PaymentInvoiceFactory
 from payments.tests.helpers import payme_call
-from payments.tests.uzum_helpers import (
-    AMOUNT,
-    ORDER,
+from payments.tests.uzum.helpers import (
     OTHER_ID,
     SERVICE_ID,
     UZUM_CODE,
@@ -27,16 +24,6 @@ from payments.tests.uzum_helpers import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def uzum(db):
-    return uzum_integration()
-
-
-@pytest.fixture
-def order(db):
-    return PaymentInvoiceFactory(order_id=ORDER, amount=AMOUNT)
 
 
 # --- the error body ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from integrations.models import IntegrationLog
 from payments.models import PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.paynet_calls import (
+from payments.tests.paynet.calls import (
     AUTHORIZATION,
     LOGIN,
     ORDER,

@@ -12,13 +12,11 @@ import time_machine
 from integrations.models import IntegrationLog, SecretChange
 from payments.models import (
     InvoiceStatus,
-    PaymentInvoice,
     PaymentTransaction,
     TransactionState,
 )
 from payments.tests.factories import PaymentInvoiceFactory
-from payments.tests.paynet_calls import (
-    DESCRIPTION,
+from payments.tests.paynet.calls import (
     LOGIN,
     ORDER,
     PASSWORD,
@@ -41,16 +39,6 @@ from payments.tests.paynet_calls import (
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def paynet(db):
-    return paynet_integration()
-
-
-@pytest.fixture
-def invoice(db) -> PaymentInvoice:
-    return PaymentInvoiceFactory(order_id=ORDER, amount=TIYIN, description=DESCRIPTION)
 
 
 # --- 2.2 / 2.4: methods, state machine, replays ----------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from payments.tests.paynet_calls import CODE, paynet_integration, perform_params, post_raw
+from payments.tests.paynet.calls import CODE, paynet_integration, perform_params, post_raw
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

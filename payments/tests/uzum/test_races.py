@@ -14,7 +14,7 @@ from payments.models import InvoiceStatus, PaymentTransaction
 from payments.services import invoice_create
 from payments.tests.helpers import click_call, click_fields
 from payments.tests.test_races import SENDERS, at_once
-from payments.tests.uzum_helpers import AMOUNT, ORDER, TRANS_ID, body, uzum_integration, uzum_post
+from payments.tests.uzum.helpers import AMOUNT, ORDER, TRANS_ID, body, uzum_integration, uzum_post
 from webhooks.models import Webhook
 
 

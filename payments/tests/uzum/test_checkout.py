@@ -11,7 +11,7 @@ from integrations.models import IntegrationStatus
 from payments.checkout import uzum_checkout_url
 from payments.services import invoice_create
 from payments.tests.test_checkout import decode, urls_of
-from payments.tests.uzum_helpers import UZUM_CODE, uzum_integration
+from payments.tests.uzum.helpers import UZUM_CODE, uzum_integration
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from payments.services import invoice_create
-from payments.tests.paynet_calls import CODE, DESCRIPTION, ORDER, TIYIN, paynet_integration
+from payments.tests.paynet.calls import CODE, DESCRIPTION, ORDER, TIYIN, paynet_integration
 from payments.tests.test_checkout import decode, urls_of
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_qr_decodes_back_to_the_link(api_client, invoice):
 
 
 def test_a_paid_invoice_has_no_link_and_no_qr(api_client, invoice, client):
-    from payments.tests.paynet_calls import perform_params, rpc
+    from payments.tests.paynet.calls import perform_params, rpc
 
     paynet_integration(config={"service_id": 4321, "merchant_id": MERCHANT})
     assert "result" in rpc(client, "PerformTransaction", perform_params())

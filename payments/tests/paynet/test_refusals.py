@@ -20,8 +20,7 @@ from payments.models import (
 )
 from payments.services import invoice_create
 from payments.tests.factories import PaymentInvoiceFactory
-from payments.tests.paynet_calls import (
-    DESCRIPTION,
+from payments.tests.paynet.calls import (
     ORDER,
     PAYNET_ID,
     SERVICE_ID,
@@ -41,16 +40,6 @@ from payments.tests.paynet_calls import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def paynet(db):
-    return paynet_integration()
-
-
-@pytest.fixture
-def invoice(db) -> PaymentInvoice:
-    return PaymentInvoiceFactory(order_id=ORDER, amount=TIYIN, description=DESCRIPTION)
 
 
 def test_perform_checks_201_then_302_then_413(client, paynet, invoice):

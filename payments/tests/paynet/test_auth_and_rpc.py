@@ -9,19 +9,13 @@ from unittest import mock
 import pytest
 
 from integrations.models import IntegrationLog
-from payments.models import (
-    PaymentInvoice,
-)
-from payments.tests.factories import PaymentInvoiceFactory
-from payments.tests.paynet_calls import (
+from payments.tests.paynet.calls import (
     AUTHORIZATION,
-    DESCRIPTION,
     LOGIN,
     ORDER,
     PASSWORD,
     PAYNET_ID,
     SERVICE_ID,
-    TIYIN,
     basic,
     error_code,
     information,
@@ -33,16 +27,6 @@ from payments.tests.paynet_calls import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def paynet(db):
-    return paynet_integration()
-
-
-@pytest.fixture
-def invoice(db) -> PaymentInvoice:
-    return PaymentInvoiceFactory(order_id=ORDER, amount=TIYIN, description=DESCRIPTION)
 
 
 # --- 2.1: transport and auth -------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.test import Client
 
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction, TransactionState
 from payments.services import invoice_create
-from payments.tests.paynet_calls import (
+from payments.tests.paynet.calls import (
     ORDER,
     SERVICE_ID,
     TIYIN,

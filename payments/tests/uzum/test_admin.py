@@ -11,7 +11,7 @@ from payments.models import PaymentTransaction
 from payments.services import invoice_create
 from payments.tests.helpers import AMOUNT as PAYME_AMOUNT
 from payments.tests.helpers import ORDER_ID, payme_call
-from payments.tests.uzum_helpers import AMOUNT, ORDER, TRANS_ID, body, uzum_integration, uzum_post
+from payments.tests.uzum.helpers import AMOUNT, ORDER, TRANS_ID, body, uzum_integration, uzum_post
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from integrations.models import IntegrationLog
 from payments.models import InvoiceStatus, PaymentTransaction
 from payments.services import invoice_create
 from payments.services.events import datetime_of_ms
-from payments.tests.uzum_helpers import (
+from payments.tests.uzum.helpers import (
     AUTHORIZATION,
     UZUM_LOGIN,
     UZUM_PASSWORD,

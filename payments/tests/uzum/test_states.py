@@ -15,7 +15,7 @@ from payments.services import invoice_create, uzum_transactions_expire
 from payments.services.events import now_ms
 from payments.tasks import cancel_expired_invoices
 from payments.tests.helpers import payme_call
-from payments.tests.uzum_helpers import (
+from payments.tests.uzum.helpers import (
     AMOUNT,
     ORDER,
     TRANS_ID,
@@ -27,11 +27,6 @@ from payments.tests.uzum_helpers import (
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def uzum(db):
-    return uzum_integration()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.db import OperationalError, connection
 from integrations.models import IntegrationLog
 from payments.models import PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.uzum_helpers import (
+from payments.tests.uzum.helpers import (
     AUTHORIZATION,
     ORDER,
     UZUM_LOGIN,

@@ -12,7 +12,7 @@ from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_cancel, invoice_create
 from payments.tests.factories import PaymentInvoiceFactory
 from payments.tests.helpers import payme_call
-from payments.tests.uzum_helpers import (
+from payments.tests.uzum.helpers import (
     AMOUNT,
     ORDER,
     OTHER_ID,
@@ -28,16 +28,6 @@ from payments.tests.uzum_helpers import (
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def uzum(db):
-    return uzum_integration()
-
-
-@pytest.fixture
-def order(db):
-    return PaymentInvoiceFactory(order_id=ORDER, amount=AMOUNT)
 
 
 # --- 10005 ------------------------------------------------------------------------------------

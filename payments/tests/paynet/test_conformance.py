@@ -9,16 +9,11 @@ import json
 import pytest
 
 from payments.tests.helpers import receive_url
-from payments.tests.paynet_calls import AUTHORIZATION, CODE, paynet_integration
+from payments.tests.paynet.calls import AUTHORIZATION, CODE, paynet_integration, post_raw
 
 pytestmark = pytest.mark.django_db
 
 NOT_POST = {"code": -32300, "message": "Метод запроса не POST"}
-
-
-@pytest.fixture
-def paynet(db):
-    return paynet_integration()
 
 
 @pytest.mark.parametrize("authorization", [AUTHORIZATION, None])
@@ -41,12 +36,7 @@ def test_options_of_an_ordinary_webhook_url_is_unchanged(client):
 @pytest.mark.parametrize("request_id", [1.5, -3, 0, 10**20, 2.0])
 def test_a_numeric_id_of_any_kind_is_echoed(client, paynet, request_id):
     body = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": "Nope", "params": {}})
-    response = client.post(
-        receive_url(CODE),
-        data=body,
-        content_type="application/json",
-        headers={"Authorization": AUTHORIZATION},
-    )
+    response = post_raw(client, body)
     assert response.status_code == 200
     answer = response.json()
     assert answer["id"] == request_id and type(answer["id"]) is type(request_id)
@@ -56,12 +46,7 @@ def test_a_numeric_id_of_any_kind_is_echoed(client, paynet, request_id):
 @pytest.mark.parametrize("request_id", [True, None, [1], {"a": 1}])
 def test_an_id_that_is_not_a_number_or_a_string_is_32600_with_null(client, paynet, request_id):
     body = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": "Nope", "params": {}})
-    response = client.post(
-        receive_url(CODE),
-        data=body,
-        content_type="application/json",
-        headers={"Authorization": AUTHORIZATION},
-    )
+    response = post_raw(client, body)
     assert response.json()["id"] is None
     assert response.json()["error"]["code"] == -32600
 
@@ -70,7 +55,7 @@ def test_the_login_is_a_credential_and_never_in_a_log(client):
     """CONTRACT: no integration log holds a stored credential, ``api_key`` included (Paynet's
     login), also when a call carries it somewhere of its own."""
     from integrations.models import IntegrationLog
-    from payments.tests.paynet_calls import PASSWORD, basic, rpc
+    from payments.tests.paynet.calls import PASSWORD, basic, rpc
 
     login = "paynet-login-4711"
     paynet = paynet_integration(api_key=login)

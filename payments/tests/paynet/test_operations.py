@@ -9,7 +9,7 @@ import pytest
 
 from payments.models import PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.paynet_calls import (
+from payments.tests.paynet.calls import (
     DESCRIPTION,
     ORDER,
     SERVICE_ID,

@@ -12,9 +12,8 @@ from django.utils import timezone
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_cancel
 from payments.tests.factories import PaymentInvoiceFactory
-from payments.tests.uzum_helpers import (
+from payments.tests.uzum.helpers import (
     AMOUNT,
-    ORDER,
     SERVICE_ID,
     TRANS_ID,
     UZUM_CODE,
@@ -30,16 +29,6 @@ from payments.tests.uzum_helpers import (
 from webhooks.models import Webhook
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def uzum(db):
-    return uzum_integration()
-
-
-@pytest.fixture
-def order(db):
-    return PaymentInvoiceFactory(order_id=ORDER, amount=AMOUNT)
 
 
 # --- 10014 ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from core.testing.fuzz import FUZZ, json_scalars, json_values
 from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.services import invoice_create
-from payments.tests.uzum_helpers import (
+from payments.tests.uzum.helpers import (
     AMOUNT,
     AUTHORIZATION,
     ORDER,

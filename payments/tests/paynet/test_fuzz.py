@@ -25,7 +25,7 @@ from payments.models import InvoiceStatus, PaymentInvoice, PaymentTransaction
 from payments.protocols.paynet import METHODS
 from payments.services import invoice_create
 from payments.tests.helpers import receive_url
-from payments.tests.paynet_calls import (
+from payments.tests.paynet.calls import (
     AUTHORIZATION,
     CODE,
     LOGIN,

@@ -1,0 +1,1 @@
+"""The Uzum tests: auth and routing, the five operations, refusals, states, races, checkout."""
