@@ -1,3 +1,5 @@
+"""The core app: no models, registered so its templates and tests are found."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,6 @@
+"""The integrations app; ``migrate`` installs its beat entries (heartbeat, alerts sweep, log
+retention)."""
+
 from django.apps import AppConfig
 
 from core.beat import IntervalTask, install_on_migrate

@@ -1,3 +1,5 @@
+"""The operations app: makes the hub's admin site (with the dashboard) Django's default site."""
+
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 

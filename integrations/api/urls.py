@@ -1,3 +1,5 @@
+"""Routes of the integrations API: integrations, their logs, alerts and GET /api/health."""
+
 from django.urls import path
 
 from core.api.routers import OptionalSlashRouter

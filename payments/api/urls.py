@@ -1,3 +1,6 @@
+"""Routes of the payments API: invoices (with cancel, refund, checkout, QR, Click Pass),
+transactions and fiscal receipts."""
+
 from core.api.routers import OptionalSlashRouter
 from payments.api.views import (
     FiscalReceiptViewSet,

@@ -1,3 +1,5 @@
+"""Routes of the sync API: sync jobs, synced records, and ``POST integrations/<id>/sync``."""
+
 from django.urls import re_path
 
 from core.api.routers import UUID_PATTERN, OptionalSlashRouter

@@ -1,3 +1,5 @@
+"""Routes of the webhooks API and the public receive URL (with its per-operation form)."""
+
 from django.db import transaction
 from django.urls import re_path
 
