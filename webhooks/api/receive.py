@@ -14,14 +14,17 @@ from typing import Any, NoReturn
 
 import structlog
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from core.api.errors import database_unavailable
@@ -187,7 +190,7 @@ def webhook_receive_view(request: HttpRequest, code: str) -> HttpResponseBase:
     if (
         kept_integrations.kept(code) is None
         or not delivery.whole_body_declared
-        or not _accepts_json_plainly(request)
+        or not _negotiates_to_json(request)
     ):
         return _through_drf(
             request, code=code, receive=partial(webhook_receive, code=code, delivery=delivery)
@@ -206,12 +209,26 @@ def webhook_receive_view(request: HttpRequest, code: str) -> HttpResponseBase:
     return _through_drf(request, code=code, receive=lambda: received)
 
 
-def _accepts_json_plainly(request: HttpRequest) -> bool:
-    """No ``Accept``, or one naming JSON or anything: the answer is JSON. Any other is negotiated
-    by DRF before the body is read, so a 406 stores nothing whether or not the integration is
-    kept (a stored delivery answered 406 would be delivered again)."""
-    accept = request.META.get("HTTP_ACCEPT")
-    return not accept or "*/*" in accept or "application/json" in accept
+# Accept headers that take JSON without a negotiation (none, anything, JSON itself).
+_PLAIN_ACCEPTS = frozenset({None, "", "*/*", "application/json"})
+
+
+def _negotiates_to_json(request: HttpRequest) -> bool:
+    """Whether DRF's content negotiation of ``WebhookReceiveView`` would answer in JSON. Asked
+    before anything is stored: a request it refuses (406 for the ``Accept``, 404 for a
+    ``?format=`` override) goes to DRF whole and is refused before its body is read, since a
+    stored delivery answered 404 or 406 would be delivered again (and stored twice without an
+    id). The usual senders' headers are answered without building DRF's request."""
+    override = api_settings.URL_FORMAT_OVERRIDE
+    if request.META.get("HTTP_ACCEPT") in _PLAIN_ACCEPTS and not (
+        override and override in request.GET
+    ):
+        return True
+    try:
+        DefaultContentNegotiation().select_renderer(Request(request), [JSONRenderer()])
+    except (NotAcceptable, Http404):
+        return False
+    return True
 
 
 # drf-spectacular documents the URL from the view DRF would have routed it to.

@@ -240,3 +240,60 @@ def test_an_accept_without_json_is_406_and_stores_nothing_though_kept(warm, acce
     assert response.status_code == 406
     assert _rows(warm, "evt_html") == 0
     assert IntegrationLog.objects.count() == logs
+
+
+def _touch(integration: Integration) -> None:
+    """A write that changes nothing a delivery reads, but the row's version: what the scheduler's
+    ``next_sync_at`` or a connection test does between two deliveries."""
+    Integration.objects.filter(pk=integration.pk).update(name=integration.name + " (renamed)")
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "status"),
+    [
+        ("?format=xml", {}, 404),
+        ("", {"Accept": "application/jsonl"}, 406),
+        ("", {"Accept": "application/json-patch+json"}, 406),
+    ],
+)
+def test_a_refused_negotiation_stores_nothing_once_the_kept_row_changed(
+    warm, query, headers, status
+):
+    for _ in range(2):  # the sender delivers again after the refusal
+        _touch(warm)
+        body = json.dumps({"type": "order.created"}).encode()
+        response = Client().post(
+            receive_url(warm.code) + query,
+            data=body,
+            content_type="application/json",
+            headers={"X-Signature": hmac_hex(SECRET, body), **headers},
+        )
+        assert response.status_code == status
+    assert not Webhook.objects.filter(integration=warm, event_type="order.created").exists()
+
+
+def test_a_refused_signature_with_a_format_override_is_refused_before_it_is_stored(warm):
+    body = json.dumps({"id": "evt_bad"}).encode()
+    response = Client().post(
+        receive_url(warm.code) + "?format=xml",
+        data=body,
+        content_type="application/json",
+        headers={"X-Signature": hmac_hex("wrong-secret", body)},
+    )
+
+    assert response.status_code == 404
+    assert _rows(warm, "evt_bad") == 0
+
+
+def test_a_format_override_of_json_is_stored_as_any_delivery(warm):
+    response = post_signed(Client(), warm.code, {"id": "evt_json"}, **{"Accept": "*/*"})
+    assert response.status_code == 202
+    body = json.dumps({"id": "evt_fmt"}).encode()
+    response = Client().post(
+        receive_url(warm.code) + "?format=json",
+        data=body,
+        content_type="application/json",
+        headers={"X-Signature": hmac_hex(SECRET, body)},
+    )
+    assert response.status_code == 202
+    assert _rows(warm, "evt_fmt") == 1
