@@ -24,7 +24,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from core.api.errors import database_unavailable
@@ -219,11 +218,8 @@ def _negotiates_to_json(request: HttpRequest) -> bool:
     ``?format=`` override) goes to DRF whole and is refused before its body is read, since a
     stored delivery answered 404 or 406 would be delivered again (and stored twice without an
     id). The usual senders' headers are answered without building DRF's request."""
-    override = api_settings.URL_FORMAT_OVERRIDE
-    if request.META.get("HTTP_ACCEPT") in _PLAIN_ACCEPTS and not (
-        override and override in request.GET
-    ):
-        return True
+    if request.META.get("HTTP_ACCEPT") in _PLAIN_ACCEPTS and not request.META.get("QUERY_STRING"):
+        return True  # no Accept to weigh and no ?format= to obey
     try:
         DefaultContentNegotiation().select_renderer(Request(request), [JSONRenderer()])
     except (NotAcceptable, Http404):
